@@ -1,0 +1,45 @@
+//! SQL for accounts.
+
+use diesel::prelude::*;
+
+use super::model::Account;
+use crate::db::schema::accounts;
+use crate::db::DbConn;
+use crate::error::ApiError;
+
+pub fn insert(conn: &mut DbConn, account: &Account) -> Result<(), ApiError> {
+    diesel::insert_into(accounts::table)
+        .values(account)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Account>, ApiError> {
+    Ok(accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Sets billing state; `false` when there is no such account.
+pub fn set_paying(
+    conn: &mut DbConn,
+    id: &str,
+    paying_since: i64,
+    licenses: Option<i32>,
+) -> Result<bool, ApiError> {
+    let target = accounts::table.find(id);
+    let changed = match licenses {
+        Some(licenses) => diesel::update(target)
+            .set((
+                accounts::paying_since.eq(paying_since),
+                accounts::licenses.eq(licenses),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set(accounts::paying_since.eq(paying_since))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}

@@ -1,0 +1,121 @@
+//! Creating accounts with their first admin, and billing changes.
+//! Used by the operator CLI; no HTTP here.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use diesel::Connection as _;
+use serde::Serialize;
+
+use super::model::Account;
+use super::repo;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::{random_bytes, Secret};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::users::model::{normalize_email, validate_name, Role, User};
+
+/// What `accounts create` prints; the password is shown this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedAccount {
+    pub account_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub password: Secret,
+}
+
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub admin_email: &'a str,
+    pub admin_name: Option<&'a str>,
+    pub licenses: i32,
+}
+
+/// A random initial password: 144 bits, 24 URL-safe characters.
+pub fn generate_password() -> Secret {
+    Secret::new(URL_SAFE_NO_PAD.encode(random_bytes::<18>()))
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    hasher: &PasswordHasher,
+    input: &NewAccount<'_>,
+    now: i64,
+) -> Result<CreatedAccount, ApiError> {
+    let name = validate_name("name", input.name)?;
+    let (email, email_normalized) = normalize_email("admin_email", input.admin_email)?;
+    let admin_name = match input.admin_name {
+        Some(n) => validate_name("admin_name", n)?,
+        None => email.split('@').next().unwrap_or_default().to_owned(),
+    };
+    if input.licenses < 1 {
+        return Err(ApiError::field("licenses", "must be at least 1"));
+    }
+    let password = generate_password();
+    let password_hash = hasher
+        .hash_blocking(&password)
+        .map_err(ApiError::internal)?;
+    let account = Account {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        paying_since: None,
+        licenses: input.licenses,
+        ip_allowlist_enabled: false,
+        created_at: now,
+    };
+    let user = User {
+        id: uuid::Uuid::new_v4().to_string(),
+        account_id: account.id.clone(),
+        email,
+        email_normalized,
+        name: admin_name,
+        role: Role::Admin.as_str().to_owned(),
+        password_hash,
+        twofa_required: false,
+        created_at: now,
+        password_changed_at: now,
+        last_login_at: None,
+    };
+    conn.transaction::<_, ApiError, _>(|conn| {
+        repo::insert(conn, &account)?;
+        crate::users::repo::insert(conn, &user)
+    })?;
+    Ok(CreatedAccount {
+        account_id: account.id,
+        user_id: user.id,
+        email: user.email,
+        password,
+    })
+}
+
+/// What `accounts set-paying` prints.
+#[derive(Debug, Serialize)]
+pub struct PayingState {
+    pub account_id: String,
+    pub paying_since: String,
+    pub licenses: i32,
+    /// From this moment every user of the account must use 2FA.
+    pub twofa_enforced_from: String,
+}
+
+pub fn set_paying(
+    conn: &mut DbConn,
+    account_id: &str,
+    since: i64,
+    licenses: Option<i32>,
+) -> Result<PayingState, ApiError> {
+    if licenses.is_some_and(|n| n < 1) {
+        return Err(ApiError::field("licenses", "must be at least 1"));
+    }
+    let account = conn.transaction::<_, ApiError, _>(|conn| {
+        if !repo::set_paying(conn, account_id, since, licenses)? {
+            return Err(ApiError::NotFound);
+        }
+        repo::find(conn, account_id)?.ok_or(ApiError::NotFound)
+    })?;
+    Ok(PayingState {
+        account_id: account.id.clone(),
+        paying_since: crate::clock::rfc3339(since),
+        licenses: account.licenses,
+        twofa_enforced_from: crate::clock::rfc3339(account.enforced_from().unwrap_or(since)),
+    })
+}

@@ -1,0 +1,71 @@
+//! The `twofold` command line: serve, migrate, print the contract, and the
+//! operator's account commands. Every command takes `--json` for output a
+//! script can read.
+
+use std::path::PathBuf;
+
+use chrono::DateTime;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "twofold",
+    version,
+    about = "Two-factor authentication API for multi-tenant SaaS"
+)]
+pub struct Cli {
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (migrates the database and creates keys first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI contract as YAML.
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Customer accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Create an account and its first admin; prints a one-time password.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        admin_name: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        licenses: i32,
+    },
+    /// Record that an account pays; 2FA is enforced 24 hours later.
+    SetPaying {
+        #[arg(long)]
+        account: String,
+        /// RFC 3339 time the account started paying (default: now). A time
+        /// more than 24 hours ago makes enforcement due at once.
+        #[arg(long, value_parser = parse_rfc3339)]
+        since: Option<i64>,
+        #[arg(long)]
+        licenses: Option<i32>,
+    },
+}
+
+fn parse_rfc3339(s: &str) -> Result<i64, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp())
+        .map_err(|e| format!("expected RFC 3339, e.g. 2026-11-28T09:00:00Z: {e}"))
+}

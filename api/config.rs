@@ -1,0 +1,293 @@
+//! Configuration, read once at start from environment variables.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `TWOFOLD_DATABASE_URL` | `sqlite://twofold.db` | `sqlite://PATH` or `postgres://...` |
+//! | `TWOFOLD_BIND` | `127.0.0.1:8080` | listen address |
+//! | `TWOFOLD_PUBLIC_URL` | `http://localhost:8080` | base of absolute URLs; JWT audience |
+//! | `TWOFOLD_ISSUER` | `twofold` | JWT `iss` (and, later, the otpauth issuer) |
+//! | `TWOFOLD_DATA_DIR` | `.` | where generated keys persist |
+//! | `TWOFOLD_TRUSTED_PROXIES` | empty | CIDRs whose `X-Forwarded-For`/`Forwarded` is believed |
+//! | `TWOFOLD_CORS_ORIGINS` | empty | browser origins allowed to call the API |
+//! | `TWOFOLD_ARGON2_MEMORY_KIB` | `19456` | argon2id memory cost |
+//! | `TWOFOLD_ARGON2_ITERATIONS` | `2` | argon2id time cost |
+//! | `TWOFOLD_ARGON2_PARALLELISM` | `1` | argon2id lanes |
+//! | `TWOFOLD_LOG_FORMAT` | `json` | `json` or `text` |
+//! | `TWOFOLD_LOG` | `info` | tracing filter directives |
+//!
+//! Invalid values stop the process at start with a message naming the
+//! variable; nothing is silently replaced by a default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use url::Url;
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordParams {
+    /// OWASP's argon2id recommendation (m=19 MiB, t=2, p=1).
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    pub issuer: String,
+    pub data_dir: PathBuf,
+    pub trusted_proxies: Vec<IpNet>,
+    pub cors_origins: Vec<String>,
+    pub password: PasswordParams,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass a map.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let database_url =
+            get("TWOFOLD_DATABASE_URL").unwrap_or_else(|| "sqlite://twofold.db".to_owned());
+        crate::db::Backend::from_url(&database_url)
+            .map_err(|e| invalid("TWOFOLD_DATABASE_URL", e.to_string()))?;
+
+        let bind = get("TWOFOLD_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|_| invalid("TWOFOLD_BIND", "expected HOST:PORT, e.g. 127.0.0.1:8080"))?;
+
+        let public_url_raw =
+            get("TWOFOLD_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".to_owned());
+        let public_url = Url::parse(&public_url_raw)
+            .map_err(|e| invalid("TWOFOLD_PUBLIC_URL", e.to_string()))?;
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
+            return Err(invalid(
+                "TWOFOLD_PUBLIC_URL",
+                "expected an absolute http(s) URL such as https://auth.example.com",
+            ));
+        }
+
+        let issuer = get("TWOFOLD_ISSUER").unwrap_or_else(|| "twofold".to_owned());
+        if issuer.contains(':') {
+            // The issuer is also the label prefix of otpauth URIs, where ':'
+            // separates issuer from account name.
+            return Err(invalid("TWOFOLD_ISSUER", "must not contain ':'"));
+        }
+
+        let data_dir = PathBuf::from(get("TWOFOLD_DATA_DIR").unwrap_or_else(|| ".".to_owned()));
+
+        let trusted_proxies = split_list(get("TWOFOLD_TRUSTED_PROXIES"))
+            .map(|entry| crate::net::parse_cidr_or_ip(&entry))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("TWOFOLD_TRUSTED_PROXIES", e))?;
+
+        let cors_origins = split_list(get("TWOFOLD_CORS_ORIGINS"))
+            .map(|origin| {
+                let parsed = Url::parse(&origin).map_err(|e| format!("{origin}: {e}"))?;
+                let canonical = parsed.origin().ascii_serialization();
+                if canonical == "null" || canonical != origin.trim_end_matches('/') {
+                    return Err(format!(
+                        "{origin}: expected an origin like https://app.example.com (scheme, host, optional port; no path)"
+                    ));
+                }
+                Ok(canonical)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("TWOFOLD_CORS_ORIGINS", e))?;
+
+        let defaults = PasswordParams::default();
+        let password = PasswordParams {
+            memory_kib: number(
+                &get,
+                "TWOFOLD_ARGON2_MEMORY_KIB",
+                defaults.memory_kib,
+                8..=4_194_304,
+            )?,
+            iterations: number(
+                &get,
+                "TWOFOLD_ARGON2_ITERATIONS",
+                defaults.iterations,
+                1..=64,
+            )?,
+            parallelism: number(
+                &get,
+                "TWOFOLD_ARGON2_PARALLELISM",
+                defaults.parallelism,
+                1..=64,
+            )?,
+        };
+        if password.memory_kib < 8 * password.parallelism {
+            return Err(invalid(
+                "TWOFOLD_ARGON2_MEMORY_KIB",
+                "must be at least 8 × TWOFOLD_ARGON2_PARALLELISM",
+            ));
+        }
+
+        let log_format = match get("TWOFOLD_LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => {
+                return Err(invalid(
+                    "TWOFOLD_LOG_FORMAT",
+                    format!("{other}: expected json or text"),
+                ))
+            }
+        };
+        let log_filter = get("TWOFOLD_LOG").unwrap_or_else(|| "info".to_owned());
+
+        Ok(Self {
+            database_url,
+            bind,
+            public_url,
+            issuer,
+            data_dir,
+            trusted_proxies,
+            cors_origins,
+            password,
+            log_format,
+            log_filter,
+        })
+    }
+
+    /// The JWT audience: the API these tokens are for.
+    pub fn audience(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+}
+
+fn split_list(value: Option<String>) -> impl Iterator<Item = String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = get(variable) else {
+        return Ok(default);
+    };
+    let value: u32 = raw
+        .parse()
+        .map_err(|_| invalid(variable, format!("{raw}: expected a whole number")))?;
+    if !range.contains(&value) {
+        return Err(invalid(
+            variable,
+            format!("{value}: expected {} to {}", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://twofold.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.audience(), "http://localhost:8080");
+        assert_eq!(c.issuer, "twofold");
+        assert_eq!(c.data_dir, PathBuf::from("."));
+        assert!(c.trusted_proxies.is_empty() && c.cors_origins.is_empty());
+        assert_eq!(c.password, PasswordParams::default());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("TWOFOLD_DATABASE_URL", "mysql://x"),
+            ("TWOFOLD_DATABASE_URL", "host=db password=secret"),
+            ("TWOFOLD_BIND", "localhost"),
+            ("TWOFOLD_PUBLIC_URL", "ftp://x"),
+            ("TWOFOLD_ISSUER", "a:b"),
+            ("TWOFOLD_TRUSTED_PROXIES", "10.0.0.1/8"),
+            ("TWOFOLD_CORS_ORIGINS", "https://app.example.com/path"),
+            ("TWOFOLD_ARGON2_ITERATIONS", "0"),
+            ("TWOFOLD_LOG_FORMAT", "xml"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var, "{value}");
+        }
+    }
+
+    #[test]
+    fn lists_are_parsed() {
+        let c = config(&[
+            ("TWOFOLD_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            (
+                "TWOFOLD_CORS_ORIGINS",
+                "https://app.example.com,http://localhost:5173/",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(
+            c.cors_origins,
+            vec!["https://app.example.com", "http://localhost:5173"]
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! argon2id password hashing on a bounded pool of its own.
+//!
+//! Hashing is deliberately expensive (tens of milliseconds and ~19 MiB each).
+//! It runs on a fixed set of threads sized to the CPU count, fed by a bounded
+//! queue, so that a burst of logins can never occupy the async workers or the
+//! blocking pool that cheap requests (a code step, a token refresh) use. When
+//! the queue is full the caller gets a 503 with `Retry-After` at once instead
+//! of waiting behind hundreds of hashes.
+
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::oneshot;
+
+use super::{random_bytes, Secret};
+use crate::config::PasswordParams;
+use crate::error::ApiError;
+
+/// Jobs waiting per worker before new ones are refused.
+const QUEUE_PER_WORKER: usize = 64;
+
+enum Job {
+    Hash {
+        password: Secret,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
+    Verify {
+        hash: String,
+        password: Secret,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+/// Handle to the hashing pool; clones share the same workers.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    queue: SyncSender<Job>,
+    argon2: Argon2<'static>,
+    /// A real hash of a random password, verified when the email is unknown
+    /// so that both answers cost the same time.
+    dummy_hash: Arc<String>,
+}
+
+impl PasswordHasher {
+    pub fn new(params: PasswordParams) -> Result<Self, String> {
+        let argon2 = argon2_for(params)?;
+        let workers = thread::available_parallelism().map_or(2, usize::from);
+        let (queue, jobs) = mpsc::sync_channel(workers * QUEUE_PER_WORKER);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for n in 0..workers {
+            let jobs = Arc::clone(&jobs);
+            let argon2 = argon2.clone();
+            thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&jobs, &argon2))
+                .map_err(|e| format!("cannot start password worker: {e}"))?;
+        }
+        let dummy = Secret::new(crate::crypto::new_token("").into_inner());
+        let dummy_hash = Arc::new(hash_with(&argon2, &dummy)?);
+        Ok(Self {
+            queue,
+            argon2,
+            dummy_hash,
+        })
+    }
+
+    /// Hashes on the calling thread: for the CLI, which has no event loop to protect.
+    pub fn hash_blocking(&self, password: &Secret) -> Result<String, String> {
+        hash_with(&self.argon2, password)
+    }
+
+    pub async fn hash(&self, password: Secret) -> Result<String, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Hash { password, reply })?;
+        answer
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
+    }
+
+    /// Verifies `password` against `hash`, or against the dummy hash when
+    /// there is no user, so that unknown emails take as long as known ones.
+    pub async fn verify(&self, hash: Option<String>, password: Secret) -> Result<bool, ApiError> {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Verify {
+            hash,
+            password,
+            reply,
+        })?;
+        let matched = answer.await.map_err(ApiError::internal)?;
+        Ok(known && matched)
+    }
+
+    fn submit(&self, job: Job) -> Result<(), ApiError> {
+        self.queue.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => ApiError::Unavailable {
+                detail: "Too many password checks are queued; retry shortly.",
+                retry_after: 1,
+            },
+            TrySendError::Disconnected(_) => ApiError::internal("password workers stopped"),
+        })
+    }
+}
+
+fn argon2_for(params: PasswordParams) -> Result<Argon2<'static>, String> {
+    let params = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        None,
+    )
+    .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+fn hash_with(argon2: &Argon2<'_>, password: &Secret) -> Result<String, String> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| e.to_string())?;
+    argon2
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn verify_with(argon2: &Argon2<'_>, hash: &str, password: &Secret) -> bool {
+    // The stored hash carries its own parameters; `argon2` only supplies
+    // the algorithm family, so hashes made under older settings still verify.
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+fn work(jobs: &Mutex<Receiver<Job>>, argon2: &Argon2<'static>) {
+    loop {
+        let job = {
+            let Ok(receiver) = jobs.lock() else { return };
+            match receiver.recv() {
+                Ok(job) => job,
+                // Every handle is gone: the app shut down.
+                Err(_) => return,
+            }
+        };
+        match job {
+            Job::Hash { password, reply } => {
+                let _ = reply.send(hash_with(argon2, &password));
+            }
+            Job::Verify {
+                hash,
+                password,
+                reply,
+            } => {
+                let _ = reply.send(verify_with(argon2, &hash, &password));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(PasswordParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[actix_web::test]
+    async fn hashes_are_argon2id_and_verify() {
+        let hasher = cheap();
+        let hash = hasher.hash(Secret::new("correct horse")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert!(hasher
+            .verify(Some(hash.clone()), Secret::new("correct horse"))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify(Some(hash), Secret::new("wrong"))
+            .await
+            .unwrap());
+    }
+
+    #[actix_web::test]
+    async fn unknown_user_never_verifies() {
+        let hasher = cheap();
+        assert!(!hasher.verify(None, Secret::new("anything")).await.unwrap());
+    }
+
+    #[test]
+    fn default_parameters_are_owasp() {
+        let hasher = PasswordHasher::new(PasswordParams::default()).unwrap();
+        let hash = hasher.hash_blocking(&Secret::new("pw")).unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+    }
+}

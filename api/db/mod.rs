@@ -1,0 +1,250 @@
+//! Persistence: one code path for SQLite and PostgreSQL.
+//!
+//! [`DbConn`] is a diesel `MultiConnection` over both backends; every query
+//! in the repos is written once against it. The backend is chosen from the
+//! URL scheme here, and only here, so a mistyped URL is refused with the real
+//! reason instead of silently falling back to a SQLite file. Dialect
+//! differences (migrations, connection pragmas, advisory locks) live in this
+//! module and nowhere else.
+//!
+//! Database work is blocking: it runs through [`Db::run`] on the blocking
+//! thread pool, never on actix's async workers.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A file path (relative to the working directory, or absolute).
+    Sqlite(String),
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "unsupported database URL: expected sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"
+    )]
+    UnsupportedUrl,
+    #[error("sqlite://:memory: cannot be shared by a connection pool; use a file path")]
+    InMemory,
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::UnsupportedUrl);
+            }
+            if path == ":memory:" {
+                return Err(DbError::InMemory);
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        Err(DbError::UnsupportedUrl)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.backend {
+            Backend::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first: switching to WAL takes a lock that the
+                // pool's other connections, opened at the same moment, contend for.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConn::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        std::thread::panicking()
+    }
+}
+
+/// The connection pool, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: &'static str,
+}
+
+impl Db {
+    /// Opens a pool; fails when the database cannot be reached now.
+    pub fn connect(url: &str) -> Result<Self, DbError> {
+        let db = Self::connect_lazy(url)?;
+        db.pool.get().map_err(|e| DbError::Connect(e.to_string()))?;
+        Ok(db)
+    }
+
+    /// Opens a pool without touching the database; connections are made on
+    /// demand, so a database that comes back later is picked up by itself.
+    pub fn connect_lazy(url: &str) -> Result<Self, DbError> {
+        let backend = Backend::from_url(url)?;
+        let max_size = match backend {
+            Backend::Sqlite(_) => 8,
+            Backend::Postgres(_) => 16,
+        };
+        let name = backend.name();
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(3))
+            .build_unchecked(Manager { backend });
+        Ok(Self {
+            pool,
+            backend: name,
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// A connection for blocking work outside a request (CLI, start-up).
+    pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, DbError> {
+        self.pool.get().map_err(|e| DbError::Connect(e.to_string()))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Applies pending migrations of the matching dialect. On PostgreSQL an
+    /// advisory lock keeps several instances starting at once from racing.
+    pub fn migrate(&self) -> Result<usize, DbError> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| DbError::Migrate(e.to_string()))?,
+            DbConn::Postgres(c) => {
+                const LOCK: i64 = 0x7477_6f66_6f6c_64; // "twofold"
+                let lock = format!("SELECT pg_advisory_lock({LOCK})");
+                c.batch_execute(&lock)
+                    .map_err(|e| DbError::Migrate(e.to_string()))?;
+                let result = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(|e| DbError::Migrate(e.to_string()));
+                let unlock = format!("SELECT pg_advisory_unlock({LOCK})");
+                c.batch_execute(&unlock)
+                    .map_err(|e| DbError::Migrate(e.to_string()))?;
+                result?
+            }
+        };
+        Ok(applied)
+    }
+
+    /// `SELECT 1` through the pool, for readiness.
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        self.run(|conn| {
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// True when a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_their_backend_or_are_refused() {
+        assert_eq!(
+            Backend::from_url("sqlite://twofold.db").unwrap(),
+            Backend::Sqlite("twofold.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///var/lib/twofold/db.sqlite").unwrap(),
+            Backend::Sqlite("/var/lib/twofold/db.sqlite".into())
+        );
+        assert!(matches!(
+            Backend::from_url("postgresql://u:p@h/db").unwrap(),
+            Backend::Postgres(_)
+        ));
+        // A libpq key/value string must not become a SQLite file named after
+        // it (password included).
+        assert!(Backend::from_url("host=db password=secret").is_err());
+        assert!(Backend::from_url("sqlite://:memory:").is_err());
+        assert!(Backend::from_url("mysql://x").is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! The one schema both dialects share (see `migrations/`).
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        name -> Text,
+        paying_since -> Nullable<BigInt>,
+        licenses -> Integer,
+        ip_allowlist_enabled -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        twofa_required -> Bool,
+        created_at -> BigInt,
+        password_changed_at -> BigInt,
+        last_login_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    login_flows (id) {
+        id -> Text,
+        token_hash -> Text,
+        user_id -> Nullable<Text>,
+        state -> Text,
+        failed_attempts -> Integer,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        account_id -> Text,
+        aal -> Integer,
+        amr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(login_flows -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    login_flows,
+    sessions,
+    refresh_tokens
+);

@@ -1,0 +1,180 @@
+//! Request extractors that turn every malformed input into a precise 4xx.
+//!
+//! [`ApiJson`] replaces actix's `Json` so that a wrong content type is 415,
+//! an oversized body 413, broken JSON or bad UTF-8 400 `malformed_json`, and
+//! a wrong type, missing or unknown field 400 `validation_failed` naming the
+//! field. [`ClientIp`] gives the resolved client address.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::{ready, LocalBoxFuture, Ready};
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// Largest accepted JSON body. Every request of this API is small; a larger
+/// one is a mistake or an attack.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req.mime_type().ok().flatten().is_some_and(|mime| {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        });
+        if !json {
+            return Box::pin(ready(Err(ApiError::UnsupportedMediaType)));
+        }
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > JSON_LIMIT) {
+            return Box::pin(ready(Err(ApiError::PayloadTooLarge(JSON_LIMIT))));
+        }
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|_| ApiError::MalformedJson("the body could not be read".into()))?;
+                if body.len() + chunk.len() > JSON_LIMIT {
+                    return Err(ApiError::PayloadTooLarge(JSON_LIMIT));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Parses a JSON body, classifying failures by what the client must fix.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::MalformedJson("the body is empty".into()));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        classify(e.inner(), &path)
+    })?;
+    deserializer.end().map_err(|e| classify(&e, "."))?;
+    Ok(value)
+}
+
+fn classify(e: &serde_json::Error, path: &str) -> ApiError {
+    let message = e.to_string();
+    // serde_json appends " at line L column C"; the client needs the field.
+    let message = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |i| &message[..i])
+        .to_owned();
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            let field = if path == "." || path.is_empty() {
+                // A missing field is reported at its parent; name it instead.
+                message
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| message.starts_with("missing field"))
+                    .unwrap_or("body")
+                    .to_owned()
+            } else {
+                path.to_owned()
+            };
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+        _ => ApiError::MalformedJson(message),
+    }
+}
+
+/// The client address resolved by [`crate::net::client_ip`] in the
+/// request middleware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ip = req
+            .extensions()
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or_else(|| {
+                ClientIp(
+                    req.peer_addr()
+                        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
+                )
+            });
+        ready(Ok(ip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Login {
+        email: String,
+        count: Option<u32>,
+    }
+
+    fn code(body: &[u8]) -> (String, Option<String>) {
+        let err = parse::<Login>(body).unwrap_err();
+        let field = match &err {
+            ApiError::Validation(f) => Some(f[0].field.clone()),
+            _ => None,
+        };
+        (err.code().to_owned(), field)
+    }
+
+    #[test]
+    fn classifies_each_kind_of_bad_body() {
+        assert_eq!(code(b"{\"email\":"), ("malformed_json".into(), None));
+        assert_eq!(code(b""), ("malformed_json".into(), None));
+        assert_eq!(
+            code(b"{\"email\":\"\xff\"}"),
+            ("malformed_json".into(), None)
+        );
+        assert_eq!(
+            code(b"{\"email\":\"a\"} x"),
+            ("malformed_json".into(), None)
+        );
+        assert_eq!(
+            code(b"{}"),
+            ("validation_failed".into(), Some("email".into()))
+        );
+        assert_eq!(
+            code(b"{\"email\":1}"),
+            ("validation_failed".into(), Some("email".into()))
+        );
+        assert_eq!(
+            code(b"{\"email\":\"a\",\"count\":-1}"),
+            ("validation_failed".into(), Some("count".into()))
+        );
+        assert_eq!(
+            code(b"{\"email\":\"a\",\"admin\":true}"),
+            ("validation_failed".into(), Some("admin".into()))
+        );
+        assert_eq!(
+            code(b"[]"),
+            ("validation_failed".into(), Some("body".into()))
+        );
+        assert!(parse::<Login>(b" {\"email\":\"a\"} ").is_ok());
+    }
+}

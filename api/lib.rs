@@ -1,0 +1,103 @@
+//! twofold: a headless JSON REST API for two-factor authentication in a
+//! multi-tenant SaaS platform.
+//!
+//! [`app`] builds the whole HTTP application from an [`AppState`]; the
+//! binary and the integration tests both call it, so tests drive exactly
+//! what production serves.
+
+pub mod accounts;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod login;
+pub mod me;
+pub mod net;
+pub mod openapi;
+pub mod ops;
+pub mod sessions;
+pub mod state;
+pub mod users;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Condition};
+use actix_web::{web, App};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt as _;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::AppState;
+
+use crate::error::ApiError;
+use crate::ops::fallback::RouteTable;
+
+/// Every documented route. The router and `openapi.yaml` both come from here.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login::handlers::start)
+        .service(login::handlers::password)
+        .service(sessions::handlers::refresh)
+        .service(sessions::handlers::logout)
+        .service(ops::handlers::jwks)
+        .service(me::handlers::me)
+        .service(me::handlers::change_password)
+        .service(ops::handlers::healthz)
+        .service(ops::handlers::readyz)
+        .service(ops::handlers::metrics);
+}
+
+/// The HTTP application.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(routes)
+        .split_for_parts();
+    let routes = RouteTable::from_openapi(&doc);
+    let cors = cors(&state.config.cors_origins);
+    let cors_enabled = !state.config.cors_origins.is_empty();
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::new(routes))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| ApiError::field("path", e.to_string()).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| ApiError::field("query", e.to_string()).into()),
+        )
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
+        .default_service(web::to(ops::fallback::not_routed))
+        .wrap(Condition::new(cors_enabled, cors))
+        .wrap(from_fn(ops::observe::observe))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(3600)
+}

@@ -1,0 +1,73 @@
+//! SQL for login flows.
+
+use diesel::prelude::*;
+
+use crate::db::schema::login_flows;
+use crate::db::DbConn;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_flows)]
+pub struct Flow {
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: Option<String>,
+    pub state: String,
+    pub failed_attempts: i32,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {
+    diesel::insert_into(login_flows::table)
+        .values(flow)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The flow a token addresses, if it is unexpired and at `state`.
+pub fn find_at(
+    conn: &mut DbConn,
+    token_hash: &str,
+    state: &str,
+    now: i64,
+) -> Result<Option<Flow>, ApiError> {
+    Ok(login_flows::table
+        .filter(login_flows::token_hash.eq(token_hash))
+        .filter(login_flows::state.eq(state))
+        .filter(login_flows::expires_at.gt(now))
+        .select(Flow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends a flow that is still at `state`; `false` when another request got
+/// there first (the single-use guarantee).
+pub fn finish(conn: &mut DbConn, id: &str, state: &str) -> Result<bool, ApiError> {
+    let deleted = diesel::delete(
+        login_flows::table
+            .filter(login_flows::id.eq(id))
+            .filter(login_flows::state.eq(state)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// Counts a failed attempt; the flow dies at `limit` failures.
+pub fn record_failure(conn: &mut DbConn, id: &str, limit: i32) -> Result<(), ApiError> {
+    diesel::update(login_flows::table.filter(login_flows::id.eq(id)))
+        .set(login_flows::failed_attempts.eq(login_flows::failed_attempts + 1))
+        .execute(conn)?;
+    diesel::delete(
+        login_flows::table
+            .filter(login_flows::id.eq(id))
+            .filter(login_flows::failed_attempts.ge(limit)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes flows that expired before `now`.
+pub fn purge_expired(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
+    Ok(diesel::delete(login_flows::table.filter(login_flows::expires_at.le(now))).execute(conn)?)
+}

@@ -1,0 +1,179 @@
+//! `twofold`: parse the command line, load configuration, run the command.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use clap::Parser;
+use twofold::accounts::service::{self as accounts, NewAccount};
+use twofold::cli::{AccountsCommand, Cli, Command};
+use twofold::clock::{Clock, SystemClock};
+use twofold::config::{Config, LogFormat};
+use twofold::crypto::password::PasswordHasher;
+use twofold::db::Db;
+use twofold::{app, AppState};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            if json {
+                eprintln!("{}", serde_json::json!({ "error": message }));
+            } else {
+                eprintln!("twofold: {message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    if let Command::Openapi { output } = &cli.command {
+        let yaml = twofold::openapi::yaml()?;
+        return match output {
+            Some(path) => {
+                std::fs::write(path, yaml).map_err(|e| format!("{}: {e}", path.display()))
+            }
+            None => {
+                print!("{yaml}");
+                Ok(())
+            }
+        };
+    }
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Openapi { .. } => Ok(()),
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            let db = open_db(&config)?;
+            let applied = db.migrate().map_err(|e| e.to_string())?;
+            print(
+                cli.json,
+                &serde_json::json!({ "applied": applied, "database": db.backend() }),
+                || format!("{applied} migration(s) applied to {}", db.backend()),
+            )
+        }
+        Command::Accounts(command) => accounts_command(cli.json, &config, command),
+    }
+}
+
+fn open_db(config: &Config) -> Result<Db, String> {
+    Db::connect(&config.database_url).map_err(|e| e.to_string())
+}
+
+fn print(
+    json: bool,
+    value: &serde_json::Value,
+    human: impl FnOnce() -> String,
+) -> Result<(), String> {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", human());
+    }
+    Ok(())
+}
+
+fn accounts_command(json: bool, config: &Config, command: AccountsCommand) -> Result<(), String> {
+    let db = open_db(config)?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let now = SystemClock.unix();
+    let describe = |e: twofold::error::ApiError| match e {
+        twofold::error::ApiError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        twofold::error::ApiError::NotFound => "no such account".to_owned(),
+        twofold::error::ApiError::Conflict { detail, .. } => detail,
+        other => other.to_string(),
+    };
+    match command {
+        AccountsCommand::Create {
+            name,
+            admin_email,
+            admin_name,
+            licenses,
+        } => {
+            let hasher = PasswordHasher::new(config.password)?;
+            let input = NewAccount {
+                name: &name,
+                admin_email: &admin_email,
+                admin_name: admin_name.as_deref(),
+                licenses,
+            };
+            let created = accounts::create(&mut conn, &hasher, &input, now).map_err(describe)?;
+            let value = serde_json::to_value(&created).map_err(|e| e.to_string())?;
+            print(json, &value, || {
+                format!(
+                    "account {}\nadmin   {} ({})\npassword {}\n(shown once: change it with POST /v1/me/password)",
+                    created.account_id,
+                    created.email,
+                    created.user_id,
+                    created.password.expose()
+                )
+            })
+        }
+        AccountsCommand::SetPaying {
+            account,
+            since,
+            licenses,
+        } => {
+            let state = accounts::set_paying(&mut conn, &account, since.unwrap_or(now), licenses)
+                .map_err(describe)?;
+            let value = serde_json::to_value(&state).map_err(|e| e.to_string())?;
+            print(json, &value, || {
+                format!(
+                    "account {} paying since {} ({} licenses); 2FA enforced from {}",
+                    state.account_id, state.paying_since, state.licenses, state.twofa_enforced_from
+                )
+            })
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    init_logging(&config);
+    let db = open_db(&config)?;
+    let applied = db.migrate().map_err(|e| e.to_string())?;
+    let state = AppState::from_config(config.clone(), db).map_err(|e| e.to_string())?;
+    tracing::info!(
+        bind = %config.bind,
+        database = state.db.backend(),
+        migrations_applied = applied,
+        data_dir = %config.data_dir.display(),
+        "starting twofold"
+    );
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(twofold::ops::janitor::run(
+            state.clone(),
+            Duration::from_secs(600),
+        ));
+        let factory_state = state.clone();
+        HttpServer::new(move || app(factory_state.clone()))
+            .bind(config.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
+            // SIGTERM/SIGINT: stop accepting, let requests in flight finish.
+            .shutdown_timeout(15)
+            .run()
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Bodies of `/v1/me`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::crypto::Secret;
+use crate::users::{Role, TwofaStatus};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountSummary {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionSummary {
+    pub id: String,
+    /// Authentication assurance level of this session: 1 or 2.
+    #[schema(example = 1)]
+    pub aal: i32,
+    /// Methods used to sign in, e.g. `["pwd"]`.
+    #[schema(example = json!(["pwd"]))]
+    pub amr: Vec<String>,
+    pub created_at: String,
+    /// The session ends then at the latest, refreshed or not.
+    pub expires_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10",
+    "email": "ada@example.com",
+    "name": "Ada Lovelace",
+    "role": "admin",
+    "account": {"id": "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55", "name": "Acme MSP"},
+    "twofa_status": "disabled",
+    "twofa_required": false,
+    "session": {
+        "id": "9f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+        "aal": 1,
+        "amr": ["pwd"],
+        "created_at": "2026-11-28T09:00:00Z",
+        "expires_at": "2026-12-05T09:00:00Z"
+    }
+}))]
+pub struct MeResponse {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub account: AccountSummary,
+    pub twofa_status: TwofaStatus,
+    /// Whether this user must use 2FA (set by an admin, or by the account's
+    /// enforcement from `paying_since + 24h`).
+    pub twofa_required: bool,
+    pub session: SessionSummary,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "old password here", "new_password": "a much longer new passphrase"}))]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
+    pub current_password: Secret,
+    /// 10 to 256 characters, different from the current one.
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Secret,
+}

@@ -1,0 +1,54 @@
+//! HTTP for `/v1/me`.
+
+use actix_web::{get, post, web, HttpResponse};
+
+use super::dto::{ChangePasswordRequest, MeResponse};
+use super::service;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+use crate::sessions::Authenticated;
+use crate::state::AppState;
+
+/// The signed-in user, their account, 2FA status and current session.
+#[utoipa::path(
+    tag = "me",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "The caller", body = MeResponse),
+        (status = 401, description = "Missing (`unauthorized`), invalid, expired or revoked (`invalid_token`) access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/me")]
+pub async fn me(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::profile(&state, caller).await?))
+}
+
+/// Change the caller's password.
+///
+/// Needs the current password. Every other session of the user is revoked;
+/// the calling session stays signed in.
+#[utoipa::path(
+    tag = "me",
+    security(("access_token" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Malformed body, or a new password that breaks the rules (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong current password (`invalid_credentials`) or bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    body: ApiJson<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    service::change_password(&state, caller, body.current_password, body.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

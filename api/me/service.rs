@@ -1,0 +1,124 @@
+//! Rules for the signed-in user's own data.
+
+use super::dto::{AccountSummary, MeResponse, SessionSummary};
+use crate::accounts;
+use crate::clock::rfc3339;
+use crate::crypto::Secret;
+use crate::error::ApiError;
+use crate::sessions::service::Caller;
+use crate::state::AppState;
+use crate::users::TwofaStatus;
+use diesel::Connection as _;
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+pub async fn profile(state: &AppState, caller: Caller) -> Result<MeResponse, ApiError> {
+    let now = state.now();
+    let account_id = caller.user.account_id.clone();
+    let account = state
+        .db
+        .run(move |conn| accounts::repo::find(conn, &account_id))
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let required = caller.user.twofa_required || account.enforces_twofa(now);
+    let Caller { session, user } = caller;
+    Ok(MeResponse {
+        twofa_status: if required {
+            TwofaStatus::Pending
+        } else {
+            TwofaStatus::Disabled
+        },
+        twofa_required: required,
+        role: user.role(),
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        account: AccountSummary {
+            id: account.id,
+            name: account.name,
+        },
+        session: SessionSummary {
+            aal: session.aal,
+            amr: session.amr_list(),
+            created_at: rfc3339(session.created_at),
+            expires_at: rfc3339(session.expires_at),
+            id: session.id,
+        },
+    })
+}
+
+/// Checks the new password's shape; the field is named in the error.
+pub fn validate_new_password(password: &Secret, current: &Secret) -> Result<(), ApiError> {
+    let chars = password.expose().chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(ApiError::field(
+            "new_password",
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if password.expose().chars().any(char::is_control) {
+        return Err(ApiError::field(
+            "new_password",
+            "must not contain control characters",
+        ));
+    }
+    if password == current {
+        return Err(ApiError::field(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    Ok(())
+}
+
+/// Changes the caller's password and revokes every other session of theirs:
+/// whoever else knew the old password is signed out.
+pub async fn change_password(
+    state: &AppState,
+    caller: Caller,
+    current: Secret,
+    new: Secret,
+) -> Result<(), ApiError> {
+    validate_new_password(&new, &current)?;
+    let matched = state
+        .passwords
+        .verify(Some(caller.user.password_hash.clone()), current)
+        .await?;
+    if !matched {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let hash = state.passwords.hash(new).await?;
+    let now = state.now();
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                crate::users::repo::set_password(conn, &caller.user.id, &hash, now)?;
+                crate::sessions::repo::revoke_all_for_user(
+                    conn,
+                    &caller.user.id,
+                    Some(&caller.session.id),
+                    "password_changed",
+                    now,
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_password_rules() {
+        let current = Secret::new("current password");
+        assert!(validate_new_password(&Secret::new("short"), &current).is_err());
+        assert!(validate_new_password(&Secret::new("x".repeat(257)), &current).is_err());
+        assert!(validate_new_password(&current.clone(), &current).is_err());
+        assert!(validate_new_password(&Secret::new("tab\there ok?"), &current).is_err());
+        assert!(validate_new_password(&Secret::new("ten chars!"), &current).is_ok());
+    }
+}

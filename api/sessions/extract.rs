@@ -1,0 +1,42 @@
+//! The `Authenticated` extractor: `Authorization: Bearer <access_token>`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::service::{authenticate, Caller};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A request made with a live session's access token.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Caller);
+
+/// The token of an `Authorization: Bearer` header, if any.
+pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(Some(token.trim().to_owned()))
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?.ok_or(ApiError::Unauthorized)?;
+            let state = state.ok_or_else(|| ApiError::internal("state missing"))?;
+            authenticate(&state, &token).await.map(Authenticated)
+        })
+    }
+}

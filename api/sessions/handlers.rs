@@ -1,0 +1,56 @@
+//! HTTP for token refresh and logout.
+
+use actix_web::{post, web, HttpResponse};
+
+use super::dto::{RefreshRequest, TokenResponse};
+use super::{service, Authenticated};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+use crate::ops::no_store;
+use crate::state::AppState;
+
+/// Exchange a refresh token for a new token pair.
+///
+/// The refresh token is single use: the answer carries its replacement.
+/// Presenting a token that was already used revokes the whole session
+/// (it means the token was copied), and answers `invalid_token`.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New access and refresh tokens", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, used, expired or revoked refresh token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/token/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let tokens = service::refresh(&state, body.0.refresh_token).await?;
+    Ok(no_store(HttpResponse::Ok()).json(tokens))
+}
+
+/// End the current session.
+///
+/// Revokes the session of the presented access token at once: its access
+/// token and every refresh token of it stop working.
+#[utoipa::path(
+    tag = "sessions",
+    security(("access_token" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Missing, invalid or already revoked access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    service::logout(&state, &caller).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,141 @@
+//! SQL for sessions and refresh tokens.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::users::User;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub aal: i32,
+    /// Space-separated method references, e.g. `pwd otp`.
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+}
+
+impl Session {
+    pub fn amr_list(&self) -> Vec<String> {
+        self.amr.split_whitespace().map(str::to_owned).collect()
+    }
+}
+
+pub fn insert(conn: &mut DbConn, session: &Session) -> Result<(), ApiError> {
+    diesel::insert_into(sessions::table)
+        .values(session)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The session and its user, when the session is neither revoked nor expired.
+pub fn find_live(
+    conn: &mut DbConn,
+    session_id: &str,
+    now: i64,
+) -> Result<Option<(Session, User)>, ApiError> {
+    Ok(sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((Session::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn revoke(
+    conn: &mut DbConn,
+    session_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?)
+}
+
+/// Revokes every live session of a user except `keep`; returns how many.
+pub fn revoke_all_for_user(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: i64,
+) -> Result<usize, ApiError> {
+    let live = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::id.ne(keep.unwrap_or("")));
+    Ok(diesel::update(live)
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(reason),
+        ))
+        .execute(conn)?)
+}
+
+pub fn insert_refresh(
+    conn: &mut DbConn,
+    token_hash: &str,
+    session_id: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a refresh token used, atomically: of two racing requests presenting
+/// the same token exactly one sees `1` here.
+pub fn spend_refresh(conn: &mut DbConn, token_hash: &str, now: i64) -> Result<bool, ApiError> {
+    let spent = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(spent == 1)
+}
+
+pub fn refresh_session(conn: &mut DbConn, token_hash: &str) -> Result<Option<String>, ApiError> {
+    Ok(refresh_tokens::table
+        .find(token_hash)
+        .select(refresh_tokens::session_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Removes rows nobody can use any more: refresh tokens of sessions that
+/// ended more than `keep_secs` ago (kept that long so reuse is still recognised).
+pub fn purge_ended(conn: &mut DbConn, now: i64, keep_secs: i64) -> Result<usize, ApiError> {
+    let cutoff = now - keep_secs;
+    Ok(diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .lt(cutoff)
+                .or(sessions::revoked_at.lt(cutoff)),
+        ),
+    )
+    .execute(conn)?)
+}

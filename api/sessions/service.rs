@@ -1,0 +1,174 @@
+//! Session rules: opening, authenticating, rotating and revoking.
+
+use super::dto::TokenResponse;
+use super::jwt::{AccessClaims, ACCESS_TTL_SECS};
+use super::repo::{self, Session};
+use crate::crypto::{new_token, sha256_hex, Secret};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::User;
+use diesel::Connection as _;
+
+/// Absolute lifetime of a session: refreshing never extends it past this.
+pub const SESSION_TTL_SECS: i64 = 7 * 24 * 60 * 60;
+
+/// How long ended sessions (and their spent refresh tokens) are kept, so a
+/// stolen refresh token presented late is still recognised as reuse.
+pub const ENDED_RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// Authentication assurance of a new session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assurance {
+    pub aal: i32,
+    pub amr: &'static [&'static str],
+}
+
+pub const PASSWORD_ONLY: Assurance = Assurance {
+    aal: 1,
+    amr: &["pwd"],
+};
+
+/// A session just opened, before its access token is signed.
+pub struct Opened {
+    session: Session,
+    user: User,
+    refresh_token: Secret,
+}
+
+/// Opens a session for `user` inside the caller's transaction.
+pub fn open(
+    conn: &mut DbConn,
+    user: &User,
+    assurance: Assurance,
+    now: i64,
+) -> Result<Opened, ApiError> {
+    let session = Session {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        account_id: user.account_id.clone(),
+        aal: assurance.aal,
+        amr: assurance.amr.join(" "),
+        created_at: now,
+        expires_at: now + SESSION_TTL_SECS,
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    repo::insert(conn, &session)?;
+    let refresh_token = new_token("rt_");
+    repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
+    Ok(Opened {
+        session,
+        user: user.clone(),
+        refresh_token,
+    })
+}
+
+/// Signs the access token of an opened session: the `authenticated` answer.
+pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenResponse, ApiError> {
+    let claims = AccessClaims {
+        iss: state.tokens.issuer().to_owned(),
+        aud: state.tokens.audience().to_owned(),
+        sub: opened.user.id.clone(),
+        sid: opened.session.id.clone(),
+        acct: opened.user.account_id.clone(),
+        role: opened.user.role().as_str().to_owned(),
+        aal: u8::try_from(opened.session.aal).unwrap_or(1),
+        amr: opened.session.amr_list(),
+        iat: now,
+        // Never outlive the session itself.
+        exp: (now + ACCESS_TTL_SECS).min(opened.session.expires_at),
+    };
+    Ok(TokenResponse {
+        status: "authenticated",
+        access_token: Secret::new(state.tokens.sign(&claims)?),
+        refresh_token: opened.refresh_token,
+        token_type: "Bearer",
+        expires_in: claims.exp - now,
+    })
+}
+
+/// The caller of an authenticated request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: Session,
+    pub user: User,
+}
+
+/// Verifies an access token and that its session is still live.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let now = state.now();
+    let claims = state.tokens.verify(token, now)?;
+    let sid = claims.sid;
+    let (session, user) = state
+        .db
+        .run(move |conn| repo::find_live(conn, &sid, now))
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    if session.user_id != claims.sub {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(Caller { session, user })
+}
+
+enum Rotation {
+    Rotated(Box<Opened>),
+    /// A spent token came back: whoever holds it is not the rightful
+    /// client, or the rightful client is racing a thief. Either way the
+    /// session is revoked.
+    Reused,
+    Invalid,
+}
+
+/// Exchanges a refresh token for a new pair.
+pub async fn refresh(state: &AppState, token: Secret) -> Result<TokenResponse, ApiError> {
+    let now = state.now();
+    let hash = sha256_hex(token.expose());
+    let outcome = state
+        .db
+        .run(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                if !repo::spend_refresh(conn, &hash, now)? {
+                    return match repo::refresh_session(conn, &hash)? {
+                        Some(session_id) => {
+                            repo::revoke(conn, &session_id, "refresh_token_reuse", now)?;
+                            Ok(Rotation::Reused)
+                        }
+                        None => Ok(Rotation::Invalid),
+                    };
+                }
+                let Some(session_id) = repo::refresh_session(conn, &hash)? else {
+                    return Ok(Rotation::Invalid);
+                };
+                let Some((session, user)) = repo::find_live(conn, &session_id, now)? else {
+                    return Ok(Rotation::Invalid);
+                };
+                let refresh_token = new_token("rt_");
+                repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
+                Ok(Rotation::Rotated(Box::new(Opened {
+                    session,
+                    user,
+                    refresh_token,
+                })))
+            })
+        })
+        .await?;
+    match outcome {
+        Rotation::Rotated(opened) => tokens(state, *opened, now),
+        Rotation::Reused => {
+            tracing::warn!("refresh token reused; session revoked");
+            Err(ApiError::InvalidToken)
+        }
+        Rotation::Invalid => Err(ApiError::InvalidToken),
+    }
+}
+
+pub async fn logout(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    let now = state.now();
+    let sid = caller.session.id.clone();
+    state
+        .db
+        .run(move |conn| repo::revoke(conn, &sid, "logout", now))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! Everything a request handler may need, built once and shared.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::crypto::password::PasswordHasher;
+use crate::db::Db;
+use crate::ops::metrics::Metrics;
+use crate::sessions::jwt::TokenSigner;
+use crate::sessions::keys::SigningKey;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: PasswordHasher,
+    pub tokens: Arc<TokenSigner>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Wires the state from its parts; `serve` and the tests both come here.
+    pub fn new(
+        config: Config,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        signing_key: SigningKey,
+    ) -> Result<Self, String> {
+        let passwords = PasswordHasher::new(config.password)?;
+        let tokens = TokenSigner::new(signing_key, config.issuer.clone(), config.audience());
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            clock,
+            passwords,
+            tokens: Arc::new(tokens),
+            metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
+        })
+    }
+
+    /// The production wiring: system clock, key from the data directory.
+    pub fn from_config(config: Config, db: Db) -> Result<Self, String> {
+        let key = SigningKey::load_or_create(&config.data_dir).map_err(|e| e.to_string())?;
+        Self::new(config, db, Arc::new(SystemClock), key)
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.unix()
+    }
+}

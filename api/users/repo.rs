@@ -1,0 +1,59 @@
+//! SQL for users.
+
+use diesel::prelude::*;
+
+use super::model::User;
+use crate::db::schema::users;
+use crate::db::{is_unique_violation, DbConn};
+use crate::error::ApiError;
+
+/// Inserts a user; a taken email (case-insensitive) is a 409 `email_taken`.
+pub fn insert(conn: &mut DbConn, user: &User) -> Result<(), ApiError> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::Conflict {
+                    code: "email_taken",
+                    detail: "A user with this email already exists.".to_owned(),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<User>, ApiError> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_email(conn: &mut DbConn, normalized: &str) -> Result<Option<User>, ApiError> {
+    Ok(users::table
+        .filter(users::email_normalized.eq(normalized))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_changed_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn touch_login(conn: &mut DbConn, id: &str, now: i64) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
