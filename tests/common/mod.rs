@@ -1,0 +1,368 @@
+//! Test fixtures: a real HTTP server per test, with an injected clock, on
+//! SQLite (a fresh file per test) or PostgreSQL (a fresh database per test
+//! run, shared by the run's tests, each of which makes its own accounts).
+//!
+//! Set `TWOFOLD_TEST_DATABASE_URL=postgres://USER:PASS@HOST:PORT/DB` to run
+//! the suite on PostgreSQL; DB only names where to create the test database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use twofold::accounts::service::{self as accounts, NewAccount};
+use twofold::clock::{Clock, ManualClock};
+use twofold::config::Config;
+use twofold::crypto::Secret;
+use twofold::db::Db;
+use twofold::sessions::keys::SigningKey;
+use twofold::users::{Role, User};
+use twofold::{app, AppState};
+
+/// 2026-11-28T09:00:00Z: every test starts at the same instant.
+pub const START: i64 = 1_795_856_400;
+
+/// Where this run's tests keep data: a PostgreSQL URL, or `None` for SQLite.
+fn postgres_url() -> Option<&'static str> {
+    static URL: OnceLock<Option<String>> = OnceLock::new();
+    URL.get_or_init(|| {
+        let base = std::env::var("TWOFOLD_TEST_DATABASE_URL").ok()?;
+        let base = base.trim().to_owned();
+        if base.is_empty() || base.starts_with("sqlite://") {
+            return None;
+        }
+        let name = format!("twofold_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&base)
+            .unwrap_or_else(|e| panic!("TWOFOLD_TEST_DATABASE_URL unreachable: {e}"));
+        drop_idle_test_databases(&mut admin);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DATABASE");
+        let url = format!("{prefix}/{name}");
+        Db::connect(&url).expect("connect").migrate().expect("migrate");
+        Some(url)
+    })
+    .as_deref()
+}
+
+/// Drops test databases of earlier runs. PostgreSQL refuses to drop a
+/// database that has connections, so a run still in progress keeps its own.
+fn drop_idle_test_databases(admin: &mut PgConnection) {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let old: Vec<Name> = diesel::sql_query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'twofold\\_test\\_%'",
+    )
+    .load(admin)
+    .unwrap_or_default();
+    for db in old {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {}", db.datname));
+    }
+}
+
+pub fn backend() -> &'static str {
+    if postgres_url().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// A database URL for one test (SQLite: its own file in `dir`).
+pub fn database_url(dir: &tempfile::TempDir) -> String {
+    match postgres_url() {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}", dir.path().join("twofold.db").display()),
+    }
+}
+
+/// Configuration for tests: cheap argon2 so the suite stays fast.
+pub fn test_config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
+    let url = database_url(dir);
+    let data_dir = dir.path().display().to_string();
+    let mut vars: Vec<(String, String)> = vec![
+        ("TWOFOLD_DATABASE_URL".into(), url),
+        ("TWOFOLD_DATA_DIR".into(), data_dir),
+        ("TWOFOLD_ARGON2_MEMORY_KIB".into(), "64".into()),
+        ("TWOFOLD_ARGON2_ITERATIONS".into(), "1".into()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Config::from_lookup(|name| {
+        vars.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test config")
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        actix_web::rt::spawn(async move { server.stop(false).await });
+    }
+}
+
+/// An answer: status, headers and body (JSON when it parses).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Answer {
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        let ct = self.header("content-type");
+        assert_eq!(ct, "application/problem+json", "{}", self.text);
+        assert_eq!(self.json["code"], code, "{}", self.text);
+        assert_eq!(self.json["status"], status, "{}", self.text);
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!(self.status.is_success(), "{}: {}", self.status, self.text);
+        &self.json
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// A user a test can sign in as.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    pub async fn with_env(extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = test_config(&dir, extra);
+        let db = Db::connect(&config.database_url).expect("database");
+        db.migrate().expect("migrate");
+        let start = DateTime::<Utc>::from_timestamp(START, 0).expect("start");
+        let clock = ManualClock::new(start);
+        let key = SigningKey::load_or_create(&config.data_dir).expect("key");
+        let state =
+            AppState::new(config, db, Arc::new(clock.clone()), key).expect("state");
+        let factory_state = state.clone();
+        let server = actix_web::HttpServer::new(move || app(factory_state.clone()))
+            .workers(1)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("bind");
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Self {
+            addr,
+            clock,
+            state,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            _dir: dir,
+            server: handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(Duration::seconds(seconds));
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = bearer {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let req = self
+            .client
+            .request(method, self.url(path))
+            .header(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("ct"))
+            .body(body);
+        answer(req.send().await.expect("request")).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.call(Method::GET, path, bearer, None).await
+    }
+
+    /// A new account with an admin; returns the admin.
+    pub async fn account(&self, name: &str) -> Person {
+        let email = unique_email("admin");
+        let state = self.state.clone();
+        let (name, mail) = (name.to_owned(), email.clone());
+        let now = self.clock.unix();
+        let created = state
+            .db
+            .run(move |conn| {
+                accounts::create(
+                    conn,
+                    &state.passwords,
+                    &NewAccount {
+                        name: &name,
+                        admin_email: &mail,
+                        admin_name: None,
+                        licenses: 10,
+                    },
+                    now,
+                )
+            })
+            .await
+            .expect("create account");
+        Person {
+            id: created.user_id,
+            account_id: created.account_id,
+            email,
+            password: created.password.into_inner(),
+        }
+    }
+
+    /// Another user of `account_id` with a known password.
+    pub async fn user(&self, account_id: &str, role: Role) -> Person {
+        let email = unique_email(role.as_str());
+        let password = "a fine test password".to_owned();
+        let hash = self
+            .state
+            .passwords
+            .hash(Secret::new(password.clone()))
+            .await
+            .expect("hash");
+        let now = self.clock.unix();
+        let user = User {
+            id: uuid::Uuid::new_v4().to_string(),
+            account_id: account_id.to_owned(),
+            email: email.clone(),
+            email_normalized: email.to_lowercase(),
+            name: format!("Test {}", role.as_str()),
+            role: role.as_str().to_owned(),
+            password_hash: hash,
+            twofa_required: false,
+            created_at: now,
+            password_changed_at: now,
+            last_login_at: None,
+        };
+        let row = user.clone();
+        self.state
+            .db
+            .run(move |conn| twofold::users::repo::insert(conn, &row))
+            .await
+            .expect("insert user");
+        Person {
+            id: user.id,
+            account_id: account_id.to_owned(),
+            email,
+            password,
+        }
+    }
+
+    /// Email step; returns the flow token.
+    pub async fn start_login(&self, email: &str) -> String {
+        let a = self.post("/v1/auth/login", json!({ "email": email })).await;
+        assert_eq!(a.ok()["status"], "password_required");
+        a.json["flow_token"].as_str().expect("flow_token").to_owned()
+    }
+
+    /// Email and password; returns the `authenticated` answer.
+    pub async fn login(&self, person: &Person) -> Value {
+        let flow = self.start_login(&person.email).await;
+        let a = self
+            .post(
+                "/v1/auth/login/password",
+                json!({ "flow_token": flow, "password": person.password }),
+            )
+            .await;
+        assert_eq!(a.ok()["status"], "authenticated", "{}", a.text);
+        a.json.clone()
+    }
+
+    pub async fn access_token(&self, person: &Person) -> String {
+        self.login(person).await["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        text,
+        json,
+    }
+}
+
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.test", uuid::Uuid::new_v4().simple())
+}
+
+/// The repository root, for reading committed files.
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
