@@ -21,7 +21,6 @@ identifier-first login, sessions with EdDSA-signed access tokens, and the \
 operations endpoints. Every error is `application/problem+json` (RFC 9457) \
 with a stable `code`.",
     ),
-    servers((url = "http://localhost:8080", description = "Local default")),
     tags(
         (name = "login", description = "Identifier-first login steps"),
         (name = "sessions", description = "Tokens: refresh, logout, verification keys"),
@@ -45,7 +44,11 @@ impl Modify for BearerAuth {
                 .to_owned(),
         );
         components.add_security_scheme("access_token", SecurityScheme::Http(scheme));
-        doc.servers = Some(vec![Server::new("http://localhost:8080")]);
+        // Relative: the document describes whichever host serves it, so the
+        // Swagger UI at /docs calls the same instance.
+        let mut this = Server::new("/");
+        this.description = Some("The instance serving this document".to_owned());
+        doc.servers = Some(vec![this]);
     }
 }
 

@@ -188,7 +188,9 @@ impl Db {
                 .map(|v| v.len())
                 .map_err(|e| DbError::Migrate(e.to_string()))?,
             DbConn::Postgres(c) => {
-                const LOCK: i64 = 0x7477_6f66_6f6c_64; // "twofold"
+                // Any constant unique to this program; other users of advisory locks
+                // in a shared database pick their own.
+                const LOCK: i64 = 0x0074_776f_666f_6c64;
                 let lock = format!("SELECT pg_advisory_lock({LOCK})");
                 c.batch_execute(&lock)
                     .map_err(|e| DbError::Migrate(e.to_string()))?;

@@ -15,6 +15,7 @@ use crate::state::AppState;
 /// Always answers `password_required` with a flow token, whether or not the
 /// email belongs to a user, so the answer reveals nothing.
 #[utoipa::path(
+    security(()),
     tag = "login",
     request_body = StartRequest,
     responses(
@@ -39,6 +40,7 @@ pub async fn start(
 /// password, or an email that belongs to nobody, answers
 /// `invalid_credentials`; after five wrong passwords the flow is dead.
 #[utoipa::path(
+    security(()),
     tag = "login",
     request_body = PasswordRequest,
     responses(

@@ -26,7 +26,7 @@ pub struct Ready {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+#[utoipa::path( security(()),tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -35,6 +35,7 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database answers. 503 while it does not; recovers by
 /// itself when it comes back.
 #[utoipa::path(
+    security(()),
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Ready),
@@ -55,6 +56,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(
+    security(()),
     tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4"))
 )]
@@ -68,6 +70,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
 /// The public keys that verify access tokens (RFC 7517).
 #[utoipa::path(
+    security(()),
     tag = "sessions",
     responses((status = 200, description = "JSON Web Key Set", body = Object, example = json!({
         "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "use": "sig", "alg": "EdDSA"}]

@@ -15,6 +15,7 @@ use crate::state::AppState;
 /// Presenting a token that was already used revokes the whole session
 /// (it means the token was copied), and answers `invalid_token`.
 #[utoipa::path(
+    security(()),
     tag = "sessions",
     request_body = RefreshRequest,
     responses(
