@@ -60,8 +60,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
 /// Parses a JSON body, classifying failures by what the client must fix.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = body.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ApiError::MalformedJson("the body is empty".into()));
+    };
+    // serde lets a JSON array stand in for a struct, filling fields by
+    // position; every body of this API is an object, so refuse anything else
+    // before it can be read that way.
+    if *first != b'{' {
+        // Still tell syntax errors apart from a well-formed non-object.
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| classify(&e, "."))?;
+        return Err(ApiError::field("body", "must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
