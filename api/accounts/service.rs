@@ -3,7 +3,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use diesel::Connection as _;
 use serde::Serialize;
 
 use super::model::Account;
@@ -75,7 +74,7 @@ pub fn create(
         password_changed_at: now,
         last_login_at: None,
     };
-    conn.transaction::<_, ApiError, _>(|conn| {
+    crate::db::write_tx(conn, |conn| {
         repo::insert(conn, &account)?;
         crate::users::repo::insert(conn, &user)
     })?;
@@ -106,7 +105,7 @@ pub fn set_paying(
     if licenses.is_some_and(|n| n < 1) {
         return Err(ApiError::field("licenses", "must be at least 1"));
     }
-    let account = conn.transaction::<_, ApiError, _>(|conn| {
+    let account = crate::db::write_tx(conn, |conn| {
         if !repo::set_paying(conn, account_id, since, licenses)? {
             return Err(ApiError::NotFound);
         }

@@ -217,6 +217,36 @@ impl Db {
     }
 }
 
+/// Runs `f` in a write transaction. On SQLite it begins `IMMEDIATE`, taking
+/// the write lock up front: a deferred transaction that reads and then
+/// writes fails with `SQLITE_BUSY` when another writer got in between,
+/// instead of waiting its turn. On PostgreSQL it is a plain transaction.
+/// `f` must not open transactions of its own.
+pub fn write_tx<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

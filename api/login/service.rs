@@ -8,7 +8,6 @@ use crate::sessions::dto::TokenResponse;
 use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::users::{self, normalize_email};
-use diesel::Connection as _;
 
 /// Lifetime of a flow token.
 pub const FLOW_TTL_SECS: i64 = 10 * 60;
@@ -85,7 +84,7 @@ pub async fn password(
     let opened = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_tx(conn, |conn| {
                 if !repo::finish(conn, &flow.id, PASSWORD_REQUIRED)? {
                     return Err(ApiError::FlowExpired);
                 }

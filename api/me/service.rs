@@ -8,7 +8,6 @@ use crate::error::ApiError;
 use crate::sessions::service::Caller;
 use crate::state::AppState;
 use crate::users::TwofaStatus;
-use diesel::Connection as _;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -93,7 +92,7 @@ pub async fn change_password(
     state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_tx(conn, |conn| {
                 crate::users::repo::set_password(conn, &caller.user.id, &hash, now)?;
                 crate::sessions::repo::revoke_all_for_user(
                     conn,

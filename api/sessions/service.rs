@@ -8,7 +8,6 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::User;
-use diesel::Connection as _;
 
 /// Absolute lifetime of a session: refreshing never extends it past this.
 pub const SESSION_TTL_SECS: i64 = 7 * 24 * 60 * 60;
@@ -127,7 +126,7 @@ pub async fn refresh(state: &AppState, token: Secret) -> Result<TokenResponse, A
     let outcome = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_tx(conn, |conn| {
                 if !repo::spend_refresh(conn, &hash, now)? {
                     return match repo::refresh_session(conn, &hash)? {
                         Some(session_id) => {
