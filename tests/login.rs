@@ -10,7 +10,12 @@ async fn password_login_opens_a_session_with_the_promised_claims() {
     let t = TestApp::spawn().await;
     let admin = t.account("Acme MSP").await;
 
-    let start = t.post("/v1/auth/login", json!({ "email": admin.email.to_uppercase() })).await;
+    let start = t
+        .post(
+            "/v1/auth/login",
+            json!({ "email": admin.email.to_uppercase() }),
+        )
+        .await;
     let body = start.ok();
     assert_eq!(body["status"], "password_required");
     assert_eq!(body["expires_in"], 600);
@@ -59,7 +64,9 @@ async fn password_login_opens_a_session_with_the_promised_claims() {
 async fn unknown_email_gets_the_same_answer_and_fails_only_at_the_password() {
     let t = TestApp::spawn().await;
     let admin = t.account("Acme").await;
-    let known = t.post("/v1/auth/login", json!({ "email": admin.email })).await;
+    let known = t
+        .post("/v1/auth/login", json!({ "email": admin.email }))
+        .await;
     let unknown = t
         .post("/v1/auth/login", json!({ "email": unique_email("nobody") }))
         .await;
@@ -115,7 +122,9 @@ async fn flow_tokens_are_single_use_and_expire() {
     let flow = t.start_login(&admin.email).await;
     let body = json!({ "flow_token": flow, "password": admin.password });
     t.post("/v1/auth/login/password", body.clone()).await.ok();
-    t.post("/v1/auth/login/password", body).await.problem(401, "flow_expired");
+    t.post("/v1/auth/login/password", body)
+        .await
+        .problem(401, "flow_expired");
 
     let flow = t.start_login(&admin.email).await;
     t.advance(600);
@@ -154,7 +163,9 @@ async fn a_flow_token_is_not_a_session_and_a_session_is_not_a_flow() {
     let t = TestApp::spawn().await;
     let admin = t.account("Acme").await;
     let flow = t.start_login(&admin.email).await;
-    t.get("/v1/me", Some(&flow)).await.problem(401, "invalid_token");
+    t.get("/v1/me", Some(&flow))
+        .await
+        .problem(401, "invalid_token");
     t.call(Method::POST, "/v1/auth/logout", Some(&flow), None)
         .await
         .problem(401, "invalid_token");
@@ -176,9 +187,8 @@ async fn password_change_keeps_this_session_and_revokes_the_others() {
     let phone = t.login(&admin).await;
     let phone_access = phone["access_token"].as_str().unwrap();
 
-    let change = |current: &str, new: &str| {
-        json!({ "current_password": current, "new_password": new })
-    };
+    let change =
+        |current: &str, new: &str| json!({ "current_password": current, "new_password": new });
     t.call(
         Method::POST,
         "/v1/me/password",
@@ -209,7 +219,9 @@ async fn password_change_keeps_this_session_and_revokes_the_others() {
     assert_eq!(ok.status.as_u16(), 204, "{}", ok.text);
 
     t.get("/v1/me", Some(&laptop)).await.ok();
-    t.get("/v1/me", Some(phone_access)).await.problem(401, "invalid_token");
+    t.get("/v1/me", Some(phone_access))
+        .await
+        .problem(401, "invalid_token");
     t.post(
         "/v1/auth/token/refresh",
         json!({ "refresh_token": phone["refresh_token"] }),

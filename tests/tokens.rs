@@ -152,7 +152,10 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_session() {
 
     t.advance(60);
     let second = t
-        .post("/v1/auth/token/refresh", json!({ "refresh_token": first["refresh_token"] }))
+        .post(
+            "/v1/auth/token/refresh",
+            json!({ "refresh_token": first["refresh_token"] }),
+        )
         .await;
     let second = second.ok().clone();
     assert_ne!(second["refresh_token"], first["refresh_token"]);
@@ -161,19 +164,28 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_session() {
     assert_eq!(rotated.iat, crate::common::START + 60);
 
     // The first refresh token comes back: theft. The whole session dies.
-    t.post("/v1/auth/token/refresh", json!({ "refresh_token": first["refresh_token"] }))
-        .await
-        .problem(401, "invalid_token");
+    t.post(
+        "/v1/auth/token/refresh",
+        json!({ "refresh_token": first["refresh_token"] }),
+    )
+    .await
+    .problem(401, "invalid_token");
     t.get("/v1/me", second["access_token"].as_str())
         .await
         .problem(401, "invalid_token");
-    t.post("/v1/auth/token/refresh", json!({ "refresh_token": second["refresh_token"] }))
-        .await
-        .problem(401, "invalid_token");
+    t.post(
+        "/v1/auth/token/refresh",
+        json!({ "refresh_token": second["refresh_token"] }),
+    )
+    .await
+    .problem(401, "invalid_token");
 
-    t.post("/v1/auth/token/refresh", json!({ "refresh_token": "rt_unknown" }))
-        .await
-        .problem(401, "invalid_token");
+    t.post(
+        "/v1/auth/token/refresh",
+        json!({ "refresh_token": "rt_unknown" }),
+    )
+    .await
+    .problem(401, "invalid_token");
 }
 
 #[actix_web::test]
@@ -187,7 +199,10 @@ async fn racing_refreshes_of_one_token_yield_one_new_pair() {
     )
     .await;
     let won = answers.iter().filter(|a| a.status.is_success()).count();
-    assert!(won <= 1, "two refreshes of one token succeeded: {answers:?}");
+    assert!(
+        won <= 1,
+        "two refreshes of one token succeeded: {answers:?}"
+    );
 }
 
 #[actix_web::test]
@@ -198,12 +213,19 @@ async fn logout_revokes_access_and_refresh_at_once() {
     let access = tokens["access_token"].as_str().unwrap();
     let other = t.access_token(&admin).await;
 
-    let out = t.call(Method::POST, "/v1/auth/logout", Some(access), None).await;
+    let out = t
+        .call(Method::POST, "/v1/auth/logout", Some(access), None)
+        .await;
     assert_eq!(out.status.as_u16(), 204, "{}", out.text);
-    t.get("/v1/me", Some(access)).await.problem(401, "invalid_token");
-    t.post("/v1/auth/token/refresh", json!({ "refresh_token": tokens["refresh_token"] }))
+    t.get("/v1/me", Some(access))
         .await
         .problem(401, "invalid_token");
+    t.post(
+        "/v1/auth/token/refresh",
+        json!({ "refresh_token": tokens["refresh_token"] }),
+    )
+    .await
+    .problem(401, "invalid_token");
     t.call(Method::POST, "/v1/auth/logout", Some(access), None)
         .await
         .problem(401, "invalid_token");

@@ -45,7 +45,10 @@ fn postgres_url() -> Option<&'static str> {
             .expect("create test database");
         let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DATABASE");
         let url = format!("{prefix}/{name}");
-        Db::connect(&url).expect("connect").migrate().expect("migrate");
+        Db::connect(&url)
+            .expect("connect")
+            .migrate()
+            .expect("migrate");
         Some(url)
     })
     .as_deref()
@@ -96,7 +99,11 @@ pub fn test_config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
         ("TWOFOLD_ARGON2_MEMORY_KIB".into(), "64".into()),
         ("TWOFOLD_ARGON2_ITERATIONS".into(), "1".into()),
     ];
-    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     Config::from_lookup(|name| {
         vars.iter()
             .rev()
@@ -179,8 +186,7 @@ impl TestApp {
         let start = DateTime::<Utc>::from_timestamp(START, 0).expect("start");
         let clock = ManualClock::new(start);
         let key = SigningKey::load_or_create(&config.data_dir).expect("key");
-        let state =
-            AppState::new(config, db, Arc::new(clock.clone()), key).expect("state");
+        let state = AppState::new(config, db, Arc::new(clock.clone()), key).expect("state");
         let factory_state = state.clone();
         let server = actix_web::HttpServer::new(move || app(factory_state.clone()))
             .workers(1)
@@ -231,11 +237,20 @@ impl TestApp {
     }
 
     /// Sends raw bytes with the given content type.
-    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
         let req = self
             .client
             .request(method, self.url(path))
-            .header(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("ct"))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_str(content_type).expect("ct"),
+            )
             .body(body);
         answer(req.send().await.expect("request")).await
     }
@@ -321,7 +336,10 @@ impl TestApp {
     pub async fn start_login(&self, email: &str) -> String {
         let a = self.post("/v1/auth/login", json!({ "email": email })).await;
         assert_eq!(a.ok()["status"], "password_required");
-        a.json["flow_token"].as_str().expect("flow_token").to_owned()
+        a.json["flow_token"]
+            .as_str()
+            .expect("flow_token")
+            .to_owned()
     }
 
     /// Email and password; returns the `authenticated` answer.
