@@ -36,6 +36,21 @@ pub enum Command {
     /// Customer accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Users (support actions).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Remove a user's second factors and sign them out everywhere; their
+    /// next login enrolls a new authenticator. For a lone admin locked out
+    /// of a single-license account. Audited.
+    #[command(name = "reset-2fa")]
+    ResetTwofa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,8 +5,10 @@
 //! | `TWOFOLD_DATABASE_URL` | `sqlite://twofold.db` | `sqlite://PATH` or `postgres://...` |
 //! | `TWOFOLD_BIND` | `127.0.0.1:8080` | listen address |
 //! | `TWOFOLD_PUBLIC_URL` | `http://localhost:8080` | base of absolute URLs; JWT audience |
-//! | `TWOFOLD_ISSUER` | `twofold` | JWT `iss` (and, later, the otpauth issuer) |
+//! | `TWOFOLD_ISSUER` | `twofold` | JWT `iss` and the otpauth issuer |
 //! | `TWOFOLD_DATA_DIR` | `.` | where generated keys persist |
+//! | `TWOFOLD_MASTER_KEY` | generated into the data dir | AES-256-GCM key for TOTP secrets (base64 of 32 bytes) |
+//! | `TWOFOLD_ADDRESS_FAILURE_LIMIT` | `100` | wrong passwords and codes per client address per 15 minutes |
 //! | `TWOFOLD_TRUSTED_PROXIES` | empty | CIDRs whose `X-Forwarded-For`/`Forwarded` is believed |
 //! | `TWOFOLD_CORS_ORIGINS` | empty | browser origins allowed to call the API |
 //! | `TWOFOLD_ARGON2_MEMORY_KIB` | `19456` | argon2id memory cost |
@@ -56,6 +58,9 @@ pub struct Config {
     pub public_url: Url,
     pub issuer: String,
     pub data_dir: PathBuf,
+    /// Base64 AES-256 key; `None` means the generated key file.
+    pub master_key: Option<crate::crypto::Secret>,
+    pub address_failure_limit: i32,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
     pub password: PasswordParams,
@@ -120,6 +125,19 @@ impl Config {
         }
 
         let data_dir = PathBuf::from(get("TWOFOLD_DATA_DIR").unwrap_or_else(|| ".".to_owned()));
+
+        let master_key = get("TWOFOLD_MASTER_KEY").map(crate::crypto::Secret::new);
+        if let Some(key) = &master_key {
+            crate::crypto::secretbox::SecretBox::from_base64(key.expose())
+                .map_err(|e| invalid("TWOFOLD_MASTER_KEY", e.to_string()))?;
+        }
+        let address_failure_limit = i32::try_from(number(
+            &get,
+            "TWOFOLD_ADDRESS_FAILURE_LIMIT",
+            100,
+            1..=1_000_000,
+        )?)
+        .unwrap_or(100);
 
         let trusted_proxies = split_list(get("TWOFOLD_TRUSTED_PROXIES"))
             .map(|entry| crate::net::parse_cidr_or_ip(&entry))
@@ -186,6 +204,8 @@ impl Config {
             public_url,
             issuer,
             data_dir,
+            master_key,
+            address_failure_limit,
             trusted_proxies,
             cors_origins,
             password,
@@ -268,6 +288,8 @@ mod tests {
             ("TWOFOLD_CORS_ORIGINS", "https://app.example.com/path"),
             ("TWOFOLD_ARGON2_ITERATIONS", "0"),
             ("TWOFOLD_LOG_FORMAT", "xml"),
+            ("TWOFOLD_MASTER_KEY", "c2hvcnQ="),
+            ("TWOFOLD_ADDRESS_FAILURE_LIMIT", "0"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");

@@ -73,6 +73,12 @@ pub enum ApiError {
     /// A token that is malformed, forged, expired or revoked.
     InvalidToken,
     InvalidCredentials,
+    /// A wrong one-time or recovery code.
+    InvalidCode,
+    /// A right TOTP code whose time step was already accepted for the user.
+    CodeAlreadyUsed,
+    /// The action needs a second factor proven in the last minutes.
+    ReauthenticationRequired,
     /// A login flow token that is unknown, used, expired or for another step.
     FlowExpired,
     Forbidden(&'static str),
@@ -127,6 +133,9 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidCode => "invalid_code",
+            Self::CodeAlreadyUsed => "code_already_used",
+            Self::ReauthenticationRequired => "reauthentication_required",
             Self::FlowExpired => "flow_expired",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
@@ -157,8 +166,10 @@ impl ApiError {
             Self::Unauthorized
             | Self::InvalidToken
             | Self::InvalidCredentials
+            | Self::InvalidCode
+            | Self::CodeAlreadyUsed
             | Self::FlowExpired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::ReauthenticationRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -182,6 +193,15 @@ impl ApiError {
                 "The token is malformed, expired, revoked or not valid here.".to_owned()
             }
             Self::InvalidCredentials => "The email or password is not correct.".to_owned(),
+            Self::InvalidCode => "The code is not correct.".to_owned(),
+            Self::CodeAlreadyUsed => {
+                "This code was already used; wait for the next one in your authenticator app."
+                    .to_owned()
+            }
+            Self::ReauthenticationRequired => {
+                "This needs a second factor proven in the last 15 minutes; sign in again with your code."
+                    .to_owned()
+            }
             Self::FlowExpired => {
                 "This login flow is unknown, expired or already past this step; start again at POST /v1/auth/login."
                     .to_owned()
@@ -312,6 +332,13 @@ mod tests {
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::InvalidCredentials, 401, "invalid_credentials"),
             (ApiError::FlowExpired, 401, "flow_expired"),
+            (ApiError::InvalidCode, 401, "invalid_code"),
+            (ApiError::CodeAlreadyUsed, 401, "code_already_used"),
+            (
+                ApiError::ReauthenticationRequired,
+                403,
+                "reauthentication_required",
+            ),
             (ApiError::Forbidden("no"), 403, "forbidden"),
             (ApiError::NotFound, 404, "not_found"),
             (

@@ -6,6 +6,7 @@
 //! what production serves.
 
 pub mod accounts;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod sessions;
 pub mod state;
+pub mod twofa;
 pub mod users;
 
 use actix_cors::Cors;
@@ -41,11 +43,25 @@ use crate::ops::fallback::RouteTable;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login::handlers::start)
         .service(login::handlers::password)
+        .service(login::handlers::totp)
+        .service(login::handlers::recovery_code)
+        .service(twofa::handlers::start)
+        .service(twofa::handlers::qr_png)
+        .service(twofa::handlers::qr_svg)
+        .service(twofa::handlers::verify)
+        .service(twofa::handlers::confirm)
         .service(sessions::handlers::refresh)
         .service(sessions::handlers::logout)
         .service(ops::handlers::jwks)
         .service(me::handlers::me)
         .service(me::handlers::change_password)
+        .service(twofa::me_handlers::overview)
+        .service(twofa::me_handlers::start)
+        .service(twofa::me_handlers::qr_png)
+        .service(twofa::me_handlers::qr_svg)
+        .service(twofa::me_handlers::verify)
+        .service(twofa::me_handlers::regenerate)
+        .service(twofa::me_handlers::confirm)
         .service(ops::handlers::healthz)
         .service(ops::handlers::readyz)
         .service(ops::handlers::metrics);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use clap::Parser;
 use twofold::accounts::service::{self as accounts, NewAccount};
-use twofold::cli::{AccountsCommand, Cli, Command};
+use twofold::cli::{AccountsCommand, Cli, Command, UsersCommand};
 use twofold::clock::{Clock, SystemClock};
 use twofold::config::{Config, LogFormat};
 use twofold::crypto::password::PasswordHasher;
@@ -56,6 +56,27 @@ fn run(cli: Cli) -> Result<(), String> {
             )
         }
         Command::Accounts(command) => accounts_command(cli.json, &config, command),
+        Command::Users(UsersCommand::ResetTwofa { email }) => {
+            let db = open_db(&config)?;
+            db.migrate().map_err(|e| e.to_string())?;
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            let reset =
+                twofold::twofa::service::reset_by_email(&mut conn, &email, SystemClock.unix())
+                    .map_err(|e| match e {
+                        twofold::error::ApiError::NotFound => format!("no user with email {email}"),
+                        twofold::error::ApiError::Validation(_) => {
+                            format!("--email: {email} is not an email address")
+                        }
+                        other => other.to_string(),
+                    })?;
+            let value = serde_json::to_value(&reset).map_err(|e| e.to_string())?;
+            print(cli.json, &value, || {
+                format!(
+                    "2FA reset for {} ({}); {} session(s) revoked; the next login enrolls a new authenticator",
+                    reset.email, reset.user_id, reset.sessions_revoked
+                )
+            })
+        }
     }
 }
 

@@ -17,12 +17,14 @@ use crate::error::{FieldError, Problem};
     info(
         title = "twofold",
         description = "Two-factor authentication for multi-tenant SaaS platforms: \
-identifier-first login, sessions with EdDSA-signed access tokens, and the \
+identifier-first login, authenticator-app (TOTP) enrollment by QR code, one-time \
+codes, recovery codes, sessions with EdDSA-signed access tokens, and the \
 operations endpoints. Every error is `application/problem+json` (RFC 9457) \
 with a stable `code`.",
     ),
     tags(
-        (name = "login", description = "Identifier-first login steps"),
+        (name = "login", description = "Identifier-first login steps and the second factor"),
+        (name = "enrollment", description = "Authenticator enrollment inside the login flow (Bearer flow token)"),
         (name = "sessions", description = "Tokens: refresh, logout, verification keys"),
         (name = "me", description = "The signed-in user"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -44,6 +46,12 @@ impl Modify for BearerAuth {
                 .to_owned(),
         );
         components.add_security_scheme("access_token", SecurityScheme::Http(scheme));
+        let mut flow = Http::new(HttpAuthScheme::Bearer);
+        flow.description = Some(
+            "The latest `flow_token` of the login flow (enrollment steps only; never a session)."
+                .to_owned(),
+        );
+        components.add_security_scheme("flow_token", SecurityScheme::Http(flow));
         // Relative: the document describes whichever host serves it, so the
         // Swagger UI at /docs calls the same instance.
         let mut this = Server::new("/");

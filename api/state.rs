@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::secretbox::SecretBox;
 use crate::db::Db;
 use crate::ops::metrics::Metrics;
 use crate::sessions::jwt::TokenSigner;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordHasher,
+    /// Seals TOTP secrets at rest.
+    pub secrets: SecretBox,
     pub tokens: Arc<TokenSigner>,
     pub metrics: Arc<Metrics>,
 }
@@ -29,12 +32,18 @@ impl AppState {
         signing_key: SigningKey,
     ) -> Result<Self, String> {
         let passwords = PasswordHasher::new(config.password)?;
+        let secrets = match &config.master_key {
+            Some(key) => SecretBox::from_base64(key.expose()),
+            None => SecretBox::load_or_create(&config.data_dir),
+        }
+        .map_err(|e| e.to_string())?;
         let tokens = TokenSigner::new(signing_key, config.issuer.clone(), config.audience());
         Ok(Self {
             config: Arc::new(config),
             db,
             clock,
             passwords,
+            secrets,
             tokens: Arc::new(tokens),
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
         })

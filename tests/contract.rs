@@ -46,9 +46,10 @@ fn every_documented_operation_has_error_responses_and_a_tag() {
             let responses = op["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{method} {path} has no responses");
             // `security: [{}]` marks a public operation explicitly.
-            let secured = op["security"]
-                .as_array()
-                .is_some_and(|reqs| reqs.iter().any(|r| r.as_object().is_some_and(|o| !o.is_empty())));
+            let secured = op["security"].as_array().is_some_and(|reqs| {
+                reqs.iter()
+                    .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            });
             if secured {
                 assert!(responses.contains_key("401"), "{method} {path} lacks 401");
             }

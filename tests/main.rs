@@ -9,5 +9,8 @@ mod bad_input;
 mod cli;
 mod contract;
 mod login;
+mod me_twofa;
 mod ops;
+mod support_reset;
 mod tokens;
+mod twofa;

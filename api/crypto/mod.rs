@@ -2,6 +2,10 @@
 //! bounded password-hashing pool. Nothing here touches the database or HTTP.
 
 pub mod password;
+pub mod qr;
+pub mod recovery;
+pub mod secretbox;
+pub mod totp;
 
 use std::fmt;
 

@@ -24,6 +24,10 @@ diesel::table! {
         created_at -> BigInt,
         password_changed_at -> BigInt,
         last_login_at -> Nullable<BigInt>,
+        totp_last_step -> BigInt,
+        mfa_failures -> Integer,
+        mfa_locked_until -> Nullable<BigInt>,
+        mfa_lockouts -> Integer,
     }
 }
 
@@ -36,6 +40,7 @@ diesel::table! {
         failed_attempts -> Integer,
         created_at -> BigInt,
         expires_at -> BigInt,
+        second_factor -> Nullable<Text>,
     }
 }
 
@@ -62,7 +67,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    totp_authenticators (user_id) {
+        user_id -> Text,
+        secret_sealed -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id) {
+        user_id -> Text,
+        code_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pending_enrollments (id) {
+        id -> Text,
+        user_id -> Text,
+        flow_id -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        secret_sealed -> Nullable<Text>,
+        recovery_code_hash -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    client_failures (ip) {
+        ip -> Text,
+        window_start -> BigInt,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        account_id -> Text,
+        actor_kind -> Text,
+        actor_user_id -> Nullable<Text>,
+        subject_user_id -> Nullable<Text>,
+        kind -> Text,
+        ip -> Nullable<Text>,
+        detail -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(totp_authenticators -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(login_flows -> users (user_id));

@@ -2,12 +2,13 @@
 
 use actix_web::{post, web, HttpResponse};
 
-use super::dto::{FlowResponse, PasswordRequest, StartRequest};
+use super::dto::{
+    FlowResponse, LoginStep, PasswordRequest, RecoveryLoginRequest, StartRequest, TotpLoginRequest,
+};
 use super::service;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
-use crate::sessions::dto::TokenResponse;
 use crate::state::AppState;
 
 /// Start a login with an email address.
@@ -15,6 +16,7 @@ use crate::state::AppState;
 /// Always answers `password_required` with a flow token, whether or not the
 /// email belongs to a user, so the answer reveals nothing.
 #[utoipa::path(
+    operation_id = "login_start",
     security(()),
     tag = "login",
     request_body = StartRequest,
@@ -36,28 +38,97 @@ pub async fn start(
 
 /// Send the password of the flow's user.
 ///
-/// Answers `authenticated` with tokens when the password is right. A wrong
+/// When the password is right, answers `authenticated` with tokens (2FA
+/// neither required nor set up), `mfa_required` with the user's `methods`,
+/// or `enrollment_required` (2FA required but not set up). A wrong
 /// password, or an email that belongs to nobody, answers
 /// `invalid_credentials`; after five wrong passwords the flow is dead.
 #[utoipa::path(
+    operation_id = "login_password",
     security(()),
     tag = "login",
     request_body = PasswordRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in, or the next step", body = LoginStep),
         (status = 400, description = "Malformed body (`malformed_json`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong password or unknown email (`invalid_credentials`), or a flow token that is unknown, used or expired (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures from this address (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Password checks saturated; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/login/password")]
 pub async fn password(
     state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
     body: ApiJson<PasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let tokens = service::password(&state, body.flow_token, body.password).await?;
-    Ok(no_store(HttpResponse::Ok()).json(tokens))
+    let step = service::password(&state, body.flow_token, body.password, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(step))
+}
+
+/// Second factor: a code from the authenticator app.
+///
+/// Each 30-second code is accepted once per user, ever: the same code
+/// again, from any request or instance, is `code_already_used`. Answers
+/// `authenticated` (`aal` 2, `amr` `["pwd","otp"]`), or
+/// `recovery_code_confirmation_required` when the user has no recovery
+/// code left.
+#[utoipa::path(
+    operation_id = "login_totp",
+    tag = "login",
+    security(()),
+    request_body = TotpLoginRequest,
+    responses(
+        (status = 200, description = "Signed in, or a new recovery code to confirm", body = LoginStep),
+        (status = 400, description = "Malformed body or not a 6-digit code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong code (`invalid_code`), used code (`code_already_used`), or bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Second factor locked after too many wrong codes (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login/totp")]
+pub async fn totp(
+    state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<TotpLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let step = service::totp(&state, body.flow_token, body.code, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(step))
+}
+
+/// Second factor: the recovery code, in place of the app's code.
+///
+/// The code is spent at once and a new one is issued: the answer is
+/// `recovery_code_confirmation_required` with it; confirm it at
+/// `POST /v1/auth/enrollment/recovery-code/confirm` to sign in
+/// (`amr` `["pwd","rcv"]`).
+#[utoipa::path(
+    operation_id = "login_recovery_code",
+    tag = "login",
+    security(()),
+    request_body = RecoveryLoginRequest,
+    responses(
+        (status = 200, description = "The new recovery code to confirm", body = FlowResponse),
+        (status = 400, description = "Malformed body or not a recovery code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong code (`invalid_code`), already spent (`code_already_used`), or bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Second factor locked (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login/recovery-code")]
+pub async fn recovery_code(
+    state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<RecoveryLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let step = service::recovery_code(&state, body.flow_token, body.recovery_code, &ip.to_string())
+        .await?;
+    Ok(no_store(HttpResponse::Ok()).json(step))
 }

@@ -7,6 +7,7 @@
 //! another step, and two racing requests cannot both advance one flow.
 
 pub mod dto;
+pub mod extract;
 pub mod handlers;
 pub mod repo;
 pub mod service;

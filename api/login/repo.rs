@@ -16,6 +16,8 @@ pub struct Flow {
     pub failed_attempts: i32,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The second factor passed so far (`otp` or `rcv`).
+    pub second_factor: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {
@@ -51,6 +53,43 @@ pub fn finish(conn: &mut DbConn, id: &str, state: &str) -> Result<bool, ApiError
     )
     .execute(conn)?;
     Ok(deleted == 1)
+}
+
+/// Moves a flow from `from` to `to` under a new token, atomically: of two
+/// requests advancing the same flow, one sees `true`. The failure counter
+/// starts again for the new step.
+pub fn advance(
+    conn: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &str,
+    token_hash: &str,
+    expires_at: i64,
+    second_factor: Option<&str>,
+) -> Result<bool, ApiError> {
+    let target = login_flows::table
+        .filter(login_flows::id.eq(id))
+        .filter(login_flows::state.eq(from));
+    let changed = match second_factor {
+        Some(factor) => diesel::update(target)
+            .set((
+                login_flows::state.eq(to),
+                login_flows::token_hash.eq(token_hash),
+                login_flows::expires_at.eq(expires_at),
+                login_flows::failed_attempts.eq(0),
+                login_flows::second_factor.eq(factor),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                login_flows::state.eq(to),
+                login_flows::token_hash.eq(token_hash),
+                login_flows::expires_at.eq(expires_at),
+                login_flows::failed_attempts.eq(0),
+            ))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
 }
 
 /// Counts a failed attempt; the flow dies at `limit` failures.

@@ -1,20 +1,32 @@
-//! Login rules.
+//! Login rules: the email step, the password step, and the second factor.
 
-use super::dto::{FlowResponse, FlowStatus};
+use serde_json::json;
+
+use super::dto::{FlowResponse, FlowStatus, LoginStep, Method};
 use super::repo::{self, Flow};
+use crate::audit::{self, kind, Actor, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
+use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
-use crate::sessions::dto::TokenResponse;
-use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
+use crate::sessions::service::{self as sessions, Assurance, Opened, PASSWORD_ONLY};
 use crate::state::AppState;
-use crate::users::{self, normalize_email};
+use crate::twofa::{limits, repo as factors, service as twofa, Owner};
+use crate::users::{self, normalize_email, User};
 
-/// Lifetime of a flow token.
+/// Lifetime of a flow token; each step gets this long.
 pub const FLOW_TTL_SECS: i64 = 10 * 60;
+/// No login, however many steps, stays open longer than this.
+pub const FLOW_MAX_SECS: i64 = 30 * 60;
 /// Wrong passwords one flow may take before it is dead.
 pub const PASSWORD_ATTEMPTS_PER_FLOW: i32 = 5;
 
-const PASSWORD_REQUIRED: &str = "password_required";
+/// Flow states, as stored.
+pub mod state {
+    pub const PASSWORD: &str = "password_required";
+    pub const MFA: &str = "mfa_required";
+    pub const ENROLLMENT: &str = "enrollment_required";
+    pub const CONFIRM: &str = "recovery_code_confirmation_required";
+}
 
 /// Step 1: the email. Known and unknown emails get the same answer after the
 /// same work (one lookup, one insert); an unknown one fails at the password.
@@ -33,66 +45,363 @@ pub async fn start(state: &AppState, email: &str) -> Result<FlowResponse, ApiErr
                     id: uuid::Uuid::new_v4().to_string(),
                     token_hash,
                     user_id: user.map(|u| u.id),
-                    state: PASSWORD_REQUIRED.to_owned(),
+                    state: state::PASSWORD.to_owned(),
                     failed_attempts: 0,
                     created_at: now,
                     expires_at: now + FLOW_TTL_SECS,
+                    second_factor: None,
                 },
             )
         })
         .await?;
-    Ok(FlowResponse {
-        status: FlowStatus::PasswordRequired,
-        flow_token: token,
-        expires_in: FLOW_TTL_SECS,
-    })
+    Ok(next(FlowStatus::PasswordRequired, token))
 }
 
-/// Step 2: the password.
-pub async fn password(
-    state: &AppState,
-    flow_token: Secret,
-    password: Secret,
-) -> Result<TokenResponse, ApiError> {
-    let now = state.now();
+fn next(status: FlowStatus, flow_token: Secret) -> FlowResponse {
+    FlowResponse {
+        status,
+        flow_token,
+        expires_in: FLOW_TTL_SECS,
+        methods: None,
+        recovery_code: None,
+    }
+}
+
+/// The flow a token addresses at `expected` state, and its user.
+pub async fn load(
+    app: &AppState,
+    flow_token: &Secret,
+    expected: &'static str,
+) -> Result<(Flow, Option<User>), ApiError> {
+    let now = app.now();
     let token_hash = sha256_hex(flow_token.expose());
-    let (flow, user) = state
-        .db
+    app.db
         .run(move |conn| {
-            let flow = repo::find_at(conn, &token_hash, PASSWORD_REQUIRED, now)?
-                .ok_or(ApiError::FlowExpired)?;
+            let flow =
+                repo::find_at(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)?;
             let user = match &flow.user_id {
                 Some(id) => users::repo::find(conn, id)?,
                 None => None,
             };
             Ok((flow, user))
         })
+        .await
+}
+
+/// Like [`load`], for steps only a real user's flow can reach.
+pub async fn load_user(
+    app: &AppState,
+    flow_token: &Secret,
+    expected: &'static str,
+) -> Result<(Flow, User), ApiError> {
+    match load(app, flow_token, expected).await? {
+        (flow, Some(user)) => Ok((flow, user)),
+        _ => Err(ApiError::FlowExpired),
+    }
+}
+
+/// Moves `flow` to `to` under a new token; `FlowExpired` if another request
+/// moved it first.
+pub fn advance(
+    conn: &mut DbConn,
+    flow: &Flow,
+    to: &str,
+    second_factor: Option<&str>,
+    now: i64,
+) -> Result<Secret, ApiError> {
+    let token = new_token("flw_");
+    let expires_at = (now + FLOW_TTL_SECS).min(flow.created_at + FLOW_MAX_SECS);
+    let hash = sha256_hex(token.expose());
+    if !repo::advance(
+        conn,
+        &flow.id,
+        &flow.state,
+        to,
+        &hash,
+        expires_at,
+        second_factor,
+    )? {
+        return Err(ApiError::FlowExpired);
+    }
+    Ok(token)
+}
+
+/// Ends `flow` and opens the session, inside the caller's transaction.
+pub fn complete(
+    conn: &mut DbConn,
+    flow: &Flow,
+    user: &User,
+    assurance: Assurance,
+    ip: &str,
+    now: i64,
+) -> Result<Opened, ApiError> {
+    if !repo::finish(conn, &flow.id, &flow.state)? {
+        return Err(ApiError::FlowExpired);
+    }
+    users::repo::touch_login(conn, &user.id, now)?;
+    audit::record(
+        conn,
+        Event {
+            account_id: &user.account_id,
+            actor: Actor::User(user.id.clone()),
+            subject_user_id: Some(&user.id),
+            kind: kind::LOGIN_SUCCEEDED,
+            ip: Some(ip.to_owned()),
+            detail: json!({ "amr": assurance.amr }),
+        },
+        now,
+    )?;
+    sessions::open(conn, user, assurance, now)
+}
+
+pub fn assurance(second_factor: Option<&str>) -> Assurance {
+    match second_factor {
+        Some("rcv") => sessions::PASSWORD_AND_RECOVERY_CODE,
+        _ => sessions::PASSWORD_AND_TOTP,
+    }
+}
+
+/// Step 2: the password. Then, by what the user has and must have: a
+/// session, a second factor, or enrollment.
+pub async fn password(
+    app: &AppState,
+    flow_token: Secret,
+    password: Secret,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = load(app, &flow_token, state::PASSWORD).await?;
+    let (limit, address) = (app.config.address_failure_limit, ip.to_owned());
+    app.db
+        .run(move |conn| limits::check_address(conn, &address, limit, now))
         .await?;
 
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = state.passwords.verify(stored_hash, password).await?;
+    let matched = app.passwords.verify(stored_hash, password).await?;
     let (true, Some(user)) = (matched, user) else {
-        let flow_id = flow.id.clone();
-        state
-            .db
-            .run(move |conn| repo::record_failure(conn, &flow_id, PASSWORD_ATTEMPTS_PER_FLOW))
+        let (flow_id, address) = (flow.id.clone(), ip.to_owned());
+        app.db
+            .run(move |conn| {
+                repo::record_failure(conn, &flow_id, PASSWORD_ATTEMPTS_PER_FLOW)?;
+                limits::address_failed(conn, &address, now)
+            })
             .await?;
-        state.metrics.login("password", "invalid_credentials");
+        app.metrics.login("password", "invalid_credentials");
         return Err(ApiError::InvalidCredentials);
     };
 
-    let opened = state
+    let ip = ip.to_owned();
+    let step = app
         .db
         .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                if !repo::finish(conn, &flow.id, PASSWORD_REQUIRED)? {
-                    return Err(ApiError::FlowExpired);
+            write_tx(conn, |conn| {
+                let account = crate::accounts::repo::find(conn, &user.account_id)?
+                    .ok_or(ApiError::FlowExpired)?;
+                let enrolled = factors::authenticator(conn, &user.id)?.is_some();
+                let required = !twofa::required_by(&user, &account, now).is_empty();
+                if enrolled {
+                    let token = advance(conn, &flow, state::MFA, None, now)?;
+                    let mut methods = vec![Method::Totp];
+                    if factors::recovery_code(conn, &user.id)?.is_some() {
+                        methods.push(Method::RecoveryCode);
+                    }
+                    let mut answer = next(FlowStatus::MfaRequired, token);
+                    answer.methods = Some(methods);
+                    return Ok(Step::Next(answer));
                 }
-                users::repo::touch_login(conn, &user.id, now)?;
-                sessions::open(conn, &user, PASSWORD_ONLY, now)
+                if required {
+                    let token = advance(conn, &flow, state::ENROLLMENT, None, now)?;
+                    return Ok(Step::Next(next(FlowStatus::EnrollmentRequired, token)));
+                }
+                complete(conn, &flow, &user, PASSWORD_ONLY, &ip, now)
+                    .map(|opened| Step::Done(Box::new(opened)))
             })
         })
         .await?;
-    state.metrics.login("password", "authenticated");
-    sessions::tokens(state, opened, now)
+    match step {
+        Step::Next(answer) => {
+            let outcome = match answer.status {
+                FlowStatus::MfaRequired => "mfa_required",
+                _ => "enrollment_required",
+            };
+            app.metrics.login("password", outcome);
+            Ok(LoginStep::Next(answer))
+        }
+        Step::Done(opened) => {
+            app.metrics.login("password", "authenticated");
+            Ok(LoginStep::Authenticated(sessions::tokens(
+                app, *opened, now,
+            )?))
+        }
+    }
+}
+
+enum Step {
+    Next(FlowResponse),
+    Done(Box<Opened>),
+}
+
+/// After a second factor: a session, unless the user has no recovery code
+/// (the last one was spent and its successor never confirmed), in which
+/// case a new one is issued and must be confirmed first. Runs inside the
+/// caller's transaction.
+fn after_second_factor(
+    conn: &mut DbConn,
+    flow: &Flow,
+    user: &User,
+    factor: &'static str,
+    new_code: Option<(Secret, String)>,
+    ip: &str,
+    now: i64,
+) -> Result<Step, ApiError> {
+    limits::user_succeeded(conn, &user.id)?;
+    match new_code {
+        Some((display, hash)) => {
+            factors::put_pending(
+                conn,
+                &factors::Pending {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    user_id: user.id.clone(),
+                    flow_id: Some(flow.id.clone()),
+                    session_id: None,
+                    secret_sealed: None,
+                    recovery_code_hash: Some(hash),
+                    created_at: now,
+                    expires_at: now + twofa::PENDING_TTL_SECS,
+                },
+            )?;
+            let token = advance(conn, flow, state::CONFIRM, Some(factor), now)?;
+            let mut answer = next(FlowStatus::RecoveryCodeConfirmationRequired, token);
+            answer.recovery_code = Some(display);
+            Ok(Step::Next(answer))
+        }
+        None => complete(conn, flow, user, assurance(Some(factor)), ip, now)
+            .map(|opened| Step::Done(Box::new(opened))),
+    }
+}
+
+/// Second factor: a code from the authenticator app.
+pub async fn totp(
+    app: &AppState,
+    flow_token: Secret,
+    code: Secret,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = load_user(app, &flow_token, state::MFA).await?;
+    let user_id = user.id.clone();
+    let (authenticator, has_code) = app
+        .db
+        .run(move |conn| {
+            Ok((
+                factors::authenticator(conn, &user_id)?,
+                factors::recovery_code(conn, &user_id)?.is_some(),
+            ))
+        })
+        .await?;
+    let authenticator = authenticator.ok_or(ApiError::FlowExpired)?;
+    let secret = twofa::open(app, &user.id, &authenticator.secret_sealed)?;
+    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone())).await;
+    let step = match step {
+        Ok(step) => step,
+        Err(e) => {
+            app.metrics.login("totp", e.code());
+            return Err(e);
+        }
+    };
+    let new_code = if has_code {
+        None
+    } else {
+        Some(twofa::new_recovery_code(app).await?)
+    };
+    let ip = ip.to_owned();
+    let outcome = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if !factors::claim_step(conn, &user.id, step)? {
+                    return Err(ApiError::CodeAlreadyUsed);
+                }
+                factors::touch_authenticator(conn, &user.id, now)?;
+                after_second_factor(conn, &flow, &user, "otp", new_code, &ip, now)
+            })
+        })
+        .await;
+    finish_step(app, "totp", outcome, now)
+}
+
+/// Second factor: the recovery code. It is spent at once; a new one is
+/// issued and must be confirmed before the session opens.
+pub async fn recovery_code(
+    app: &AppState,
+    flow_token: Secret,
+    code: Secret,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = load_user(app, &flow_token, state::MFA).await?;
+    let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone())).await;
+    let matched = match matched {
+        Ok(hash) => hash,
+        Err(e) => {
+            app.metrics.login("recovery_code", e.code());
+            return Err(e);
+        }
+    };
+    let new_code = twofa::new_recovery_code(app).await?;
+    let ip = ip.to_owned();
+    let outcome = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if !factors::spend_recovery_code(conn, &user.id, &matched)? {
+                    return Err(ApiError::CodeAlreadyUsed);
+                }
+                audit::record(
+                    conn,
+                    Event {
+                        account_id: &user.account_id,
+                        actor: Actor::User(user.id.clone()),
+                        subject_user_id: Some(&user.id),
+                        kind: kind::RECOVERY_CODE_USED,
+                        ip: Some(ip.clone()),
+                        detail: json!({}),
+                    },
+                    now,
+                )?;
+                after_second_factor(conn, &flow, &user, "rcv", Some(new_code), &ip, now)
+            })
+        })
+        .await;
+    finish_step(app, "recovery_code", outcome, now)
+}
+
+fn finish_step(
+    app: &AppState,
+    step: &str,
+    outcome: Result<Step, ApiError>,
+    now: i64,
+) -> Result<LoginStep, ApiError> {
+    match outcome {
+        Ok(Step::Next(answer)) => {
+            app.metrics
+                .login(step, "recovery_code_confirmation_required");
+            Ok(LoginStep::Next(answer))
+        }
+        Ok(Step::Done(opened)) => {
+            app.metrics.login(step, "authenticated");
+            Ok(LoginStep::Authenticated(sessions::tokens(
+                app, *opened, now,
+            )?))
+        }
+        Err(e) => {
+            app.metrics.login(step, e.code());
+            Err(e)
+        }
+    }
+}
+
+/// Flow-owned enrollment: the owner of a flow's pending enrollment.
+pub fn owner(flow: &Flow) -> Owner {
+    Owner::Flow(flow.id.clone())
 }

@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 /// The signed-in user, their account, 2FA status and current session.
 #[utoipa::path(
+    operation_id = "me",
     tag = "me",
     security(("access_token" = [])),
     responses(
@@ -31,6 +32,7 @@ pub async fn me(
 /// Needs the current password. Every other session of the user is revoked;
 /// the calling session stays signed in.
 #[utoipa::path(
+    operation_id = "me_change_password",
     tag = "me",
     security(("access_token" = [])),
     request_body = ChangePasswordRequest,

@@ -26,7 +26,8 @@ pub struct Ready {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path( security(()),tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+#[utoipa::path(
+    operation_id = "healthz",  security(()),tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -35,6 +36,7 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database answers. 503 while it does not; recovers by
 /// itself when it comes back.
 #[utoipa::path(
+    operation_id = "readyz",
     security(()),
     tag = "operations",
     responses(
@@ -56,6 +58,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(
+    operation_id = "metrics",
     security(()),
     tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4"))
@@ -70,6 +73,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
 /// The public keys that verify access tokens (RFC 7517).
 #[utoipa::path(
+    operation_id = "jwks",
     security(()),
     tag = "sessions",
     responses((status = 200, description = "JSON Web Key Set", body = Object, example = json!({

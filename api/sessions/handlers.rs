@@ -15,6 +15,7 @@ use crate::state::AppState;
 /// Presenting a token that was already used revokes the whole session
 /// (it means the token was copied), and answers `invalid_token`.
 #[utoipa::path(
+    operation_id = "token_refresh",
     security(()),
     tag = "sessions",
     request_body = RefreshRequest,
@@ -40,6 +41,7 @@ pub async fn refresh(
 /// Revokes the session of the presented access token at once: its access
 /// token and every refresh token of it stop working.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "sessions",
     security(("access_token" = [])),
     responses(

@@ -28,6 +28,16 @@ pub const PASSWORD_ONLY: Assurance = Assurance {
     amr: &["pwd"],
 };
 
+pub const PASSWORD_AND_TOTP: Assurance = Assurance {
+    aal: 2,
+    amr: &["pwd", "otp"],
+};
+
+pub const PASSWORD_AND_RECOVERY_CODE: Assurance = Assurance {
+    aal: 2,
+    amr: &["pwd", "rcv"],
+};
+
 /// A session just opened, before its access token is signed.
 pub struct Opened {
     session: Session,

@@ -384,3 +384,125 @@ pub fn unique_email(prefix: &str) -> String {
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// The TOTP code of a base32 secret (as the API hands it out) at `unix`,
+/// computed here from the published secret alone, as an app would.
+pub fn code_at(secret_b32: &str, unix: i64) -> String {
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.as_bytes())
+        .expect("base32 secret");
+    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &secret, u64::try_from(unix).unwrap())
+}
+
+/// A user who went through enrollment: their secret and recovery code.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub person: Person,
+    pub secret: String,
+    pub recovery_code: String,
+    /// The `authenticated` answer that ended the enrollment.
+    pub tokens: Value,
+}
+
+impl TestApp {
+    /// Makes 2FA required for one user, as an admin would.
+    pub async fn require_twofa(&self, user_id: &str) {
+        use diesel::prelude::*;
+        use twofold::db::schema::users;
+        let id = user_id.to_owned();
+        self.state
+            .db
+            .run(move |conn| {
+                diesel::update(users::table.find(&id))
+                    .set(users::twofa_required.eq(true))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .expect("require 2FA");
+    }
+
+    /// Email and password of a user who must enroll; returns the flow token
+    /// of the `enrollment_required` answer.
+    pub async fn login_to_enrollment(&self, person: &Person) -> String {
+        let flow = self.start_login(&person.email).await;
+        let a = self
+            .post(
+                "/v1/auth/login/password",
+                json!({ "flow_token": flow, "password": person.password }),
+            )
+            .await;
+        assert_eq!(a.ok()["status"], "enrollment_required", "{}", a.text);
+        a.json["flow_token"].as_str().expect("flow_token").to_owned()
+    }
+
+    /// Email and password of an enrolled user; returns the `mfa_required`
+    /// flow token.
+    pub async fn login_to_mfa(&self, person: &Person) -> String {
+        let flow = self.start_login(&person.email).await;
+        let a = self
+            .post(
+                "/v1/auth/login/password",
+                json!({ "flow_token": flow, "password": person.password }),
+            )
+            .await;
+        assert_eq!(a.ok()["status"], "mfa_required", "{}", a.text);
+        a.json["flow_token"].as_str().expect("flow_token").to_owned()
+    }
+
+    /// Requires 2FA for `person` and enrolls them through the login flow.
+    /// The clock then moves one step on, so the enrollment code is behind.
+    pub async fn enroll(&self, person: &Person) -> Enrolled {
+        self.require_twofa(&person.id).await;
+        let flow = self.login_to_enrollment(person).await;
+        let start = self
+            .call(Method::POST, "/v1/auth/enrollment/totp", Some(&flow), None)
+            .await;
+        let secret = start.ok()["secret"].as_str().expect("secret").to_owned();
+        let code = code_at(&secret, self.clock.unix());
+        let verified = self
+            .call(
+                Method::POST,
+                "/v1/auth/enrollment/totp/verify",
+                Some(&flow),
+                Some(json!({ "code": code })),
+            )
+            .await;
+        let verified = verified.ok().clone();
+        assert_eq!(verified["status"], "recovery_code_confirmation_required");
+        let flow = verified["flow_token"].as_str().expect("flow_token");
+        let done = self
+            .call(
+                Method::POST,
+                "/v1/auth/enrollment/recovery-code/confirm",
+                Some(flow),
+                Some(json!({ "confirmed": true })),
+            )
+            .await;
+        assert_eq!(done.ok()["status"], "authenticated", "{}", done.text);
+        self.advance(30);
+        Enrolled {
+            person: person.clone(),
+            secret,
+            recovery_code: verified["recovery_code"]
+                .as_str()
+                .expect("recovery_code")
+                .to_owned(),
+            tokens: done.json.clone(),
+        }
+    }
+
+    /// A full second-factor login with the app's current code.
+    pub async fn login_with_totp(&self, enrolled: &Enrolled) -> Value {
+        let flow = self.login_to_mfa(&enrolled.person).await;
+        let code = code_at(&enrolled.secret, self.clock.unix());
+        let a = self
+            .post(
+                "/v1/auth/login/totp",
+                json!({ "flow_token": flow, "code": code }),
+            )
+            .await;
+        assert_eq!(a.ok()["status"], "authenticated", "{}", a.text);
+        a.json.clone()
+    }
+}

@@ -1,0 +1,150 @@
+//! Bodies of the enrollment and second-factor endpoints.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::crypto::Secret;
+use crate::users::TwofaStatus;
+
+/// A new authenticator secret, waiting for its first code.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "enrollment_required",
+    "flow_token": "flw_Yp0wJ0m8cG2eM5qF3sQ1dT7uV9xZ4aB6cD8eF0gH2iJ",
+    "expires_in": 600,
+    "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    "secret_grouped": "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP",
+    "otpauth_uri": "otpauth://totp/twofold:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofold&algorithm=SHA1&digits=6&period=30",
+    "issuer": "twofold",
+    "account_name": "ada@example.com",
+    "algorithm": "SHA1",
+    "digits": 6,
+    "period": 30,
+    "qr_png_url": "http://localhost:8080/v1/auth/enrollment/totp/qr.png",
+    "qr_svg_url": "http://localhost:8080/v1/auth/enrollment/totp/qr.svg",
+    "qr_png_data_uri": "data:image/png;base64,iVBORw0KGgo...",
+    "qr_svg_data_uri": "data:image/svg+xml;base64,PD94bWwg..."
+}))]
+pub struct TotpEnrollment {
+    /// `enrollment_required`: send the first code to `.../totp/verify`.
+    #[schema(example = "enrollment_required")]
+    pub status: &'static str,
+    /// The flow token to keep using (login-flow enrollment only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub flow_token: Option<Secret>,
+    /// Seconds this enrollment stays open.
+    pub expires_in: i64,
+    /// Base32 (RFC 4648, no padding) for manual entry.
+    #[schema(value_type = String)]
+    pub secret: Secret,
+    /// The same secret in groups of four, easier to type.
+    #[schema(value_type = String)]
+    pub secret_grouped: Secret,
+    #[schema(value_type = String)]
+    pub otpauth_uri: Secret,
+    pub issuer: String,
+    pub account_name: String,
+    #[schema(example = "SHA1")]
+    pub algorithm: &'static str,
+    #[schema(example = 6)]
+    pub digits: u32,
+    #[schema(example = 30)]
+    pub period: u64,
+    /// PNG of the QR code; fetch with the same `Authorization` header.
+    pub qr_png_url: String,
+    /// SVG of the QR code; fetch with the same `Authorization` header.
+    pub qr_svg_url: String,
+    /// The PNG inline, for an `<img src>`.
+    #[schema(value_type = String)]
+    pub qr_png_data_uri: Secret,
+    /// The SVG inline, for an `<img src>`.
+    #[schema(value_type = String)]
+    pub qr_svg_data_uri: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "492039"}))]
+pub struct CodeRequest {
+    /// The 6-digit code the authenticator app shows.
+    #[schema(value_type = String, example = "492039")]
+    pub code: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"confirmed": true}))]
+pub struct ConfirmRequest {
+    /// Must be `true`: the user has stored the recovery code.
+    pub confirmed: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QrParams {
+    /// Approximate width in pixels (120–1200, default 320).
+    pub size: Option<u32>,
+}
+
+/// A new recovery code for a signed-in user, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "recovery_code_confirmation_required",
+    "recovery_code": "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD"
+}))]
+pub struct RecoveryCodeIssued {
+    #[schema(example = "recovery_code_confirmation_required")]
+    pub status: &'static str,
+    /// 24 characters of Crockford base32 in groups of four. Shown once;
+    /// confirm with `POST /v1/me/2fa/recovery-code/confirm`.
+    #[schema(value_type = String)]
+    pub recovery_code: Secret,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredBy {
+    /// An admin enabled 2FA for this user (or reset it).
+    Admin,
+    /// The account enforces 2FA for everyone (from `paying_since + 24h`).
+    Account,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpMethod {
+    pub enrolled_at: String,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodeState {
+    pub created_at: String,
+}
+
+/// The signed-in user's second factor.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "enabled",
+    "required": true,
+    "required_by": ["account"],
+    "enforced_from": "2026-11-29T09:00:00Z",
+    "methods": ["totp", "recovery_code"],
+    "totp": {"enrolled_at": "2026-11-28T09:05:00Z", "last_used_at": "2026-11-28T09:05:00Z"},
+    "recovery_code": {"created_at": "2026-11-28T09:05:00Z"},
+    "locked_until": null
+}))]
+pub struct TwofaOverview {
+    pub status: TwofaStatus,
+    pub required: bool,
+    pub required_by: Vec<RequiredBy>,
+    /// When the account's enforcement starts (or started); null on trial.
+    pub enforced_from: Option<String>,
+    /// Second factors usable at login.
+    pub methods: Vec<String>,
+    pub totp: Option<TotpMethod>,
+    pub recovery_code: Option<RecoveryCodeState>,
+    /// Set while too many wrong codes lock the second factor.
+    pub locked_until: Option<String>,
+}

@@ -1,0 +1,109 @@
+//! Enrollment inside the login flow, for a user who must set up 2FA before
+//! signing in. The flow token is the credential (`Authorization: Bearer`);
+//! no session exists until the recovery code is confirmed.
+
+use super::dto::TotpEnrollment;
+use super::repo;
+use super::service as twofa;
+use crate::crypto::Secret;
+use crate::db::write_tx;
+use crate::error::ApiError;
+use crate::login::dto::{FlowResponse, FlowStatus};
+use crate::login::service::{self as login, state};
+use crate::sessions::dto::TokenResponse;
+use crate::sessions::service as sessions;
+use crate::state::AppState;
+
+/// A new secret for the flow's user (replacing any earlier, unverified one).
+pub async fn start(app: &AppState, flow_token: Secret) -> Result<TotpEnrollment, ApiError> {
+    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT).await?;
+    twofa::start_totp(app, login::owner(&flow), &user, Some(flow_token)).await
+}
+
+/// The otpauth URI of the flow's enrollment, for the QR endpoints.
+pub async fn uri(app: &AppState, flow_token: Secret) -> Result<String, ApiError> {
+    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT).await?;
+    twofa::pending_uri(app, login::owner(&flow), &user).await
+}
+
+/// The first code proves the app holds the secret; the answer carries the
+/// recovery code, shown this once.
+pub async fn verify(
+    app: &AppState,
+    flow_token: Secret,
+    code: Secret,
+    ip: &str,
+) -> Result<FlowResponse, ApiError> {
+    let now = app.now();
+    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT).await?;
+    let owner = login::owner(&flow);
+    let pending = app
+        .db
+        .run(move |conn| repo::pending(conn, &owner, now))
+        .await?
+        .ok_or_else(twofa::not_started)?;
+    let sealed = pending
+        .secret_sealed
+        .clone()
+        .ok_or_else(twofa::not_started)?;
+    let secret = twofa::open(app, &user.id, &sealed)?;
+    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone())).await?;
+    let (display, hash) = twofa::new_recovery_code(app).await?;
+    let token = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                // The enrollment code is a step like any other: a later
+                // login cannot reuse it.
+                if !repo::claim_step(conn, &user.id, step)? {
+                    return Err(ApiError::CodeAlreadyUsed);
+                }
+                if !repo::set_pending_recovery_hash(conn, &pending.id, &hash)? {
+                    return Err(twofa::not_started());
+                }
+                super::limits::user_succeeded(conn, &user.id)?;
+                login::advance(conn, &flow, state::CONFIRM, Some("otp"), now)
+            })
+        })
+        .await?;
+    Ok(FlowResponse {
+        status: FlowStatus::RecoveryCodeConfirmationRequired,
+        flow_token: token,
+        expires_in: login::FLOW_TTL_SECS,
+        methods: None,
+        recovery_code: Some(display),
+    })
+}
+
+/// The user confirms the recovery code is stored: the enrollment (or the
+/// rotated recovery code) becomes active and the session opens.
+pub async fn confirm(
+    app: &AppState,
+    flow_token: Secret,
+    confirmed: bool,
+    ip: &str,
+) -> Result<TokenResponse, ApiError> {
+    if !confirmed {
+        return Err(ApiError::field(
+            "confirmed",
+            "must be true once the recovery code is stored somewhere safe",
+        ));
+    }
+    let now = app.now();
+    let (flow, user) = login::load_user(app, &flow_token, state::CONFIRM).await?;
+    let ip = ip.to_owned();
+    let opened = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let pending =
+                    repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
+                twofa::activate(conn, &pending, &user, &ip, now)?;
+                let assurance = login::assurance(flow.second_factor.as_deref());
+                login::complete(conn, &flow, &user, assurance, &ip, now)
+            })
+        })
+        .await?;
+    app.metrics.login("recovery_code_confirm", "authenticated");
+    sessions::tokens(app, opened, now)
+}

@@ -1,0 +1,161 @@
+//! HTTP for enrollment inside the login flow (`/v1/auth/enrollment/...`),
+//! authorised by the flow token as `Authorization: Bearer`.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpResponse};
+
+use super::dto::{CodeRequest, ConfirmRequest, QrParams, TotpEnrollment};
+use super::enrollment;
+use crate::crypto::qr;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ClientIp};
+use crate::login::dto::FlowResponse;
+use crate::login::extract::FlowToken;
+use crate::ops::no_store;
+use crate::sessions::dto::TokenResponse;
+use crate::state::AppState;
+
+/// Renders a QR image of `uri`; `size` is checked against sane bounds.
+pub fn qr_image(uri: &str, svg: bool, size: Option<u32>) -> Result<HttpResponse, ApiError> {
+    let size = size.unwrap_or(qr::DEFAULT_SIZE);
+    if !(qr::MIN_SIZE..=qr::MAX_SIZE).contains(&size) {
+        return Err(ApiError::field(
+            "size",
+            format!("must be {} to {} pixels", qr::MIN_SIZE, qr::MAX_SIZE),
+        ));
+    }
+    let mut response = no_store(HttpResponse::Ok());
+    response.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if svg {
+        let body = qr::svg(uri, size).map_err(ApiError::internal)?;
+        Ok(response.content_type("image/svg+xml").body(body))
+    } else {
+        let body = qr::png(uri, size).map_err(ApiError::internal)?;
+        Ok(response.content_type("image/png").body(body))
+    }
+}
+
+/// Start authenticator enrollment: a new secret and its QR code.
+///
+/// Calling it again replaces the secret; only the last one can be verified.
+#[utoipa::path(
+    operation_id = "enrollment_totp_start",
+    tag = "enrollment",
+    security(("flow_token" = [])),
+    responses(
+        (status = 200, description = "Scan the QR code (or type the secret), then send a code to `/v1/auth/enrollment/totp/verify`", body = TotpEnrollment),
+        (status = 401, description = "Missing (`unauthorized`) or unknown, used or expired flow token, or a flow not at `enrollment_required` (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/enrollment/totp")]
+pub async fn start(
+    app: web::Data<AppState>,
+    FlowToken(token): FlowToken,
+) -> Result<HttpResponse, ApiError> {
+    let enrollment = enrollment::start(&app, token).await?;
+    Ok(no_store(HttpResponse::Ok()).json(enrollment))
+}
+
+/// The enrollment QR code as PNG.
+#[utoipa::path(
+    operation_id = "enrollment_totp_qr_png",
+    tag = "enrollment",
+    security(("flow_token" = [])),
+    params(QrParams),
+    responses(
+        (status = 200, description = "QR code of the otpauth URI (error correction M, quiet zone 4)", content_type = "image/png", body = Vec<u8>),
+        (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad flow token (`unauthorized`, `flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/auth/enrollment/totp/qr.png")]
+pub async fn qr_png(
+    app: web::Data<AppState>,
+    FlowToken(token): FlowToken,
+    query: web::Query<QrParams>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = enrollment::uri(&app, token).await?;
+    qr_image(&uri, false, query.size)
+}
+
+/// The enrollment QR code as SVG.
+#[utoipa::path(
+    operation_id = "enrollment_totp_qr_svg",
+    tag = "enrollment",
+    security(("flow_token" = [])),
+    params(QrParams),
+    responses(
+        (status = 200, description = "QR code of the otpauth URI", content_type = "image/svg+xml", body = String),
+        (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad flow token (`unauthorized`, `flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/auth/enrollment/totp/qr.svg")]
+pub async fn qr_svg(
+    app: web::Data<AppState>,
+    FlowToken(token): FlowToken,
+    query: web::Query<QrParams>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = enrollment::uri(&app, token).await?;
+    qr_image(&uri, true, query.size)
+}
+
+/// Verify the first code of the new authenticator.
+///
+/// Answers `recovery_code_confirmation_required` with the recovery code,
+/// shown this once, and a new flow token. Nothing is active yet.
+#[utoipa::path(
+    operation_id = "enrollment_totp_verify",
+    tag = "enrollment",
+    security(("flow_token" = [])),
+    request_body = CodeRequest,
+    responses(
+        (status = 200, description = "Show the recovery code, then confirm it", body = FlowResponse),
+        (status = 400, description = "Malformed body or not a 6-digit code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong code (`invalid_code`), code already used (`code_already_used`), bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/enrollment/totp/verify")]
+pub async fn verify(
+    app: web::Data<AppState>,
+    FlowToken(token): FlowToken,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<CodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = enrollment::verify(&app, token, body.0.code, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(answer))
+}
+
+/// Confirm the recovery code is stored; the session opens.
+///
+/// Until this call nothing of the enrollment is active and no session
+/// exists. Also ends a recovery-code login (after its new code is shown).
+#[utoipa::path(
+    operation_id = "enrollment_recovery_code_confirm",
+    tag = "enrollment",
+    security(("flow_token" = [])),
+    request_body = ConfirmRequest,
+    responses(
+        (status = 200, description = "Signed in with `aal` 2", body = TokenResponse),
+        (status = 400, description = "Malformed body or `confirmed` not true (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad flow token, or a flow not at `recovery_code_confirmation_required` (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/enrollment/recovery-code/confirm")]
+pub async fn confirm(
+    app: web::Data<AppState>,
+    FlowToken(token): FlowToken,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<ConfirmRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let tokens = enrollment::confirm(&app, token, body.0.confirmed, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(tokens))
+}

@@ -1,0 +1,28 @@
+//! The second factor: authenticator apps (TOTP), recovery codes, the
+//! enrollments that create them, attempt limits and resets.
+//!
+//! Invariants kept here:
+//! - a TOTP step is accepted at most once per user, by one conditional
+//!   UPDATE that raises `users.totp_last_step`;
+//! - a recovery code is spent by one conditional DELETE;
+//! - nothing of an enrollment is active until its recovery code is
+//!   confirmed: the secret and code wait in `pending_enrollments`;
+//! - secrets are sealed with AES-256-GCM; recovery codes exist only as
+//!   argon2id hashes.
+
+pub mod dto;
+pub mod enrollment;
+pub mod handlers;
+pub mod limits;
+pub mod me_handlers;
+pub mod repo;
+pub mod service;
+
+/// Who owns an enrollment in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// The login flow of a user who must enroll before signing in.
+    Flow(String),
+    /// The session of a signed-in user enrolling or re-enrolling.
+    Session(String),
+}

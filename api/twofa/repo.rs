@@ -1,0 +1,185 @@
+//! SQL for authenticators, recovery codes and pending enrollments.
+
+use diesel::prelude::*;
+
+use super::Owner;
+use crate::db::schema::{pending_enrollments, recovery_codes, totp_authenticators, users};
+use crate::db::DbConn;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = totp_authenticators)]
+pub struct Authenticator {
+    pub user_id: String,
+    pub secret_sealed: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pending_enrollments)]
+pub struct Pending {
+    pub id: String,
+    pub user_id: String,
+    pub flow_id: Option<String>,
+    pub session_id: Option<String>,
+    pub secret_sealed: Option<String>,
+    pub recovery_code_hash: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn authenticator(conn: &mut DbConn, user_id: &str) -> Result<Option<Authenticator>, ApiError> {
+    Ok(totp_authenticators::table
+        .find(user_id)
+        .select(Authenticator::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// `(hash, created_at)` of the user's active recovery code.
+pub fn recovery_code(conn: &mut DbConn, user_id: &str) -> Result<Option<(String, i64)>, ApiError> {
+    Ok(recovery_codes::table
+        .find(user_id)
+        .select((recovery_codes::code_hash, recovery_codes::created_at))
+        .first(conn)
+        .optional()?)
+}
+
+/// Accepts TOTP step `step` for the user if no step at or after it was
+/// accepted before. The single conditional UPDATE is the whole decision:
+/// of any number of concurrent callers with the same step, one sees `true`.
+pub fn claim_step(conn: &mut DbConn, user_id: &str, step: i64) -> Result<bool, ApiError> {
+    let claimed = diesel::update(
+        users::table
+            .filter(users::id.eq(user_id))
+            .filter(users::totp_last_step.lt(step)),
+    )
+    .set(users::totp_last_step.eq(step))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Spends the recovery code whose hash the caller verified; `false` when it
+/// was spent (or replaced) in the meantime.
+pub fn spend_recovery_code(
+    conn: &mut DbConn,
+    user_id: &str,
+    code_hash: &str,
+) -> Result<bool, ApiError> {
+    let spent = diesel::delete(
+        recovery_codes::table
+            .filter(recovery_codes::user_id.eq(user_id))
+            .filter(recovery_codes::code_hash.eq(code_hash)),
+    )
+    .execute(conn)?;
+    Ok(spent == 1)
+}
+
+pub fn touch_authenticator(conn: &mut DbConn, user_id: &str, now: i64) -> Result<(), ApiError> {
+    diesel::update(totp_authenticators::table.find(user_id))
+        .set(totp_authenticators::last_used_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Makes `secret_sealed` the user's authenticator, replacing any other.
+pub fn activate_authenticator(
+    conn: &mut DbConn,
+    user_id: &str,
+    secret_sealed: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(totp_authenticators::table)
+        .values((
+            totp_authenticators::user_id.eq(user_id),
+            totp_authenticators::secret_sealed.eq(secret_sealed),
+            totp_authenticators::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Makes `code_hash` the user's recovery code, replacing any other.
+pub fn activate_recovery_code(
+    conn: &mut DbConn,
+    user_id: &str,
+    code_hash: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    diesel::delete(recovery_codes::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(recovery_codes::table)
+        .values((
+            recovery_codes::user_id.eq(user_id),
+            recovery_codes::code_hash.eq(code_hash),
+            recovery_codes::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the owner's enrollment in progress with `pending`.
+pub fn put_pending(conn: &mut DbConn, pending: &Pending) -> Result<(), ApiError> {
+    match (&pending.flow_id, &pending.session_id) {
+        (Some(flow), _) => {
+            diesel::delete(pending_enrollments::table.filter(pending_enrollments::flow_id.eq(flow)))
+                .execute(conn)?
+        }
+        (None, Some(session)) => diesel::delete(
+            pending_enrollments::table.filter(pending_enrollments::session_id.eq(session)),
+        )
+        .execute(conn)?,
+        (None, None) => return Err(ApiError::internal("pending enrollment without an owner")),
+    };
+    diesel::insert_into(pending_enrollments::table)
+        .values(pending)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The owner's unexpired enrollment in progress.
+pub fn pending(conn: &mut DbConn, owner: &Owner, now: i64) -> Result<Option<Pending>, ApiError> {
+    let query = pending_enrollments::table
+        .filter(pending_enrollments::expires_at.gt(now))
+        .select(Pending::as_select());
+    Ok(match owner {
+        Owner::Flow(id) => query
+            .filter(pending_enrollments::flow_id.eq(id))
+            .first(conn)
+            .optional()?,
+        Owner::Session(id) => query
+            .filter(pending_enrollments::session_id.eq(id))
+            .first(conn)
+            .optional()?,
+    })
+}
+
+/// Attaches the verified recovery-code hash to an enrollment whose secret
+/// was just proven; `false` if the enrollment is gone.
+pub fn set_pending_recovery_hash(
+    conn: &mut DbConn,
+    id: &str,
+    hash: &str,
+) -> Result<bool, ApiError> {
+    let updated = diesel::update(pending_enrollments::table.find(id))
+        .set(pending_enrollments::recovery_code_hash.eq(hash))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn delete_pending_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(pending_enrollments::table.filter(pending_enrollments::user_id.eq(user_id)))
+            .execute(conn)?,
+    )
+}
+
+/// Removes every second factor of a user (a reset); returns whether there
+/// was anything to remove.
+pub fn remove_all(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
+    let totp = diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
+    let codes = diesel::delete(recovery_codes::table.find(user_id)).execute(conn)?;
+    let pending = delete_pending_for_user(conn, user_id)?;
+    Ok(totp + codes + pending > 0)
+}

@@ -1,0 +1,417 @@
+//! Second-factor rules shared by the login flow and signed-in users.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::json;
+
+use super::dto::{RecoveryCodeState, RequiredBy, TotpEnrollment, TotpMethod, TwofaOverview};
+use super::limits;
+use super::repo::{self, Pending};
+use super::Owner;
+use crate::accounts::Account;
+use crate::audit::{self, kind, Actor, Event};
+use crate::clock::rfc3339;
+use crate::crypto::totp::{self, TotpSecret};
+use crate::crypto::{qr, recovery, Secret};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::{TwofaStatus, User};
+
+/// How long an enrollment in progress stays open.
+pub const PENDING_TTL_SECS: i64 = 15 * 60;
+/// A second factor counts as fresh (for re-enrolling or regenerating the
+/// recovery code) this long after it was proven.
+pub const FRESH_MFA_SECS: i64 = 15 * 60;
+
+/// Why 2FA is required for `user`, if it is.
+pub fn required_by(user: &User, account: &Account, now: i64) -> Vec<RequiredBy> {
+    let mut why = Vec::new();
+    if user.twofa_required {
+        why.push(RequiredBy::Admin);
+    }
+    if account.enforces_twofa(now) {
+        why.push(RequiredBy::Account);
+    }
+    why
+}
+
+pub fn status(enrolled: bool, required: bool) -> TwofaStatus {
+    match (enrolled, required) {
+        (true, _) => TwofaStatus::Enabled,
+        (false, true) => TwofaStatus::Pending,
+        (false, false) => TwofaStatus::Disabled,
+    }
+}
+
+pub fn seal(state: &AppState, user_id: &str, secret: &TotpSecret) -> Result<String, ApiError> {
+    state
+        .secrets
+        .seal(secret.as_bytes(), user_id)
+        .map_err(ApiError::internal)
+}
+
+pub fn open(state: &AppState, user_id: &str, sealed: &str) -> Result<TotpSecret, ApiError> {
+    state
+        .secrets
+        .open(sealed, user_id)
+        .map(TotpSecret::from_bytes)
+        .map_err(|e| ApiError::internal(format!("TOTP secret of {user_id}: {e}")))
+}
+
+fn qr_path(owner: &Owner, ext: &str) -> String {
+    match owner {
+        Owner::Flow(_) => format!("/v1/auth/enrollment/totp/qr.{ext}"),
+        Owner::Session(_) => format!("/v1/me/2fa/totp/qr.{ext}"),
+    }
+}
+
+/// Starts (or restarts) an enrollment: a fresh secret replaces any earlier
+/// one of the same owner, so an abandoned QR code is never activated.
+pub async fn start_totp(
+    state: &AppState,
+    owner: Owner,
+    user: &User,
+    flow_token: Option<Secret>,
+) -> Result<TotpEnrollment, ApiError> {
+    let now = state.now();
+    let secret = TotpSecret::generate();
+    let sealed = seal(state, &user.id, &secret)?;
+    let pending = Pending {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        flow_id: match &owner {
+            Owner::Flow(id) => Some(id.clone()),
+            Owner::Session(_) => None,
+        },
+        session_id: match &owner {
+            Owner::Session(id) => Some(id.clone()),
+            Owner::Flow(_) => None,
+        },
+        secret_sealed: Some(sealed),
+        recovery_code_hash: None,
+        created_at: now,
+        expires_at: now + PENDING_TTL_SECS,
+    };
+    state
+        .db
+        .run(move |conn| repo::put_pending(conn, &pending))
+        .await?;
+
+    let issuer = state.config.issuer.clone();
+    let uri = totp::otpauth_uri(&issuer, &user.email, &secret);
+    let png = qr::png(&uri, qr::DEFAULT_SIZE).map_err(ApiError::internal)?;
+    let svg = qr::svg(&uri, qr::DEFAULT_SIZE).map_err(ApiError::internal)?;
+    let base = state.config.audience();
+    Ok(TotpEnrollment {
+        status: "enrollment_required",
+        flow_token,
+        expires_in: PENDING_TTL_SECS,
+        secret_grouped: Secret::new(secret.grouped()),
+        secret: Secret::new(secret.base32()),
+        otpauth_uri: Secret::new(uri),
+        issuer,
+        account_name: user.email.clone(),
+        algorithm: "SHA1",
+        digits: totp::DIGITS,
+        period: totp::STEP_SECS,
+        qr_png_url: format!("{base}{}", qr_path(&owner, "png")),
+        qr_svg_url: format!("{base}{}", qr_path(&owner, "svg")),
+        qr_png_data_uri: Secret::new(format!("data:image/png;base64,{}", STANDARD.encode(png))),
+        qr_svg_data_uri: Secret::new(format!(
+            "data:image/svg+xml;base64,{}",
+            STANDARD.encode(svg)
+        )),
+    })
+}
+
+/// The otpauth URI of the owner's enrollment in progress.
+pub async fn pending_uri(state: &AppState, owner: Owner, user: &User) -> Result<String, ApiError> {
+    let now = state.now();
+    let pending = state
+        .db
+        .run(move |conn| repo::pending(conn, &owner, now))
+        .await?
+        .ok_or_else(not_started)?;
+    let sealed = pending.secret_sealed.ok_or_else(not_started)?;
+    let secret = open(state, &user.id, &sealed)?;
+    Ok(totp::otpauth_uri(
+        &state.config.issuer,
+        &user.email,
+        &secret,
+    ))
+}
+
+pub fn not_started() -> ApiError {
+    ApiError::Conflict {
+        code: "enrollment_not_started",
+        detail: "No authenticator enrollment is in progress; start one with POST .../totp first."
+            .to_owned(),
+    }
+}
+
+/// Refuses with 429 while the user or the address is locked out.
+pub async fn check_limits(state: &AppState, user_id: &str, ip: &str) -> Result<(), ApiError> {
+    let now = state.now();
+    let limit = state.config.address_failure_limit;
+    let (user_id, ip) = (user_id.to_owned(), ip.to_owned());
+    state
+        .db
+        .run(move |conn| {
+            limits::check_address(conn, &ip, limit, now)?;
+            limits::check_user(conn, &user_id, now)
+        })
+        .await
+}
+
+/// Records a wrong code against the flow, the user and the address, and
+/// answers `invalid_code`.
+pub async fn failed(
+    state: &AppState,
+    user: &User,
+    ip: &str,
+    flow_id: Option<String>,
+    factor: &'static str,
+) -> ApiError {
+    let now = state.now();
+    let (user, ip) = (user.clone(), ip.to_owned());
+    let recorded = state
+        .db
+        .run(move |conn| {
+            if let Some(flow) = flow_id {
+                crate::login::repo::record_failure(conn, &flow, limits::FLOW_ATTEMPTS)?;
+            }
+            limits::address_failed(conn, &ip, now)?;
+            let locked = limits::user_failed(conn, &user.id, now)?;
+            let event = |kind, detail| Event {
+                account_id: &user.account_id,
+                actor: Actor::User(user.id.clone()),
+                subject_user_id: Some(&user.id),
+                kind,
+                ip: Some(ip.clone()),
+                detail,
+            };
+            audit::record(
+                conn,
+                event(kind::LOGIN_FAILED, json!({ "factor": factor })),
+                now,
+            )?;
+            if let Some(until) = locked {
+                let detail = json!({ "until": rfc3339(until) });
+                audit::record(conn, event(kind::TWOFA_LOCKED, detail), now)?;
+            }
+            Ok(())
+        })
+        .await;
+    match recorded {
+        Ok(()) => ApiError::InvalidCode,
+        Err(e) => e,
+    }
+}
+
+/// Checks a TOTP code for `user` against `secret` (limits first); returns
+/// the matching step, not yet claimed: the caller claims it in the
+/// transaction that acts on it.
+pub async fn check_totp(
+    state: &AppState,
+    user: &User,
+    secret: &TotpSecret,
+    code: &Secret,
+    ip: &str,
+    flow_id: Option<String>,
+) -> Result<i64, ApiError> {
+    let code = totp::normalize_code(code.expose()).ok_or_else(|| {
+        ApiError::field("code", "must be the 6 digits the authenticator app shows")
+    })?;
+    check_limits(state, &user.id, ip).await?;
+    match totp::verify(secret, &code, state.now()) {
+        Some(step) => Ok(step),
+        None => Err(failed(state, user, ip, flow_id, "totp").await),
+    }
+}
+
+/// Checks a recovery code (limits first); returns the stored hash it
+/// matched, which the caller spends with a conditional delete.
+pub async fn check_recovery_code(
+    state: &AppState,
+    user: &User,
+    code: &Secret,
+    ip: &str,
+    flow_id: Option<String>,
+) -> Result<String, ApiError> {
+    let canonical = recovery::normalize(code.expose()).ok_or_else(|| {
+        ApiError::field(
+            "recovery_code",
+            "must be the 24-character recovery code (spaces and hyphens are ignored)",
+        )
+    })?;
+    check_limits(state, &user.id, ip).await?;
+    let user_id = user.id.clone();
+    let stored = state
+        .db
+        .run(move |conn| repo::recovery_code(conn, &user_id))
+        .await?
+        .map(|(hash, _)| hash);
+    // Without a stored code the dummy hash is checked, at the same cost.
+    if state.passwords.verify(stored.clone(), canonical).await? {
+        if let Some(hash) = stored {
+            return Ok(hash);
+        }
+    }
+    Err(failed(state, user, ip, flow_id, "recovery_code").await)
+}
+
+/// A new recovery code: the display form (shown once) and its hash.
+pub async fn new_recovery_code(state: &AppState) -> Result<(Secret, String), ApiError> {
+    let canonical = recovery::generate();
+    let display = recovery::display(&canonical);
+    let hash = state.passwords.hash(canonical).await?;
+    Ok((display, hash))
+}
+
+/// Makes a confirmed enrollment active, inside the caller's transaction:
+/// the secret (if any) and the recovery code replace the user's old ones,
+/// every enrollment in progress of the user is dropped.
+pub fn activate(
+    conn: &mut DbConn,
+    pending: &Pending,
+    user: &User,
+    ip: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let hash = pending
+        .recovery_code_hash
+        .as_deref()
+        .ok_or_else(|| ApiError::Conflict {
+            code: "code_not_verified",
+            detail: "Verify a code from the authenticator app first.".to_owned(),
+        })?;
+    let kind = match &pending.secret_sealed {
+        Some(sealed) => {
+            repo::activate_authenticator(conn, &user.id, sealed, now)?;
+            kind::TOTP_ENROLLED
+        }
+        None => kind::RECOVERY_CODE_ROTATED,
+    };
+    repo::activate_recovery_code(conn, &user.id, hash, now)?;
+    repo::delete_pending_for_user(conn, &user.id)?;
+    limits::user_succeeded(conn, &user.id)?;
+    audit::record(
+        conn,
+        Event {
+            account_id: &user.account_id,
+            actor: Actor::User(user.id.clone()),
+            subject_user_id: Some(&user.id),
+            kind,
+            ip: Some(ip.to_owned()),
+            detail: json!({}),
+        },
+        now,
+    )
+}
+
+/// Removes every second factor of `user`, requires enrollment at next
+/// login, and ends every session and login in progress of theirs.
+pub fn reset(
+    conn: &mut DbConn,
+    user: &User,
+    actor: Actor,
+    ip: Option<String>,
+    now: i64,
+) -> Result<usize, ApiError> {
+    use crate::db::schema::{login_flows, users};
+    use diesel::prelude::*;
+    let removed = repo::remove_all(conn, &user.id)?;
+    diesel::update(users::table.find(&user.id))
+        .set((
+            users::twofa_required.eq(true),
+            users::mfa_failures.eq(0),
+            users::mfa_lockouts.eq(0),
+            users::mfa_locked_until.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    diesel::delete(login_flows::table.filter(login_flows::user_id.eq(&user.id))).execute(conn)?;
+    let revoked =
+        crate::sessions::repo::revoke_all_for_user(conn, &user.id, None, "twofa_reset", now)?;
+    audit::record(
+        conn,
+        Event {
+            account_id: &user.account_id,
+            actor,
+            subject_user_id: Some(&user.id),
+            kind: kind::TWOFA_RESET,
+            ip,
+            detail: json!({ "factors_removed": removed, "sessions_revoked": revoked }),
+        },
+        now,
+    )?;
+    Ok(revoked)
+}
+
+/// What `users reset-2fa` prints.
+#[derive(Debug, serde::Serialize)]
+pub struct ResetDone {
+    pub user_id: String,
+    pub email: String,
+    pub sessions_revoked: usize,
+}
+
+/// The support path: reset by email from the operator CLI.
+pub fn reset_by_email(conn: &mut DbConn, email: &str, now: i64) -> Result<ResetDone, ApiError> {
+    let (_, normalized) = crate::users::normalize_email("email", email)?;
+    crate::db::write_tx(conn, |conn| {
+        let user =
+            crate::users::repo::find_by_email(conn, &normalized)?.ok_or(ApiError::NotFound)?;
+        let revoked = reset(conn, &user, Actor::Cli, None, now)?;
+        Ok(ResetDone {
+            user_id: user.id,
+            email: user.email,
+            sessions_revoked: revoked,
+        })
+    })
+}
+
+/// The user's second factor as `GET /v1/me/2fa` reports it.
+pub async fn overview(state: &AppState, user: &User) -> Result<TwofaOverview, ApiError> {
+    let now = state.now();
+    let (user_id, account_id) = (user.id.clone(), user.account_id.clone());
+    let (account, totp, code, locked_until) = state
+        .db
+        .run(move |conn| {
+            use crate::db::schema::users;
+            use diesel::prelude::*;
+            let account =
+                crate::accounts::repo::find(conn, &account_id)?.ok_or(ApiError::NotFound)?;
+            let totp = repo::authenticator(conn, &user_id)?;
+            let code = repo::recovery_code(conn, &user_id)?;
+            let locked: Option<i64> = users::table
+                .find(&user_id)
+                .select(users::mfa_locked_until)
+                .first(conn)?;
+            Ok((account, totp, code, locked))
+        })
+        .await?;
+    let why = required_by(user, &account, now);
+    let mut methods = Vec::new();
+    if totp.is_some() {
+        methods.push("totp".to_owned());
+    }
+    if code.is_some() {
+        methods.push("recovery_code".to_owned());
+    }
+    Ok(TwofaOverview {
+        status: status(totp.is_some(), !why.is_empty()),
+        required: !why.is_empty(),
+        required_by: why,
+        enforced_from: account.enforced_from().map(rfc3339),
+        methods,
+        totp: totp.map(|t| TotpMethod {
+            enrolled_at: rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(rfc3339),
+        }),
+        recovery_code: code.map(|(_, created)| RecoveryCodeState {
+            created_at: rfc3339(created),
+        }),
+        locked_until: locked_until.filter(|until| *until > now).map(rfc3339),
+    })
+}

@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE client_failures;
+DROP TABLE pending_enrollments;
+DROP TABLE recovery_codes;
+DROP TABLE totp_authenticators;
+ALTER TABLE login_flows DROP COLUMN second_factor;
+ALTER TABLE users DROP COLUMN mfa_lockouts;
+ALTER TABLE users DROP COLUMN mfa_locked_until;
+ALTER TABLE users DROP COLUMN mfa_failures;
+ALTER TABLE users DROP COLUMN totp_last_step;
