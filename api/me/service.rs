@@ -7,27 +7,25 @@ use crate::crypto::Secret;
 use crate::error::ApiError;
 use crate::sessions::service::Caller;
 use crate::state::AppState;
-use crate::users::TwofaStatus;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 pub async fn profile(state: &AppState, caller: Caller) -> Result<MeResponse, ApiError> {
     let now = state.now();
-    let account_id = caller.user.account_id.clone();
-    let account = state
+    let (account_id, user_id) = (caller.user.account_id.clone(), caller.user.id.clone());
+    let (account, enrolled) = state
         .db
-        .run(move |conn| accounts::repo::find(conn, &account_id))
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    let required = caller.user.twofa_required || account.enforces_twofa(now);
+        .run(move |conn| {
+            let account = accounts::repo::find(conn, &account_id)?.ok_or(ApiError::InvalidToken)?;
+            let enrolled = crate::twofa::repo::authenticator(conn, &user_id)?.is_some();
+            Ok((account, enrolled))
+        })
+        .await?;
+    let required = !crate::twofa::service::required_by(&caller.user, &account, now).is_empty();
     let Caller { session, user } = caller;
     Ok(MeResponse {
-        twofa_status: if required {
-            TwofaStatus::Pending
-        } else {
-            TwofaStatus::Disabled
-        },
+        twofa_status: crate::twofa::service::status(enrolled, required),
         twofa_required: required,
         role: user.role(),
         id: user.id,

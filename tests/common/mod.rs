@@ -98,6 +98,10 @@ pub fn test_config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
         ("TWOFOLD_DATA_DIR".into(), data_dir),
         ("TWOFOLD_ARGON2_MEMORY_KIB".into(), "64".into()),
         ("TWOFOLD_ARGON2_ITERATIONS".into(), "1".into()),
+        // Every test connects from 127.0.0.1 and, on PostgreSQL, shares one
+        // database: a per-address counter would leak between tests. The
+        // test of that limit sets its own and a unique forwarded address.
+        ("TWOFOLD_ADDRESS_FAILURE_LIMIT".into(), "1000000".into()),
     ];
     vars.extend(
         extra
@@ -433,7 +437,10 @@ impl TestApp {
             )
             .await;
         assert_eq!(a.ok()["status"], "enrollment_required", "{}", a.text);
-        a.json["flow_token"].as_str().expect("flow_token").to_owned()
+        a.json["flow_token"]
+            .as_str()
+            .expect("flow_token")
+            .to_owned()
     }
 
     /// Email and password of an enrolled user; returns the `mfa_required`
@@ -447,7 +454,10 @@ impl TestApp {
             )
             .await;
         assert_eq!(a.ok()["status"], "mfa_required", "{}", a.text);
-        a.json["flow_token"].as_str().expect("flow_token").to_owned()
+        a.json["flow_token"]
+            .as_str()
+            .expect("flow_token")
+            .to_owned()
     }
 
     /// Requires 2FA for `person` and enrolls them through the login flow.
