@@ -241,3 +241,39 @@ async fn password_change_keeps_this_session_and_revokes_the_others() {
     renamed.password = "a brand new passphrase".into();
     t.login(&renamed).await;
 }
+
+#[actix_web::test]
+async fn the_janitor_removes_expired_flows_and_ended_sessions_only() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Acme").await;
+    let live_flow = t.start_login(&admin.email).await;
+    let tokens = t.login(&admin).await;
+    t.call(
+        Method::POST,
+        "/v1/auth/logout",
+        tokens["access_token"].as_str(),
+        None,
+    )
+    .await;
+    // Nothing has expired yet: the live flow survives a pass.
+    twofold::ops::janitor::pass(&t.state).await.unwrap();
+    t.post(
+        "/v1/auth/login/password",
+        json!({ "flow_token": live_flow, "password": admin.password }),
+    )
+    .await
+    .ok();
+
+    let stale_flow = t.start_login(&admin.email).await;
+    // Past the 7-day session life plus the 30 days ended sessions are kept.
+    t.advance(38 * 24 * 3600);
+    let swept = twofold::ops::janitor::pass(&t.state).await.unwrap();
+    assert!(swept.flows >= 1, "{swept:?}");
+    assert!(swept.sessions >= 2, "{swept:?}");
+    t.post(
+        "/v1/auth/login/password",
+        json!({ "flow_token": stale_flow, "password": admin.password }),
+    )
+    .await
+    .problem(401, "flow_expired");
+}

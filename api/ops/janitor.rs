@@ -1,32 +1,48 @@
 //! Periodic clean-up of rows nobody can use any more: expired login flows
-//! and long-ended sessions. Safe to run on every instance at once: each
-//! pass is a pair of idempotent deletes.
+//! and enrollments in progress, ended address-failure windows and
+//! long-ended sessions. Safe to run on every instance at once: each pass is
+//! a handful of idempotent deletes.
 
 use std::time::Duration;
 
+use crate::error::ApiError;
 use crate::state::AppState;
+
+/// What one pass removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub flows: usize,
+    pub pending_enrollments: usize,
+    pub address_windows: usize,
+    pub sessions: usize,
+}
+
+/// One clean-up pass at the injected clock's `now`.
+pub async fn pass(state: &AppState) -> Result<Swept, ApiError> {
+    let now = state.now();
+    state
+        .db
+        .run(move |conn| {
+            Ok(Swept {
+                flows: crate::login::repo::purge_expired(conn, now)?,
+                pending_enrollments: crate::twofa::repo::purge_expired_pending(conn, now)?,
+                address_windows: crate::twofa::limits::purge_ended_windows(conn, now)?,
+                sessions: crate::sessions::repo::purge_ended(
+                    conn,
+                    now,
+                    crate::sessions::service::ENDED_RETENTION_SECS,
+                )?,
+            })
+        })
+        .await
+}
 
 pub async fn run(state: AppState, every: Duration) {
     let mut interval = tokio::time::interval(every);
     loop {
         interval.tick().await;
-        let now = state.now();
-        let result = state
-            .db
-            .run(move |conn| {
-                let flows = crate::login::repo::purge_expired(conn, now)?;
-                let sessions = crate::sessions::repo::purge_ended(
-                    conn,
-                    now,
-                    crate::sessions::service::ENDED_RETENTION_SECS,
-                )?;
-                Ok((flows, sessions))
-            })
-            .await;
-        match result {
-            Ok((flows, sessions)) => {
-                tracing::debug!(flows, sessions, "janitor pass");
-            }
+        match pass(&state).await {
+            Ok(swept) => tracing::debug!(?swept, "janitor pass"),
             Err(e) => tracing::warn!(error = %e, "janitor pass failed"),
         }
     }

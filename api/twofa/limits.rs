@@ -135,6 +135,14 @@ pub fn address_failed(conn: &mut DbConn, ip: &str, now: i64) -> Result<(), ApiEr
     Ok(())
 }
 
+/// Deletes address counters whose window ended before `now`.
+pub fn purge_ended_windows(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
+    Ok(diesel::delete(
+        client_failures::table.filter(client_failures::window_start.le(now - ADDRESS_WINDOW_SECS)),
+    )
+    .execute(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,6 +175,14 @@ pub fn delete_pending_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize
     )
 }
 
+/// Deletes enrollments in progress that expired before `now`.
+pub fn purge_expired_pending(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(pending_enrollments::table.filter(pending_enrollments::expires_at.le(now)))
+            .execute(conn)?,
+    )
+}
+
 /// Removes every second factor of a user (a reset); returns whether there
 /// was anything to remove.
 pub fn remove_all(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
