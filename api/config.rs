@@ -8,6 +8,7 @@
 //! | `TWOFOLD_ISSUER` | `twofold` | JWT `iss` and the otpauth issuer |
 //! | `TWOFOLD_DATA_DIR` | `.` | where generated keys persist |
 //! | `TWOFOLD_MASTER_KEY` | generated into the data dir | AES-256-GCM key for TOTP secrets (base64 of 32 bytes) |
+//! | `TWOFOLD_OPERATOR_KEY` | unset (operator API off) | bearer key of `/v1/operator/...`, at least 32 characters |
 //! | `TWOFOLD_ADDRESS_FAILURE_LIMIT` | `100` | wrong passwords and codes per client address per 15 minutes |
 //! | `TWOFOLD_TRUSTED_PROXIES` | empty | CIDRs whose `X-Forwarded-For`/`Forwarded` is believed |
 //! | `TWOFOLD_CORS_ORIGINS` | empty | browser origins allowed to call the API |
@@ -61,6 +62,8 @@ pub struct Config {
     /// Base64 AES-256 key; `None` means the generated key file.
     pub master_key: Option<crate::crypto::Secret>,
     pub address_failure_limit: i32,
+    /// Bearer key of the operator API; `None` turns the API off.
+    pub operator_key: Option<crate::crypto::Secret>,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
     pub password: PasswordParams,
@@ -130,6 +133,13 @@ impl Config {
         if let Some(key) = &master_key {
             crate::crypto::secretbox::SecretBox::from_base64(key.expose())
                 .map_err(|e| invalid("TWOFOLD_MASTER_KEY", e.to_string()))?;
+        }
+        let operator_key = get("TWOFOLD_OPERATOR_KEY").map(crate::crypto::Secret::new);
+        if operator_key.as_ref().is_some_and(|k| k.expose().chars().count() < 32) {
+            return Err(invalid(
+                "TWOFOLD_OPERATOR_KEY",
+                "must be at least 32 characters (e.g. openssl rand -base64 32)",
+            ));
         }
         let address_failure_limit = i32::try_from(number(
             &get,
@@ -206,6 +216,7 @@ impl Config {
             data_dir,
             master_key,
             address_failure_limit,
+            operator_key,
             trusted_proxies,
             cors_origins,
             password,
@@ -290,6 +301,7 @@ mod tests {
             ("TWOFOLD_LOG_FORMAT", "xml"),
             ("TWOFOLD_MASTER_KEY", "c2hvcnQ="),
             ("TWOFOLD_ADDRESS_FAILURE_LIMIT", "0"),
+            ("TWOFOLD_OPERATOR_KEY", "short"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");

@@ -79,6 +79,10 @@ pub enum ApiError {
     CodeAlreadyUsed,
     /// The action needs a second factor proven in the last minutes.
     ReauthenticationRequired,
+    /// The action needs a session signed in with a second factor (aal 2).
+    SecondFactorRequired,
+    /// 2FA is required for the caller, who has not enrolled yet.
+    EnrollmentRequired,
     /// A login flow token that is unknown, used, expired or for another step.
     FlowExpired,
     Forbidden(&'static str),
@@ -136,6 +140,8 @@ impl ApiError {
             Self::InvalidCode => "invalid_code",
             Self::CodeAlreadyUsed => "code_already_used",
             Self::ReauthenticationRequired => "reauthentication_required",
+            Self::SecondFactorRequired => "second_factor_required",
+            Self::EnrollmentRequired => "enrollment_required",
             Self::FlowExpired => "flow_expired",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
@@ -169,7 +175,10 @@ impl ApiError {
             | Self::InvalidCode
             | Self::CodeAlreadyUsed
             | Self::FlowExpired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::ReauthenticationRequired => StatusCode::FORBIDDEN,
+            Self::Forbidden(_)
+            | Self::ReauthenticationRequired
+            | Self::SecondFactorRequired
+            | Self::EnrollmentRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -201,6 +210,13 @@ impl ApiError {
             Self::ReauthenticationRequired => {
                 "This needs a second factor proven in the last 15 minutes; sign in again with your code."
                     .to_owned()
+            }
+            Self::SecondFactorRequired => {
+                "This needs a session signed in with a second factor; sign in again with your code."
+                    .to_owned()
+            }
+            Self::EnrollmentRequired => {
+                "Two-factor authentication is required for you; sign in again to set it up.".to_owned()
             }
             Self::FlowExpired => {
                 "This login flow is unknown, expired or already past this step; start again at POST /v1/auth/login."

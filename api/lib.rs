@@ -6,6 +6,7 @@
 //! what production serves.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod cli;
 pub mod clock;
@@ -18,6 +19,7 @@ pub mod login;
 pub mod me;
 pub mod net;
 pub mod openapi;
+pub mod operator;
 pub mod ops;
 pub mod sessions;
 pub mod state;
@@ -62,6 +64,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(twofa::me_handlers::verify)
         .service(twofa::me_handlers::regenerate)
         .service(twofa::me_handlers::confirm)
+        .service(admin::users_handlers::list)
+        .service(admin::users_handlers::create)
+        .service(admin::users_handlers::enable_many)
+        .service(admin::users_handlers::reset_many)
+        .service(admin::users_handlers::get)
+        .service(admin::users_handlers::update)
+        .service(admin::users_handlers::enable_one)
+        .service(admin::users_handlers::reset_one)
+        .service(admin::security::get)
+        .service(admin::audit_handlers::list)
+        .service(operator::handlers::get)
+        .service(operator::handlers::update)
         .service(ops::handlers::healthz)
         .service(ops::handlers::readyz)
         .service(ops::handlers::metrics);

@@ -27,6 +27,8 @@ with a stable `code`.",
         (name = "enrollment", description = "Authenticator enrollment inside the login flow (Bearer flow token)"),
         (name = "sessions", description = "Tokens: refresh, logout, verification keys"),
         (name = "me", description = "The signed-in user"),
+        (name = "admin", description = "Security and Authentication: the admin's own account"),
+        (name = "operator", description = "Billing state, for the operator's systems (operator key)"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     components(schemas(Problem, FieldError)),
@@ -52,6 +54,9 @@ impl Modify for BearerAuth {
                 .to_owned(),
         );
         components.add_security_scheme("flow_token", SecurityScheme::Http(flow));
+        let mut operator = Http::new(HttpAuthScheme::Bearer);
+        operator.description = Some("The configured `TWOFOLD_OPERATOR_KEY`.".to_owned());
+        components.add_security_scheme("operator_key", SecurityScheme::Http(operator));
         // Relative: the document describes whichever host serves it, so the
         // Swagger UI at /docs calls the same instance.
         let mut this = Server::new("/");

@@ -22,6 +22,37 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Account>, ApiError> {
         .optional()?)
 }
 
+/// Takes the account row's write lock for the rest of the transaction
+/// (PostgreSQL; SQLite's write transactions are already exclusive), so
+/// checks against the account, such as free seats, cannot race.
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::licenses.eq(accounts::licenses))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets what is given of the billing state: `paying_since` (`Some(None)`
+/// clears it) and `licenses`.
+pub fn set_billing(
+    conn: &mut DbConn,
+    id: &str,
+    paying_since: Option<Option<i64>>,
+    licenses: Option<i32>,
+) -> Result<(), ApiError> {
+    if let Some(since) = paying_since {
+        diesel::update(accounts::table.find(id))
+            .set(accounts::paying_since.eq(since))
+            .execute(conn)?;
+    }
+    if let Some(licenses) = licenses {
+        diesel::update(accounts::table.find(id))
+            .set(accounts::licenses.eq(licenses))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Sets billing state; `false` when there is no such account.
 pub fn set_paying(
     conn: &mut DbConn,

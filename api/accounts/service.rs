@@ -41,10 +41,10 @@ pub fn create(
     now: i64,
 ) -> Result<CreatedAccount, ApiError> {
     let name = validate_name("name", input.name)?;
-    let (email, email_normalized) = normalize_email("admin_email", input.admin_email)?;
+    let email = normalize_email("admin_email", input.admin_email)?;
     let admin_name = match input.admin_name {
         Some(n) => validate_name("admin_name", n)?,
-        None => email.split('@').next().unwrap_or_default().to_owned(),
+        None => email.0.split('@').next().unwrap_or_default().to_owned(),
     };
     if input.licenses < 1 {
         return Err(ApiError::field("licenses", "must be at least 1"));
@@ -61,19 +61,7 @@ pub fn create(
         ip_allowlist_enabled: false,
         created_at: now,
     };
-    let user = User {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: account.id.clone(),
-        email,
-        email_normalized,
-        name: admin_name,
-        role: Role::Admin.as_str().to_owned(),
-        password_hash,
-        twofa_required: false,
-        created_at: now,
-        password_changed_at: now,
-        last_login_at: None,
-    };
+    let user = User::new(&account.id, email, admin_name, Role::Admin, password_hash, now);
     crate::db::write_tx(conn, |conn| {
         repo::insert(conn, &account)?;
         crate::users::repo::insert(conn, &user)

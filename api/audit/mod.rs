@@ -18,6 +18,8 @@ pub enum Actor {
     User(String),
     /// The operator command line (support).
     Cli,
+    /// The operator API (a billing system).
+    Operator,
     /// twofold itself (e.g. an automatic lockout).
     System,
 }
@@ -35,6 +37,7 @@ pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiEr
     let (actor_kind, actor_user_id) = match &event.actor {
         Actor::User(id) => ("user", Some(id.as_str())),
         Actor::Cli => ("cli", None),
+        Actor::Operator => ("operator", None),
         Actor::System => ("system", None),
     };
     diesel::insert_into(audit_events::table)
@@ -64,4 +67,77 @@ pub mod kind {
     pub const TWOFA_RESET: &str = "twofa.reset";
     pub const PASSWORD_CHANGED: &str = "user.password_changed";
     pub const REFRESH_TOKEN_REUSED: &str = "session.refresh_token_reused";
+    pub const LOGGED_OUT: &str = "session.logged_out";
+    pub const USER_CREATED: &str = "user.created";
+    pub const USER_UPDATED: &str = "user.updated";
+    pub const TWOFA_REQUIRED: &str = "twofa.required";
+    pub const BILLING_CHANGED: &str = "account.billing_changed";
+
+    /// Every kind, for validating filters.
+    pub const ALL: &[&str] = &[
+        LOGIN_SUCCEEDED,
+        LOGIN_FAILED,
+        TOTP_ENROLLED,
+        RECOVERY_CODE_USED,
+        RECOVERY_CODE_ROTATED,
+        TWOFA_LOCKED,
+        TWOFA_RESET,
+        PASSWORD_CHANGED,
+        REFRESH_TOKEN_REUSED,
+        LOGGED_OUT,
+        USER_CREATED,
+        USER_UPDATED,
+        TWOFA_REQUIRED,
+        BILLING_CHANGED,
+    ];
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct Row {
+    pub id: String,
+    pub account_id: String,
+    pub actor_kind: String,
+    pub actor_user_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub kind: String,
+    pub ip: Option<String>,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// One page of an account's events, newest first, after `before`
+/// (`(created_at, id)` of the last row of the previous page).
+pub fn page(
+    conn: &mut DbConn,
+    account_id: &str,
+    user_id: Option<&str>,
+    kind: Option<&str>,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Row>, ApiError> {
+    let mut query = audit_events::table
+        .filter(audit_events::account_id.eq(account_id))
+        .select(Row::as_select())
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(user) = user_id {
+        query = query.filter(
+            audit_events::subject_user_id
+                .eq(user.to_owned())
+                .or(audit_events::actor_user_id.eq(user.to_owned())),
+        );
+    }
+    if let Some(kind) = kind {
+        query = query.filter(audit_events::kind.eq(kind.to_owned()));
+    }
+    if let Some((at, id)) = before {
+        query = query
+            .filter(audit_events::created_at.le(at))
+            .filter(audit_events::created_at.lt(at).or(audit_events::id.lt(id)));
+    }
+    Ok(query
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?)
 }

@@ -28,6 +28,8 @@ diesel::table! {
         mfa_failures -> Integer,
         mfa_locked_until -> Nullable<BigInt>,
         mfa_lockouts -> Integer,
+        name_lower -> Text,
+        twofa_enrolled -> Bool,
     }
 }
 

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpResponse};
 use super::dto::{ChangePasswordRequest, MeResponse};
 use super::service;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientIp};
 use crate::sessions::Authenticated;
 use crate::state::AppState;
 
@@ -48,9 +48,11 @@ pub async fn me(
 pub async fn change_password(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    ClientIp(ip): ClientIp,
     body: ApiJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    service::change_password(&state, caller, body.current_password, body.new_password).await?;
+    let ip = ip.to_string();
+    service::change_password(&state, caller, body.current_password, body.new_password, ip).await?;
     Ok(HttpResponse::NoContent().finish())
 }

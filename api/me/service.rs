@@ -76,6 +76,7 @@ pub async fn change_password(
     caller: Caller,
     current: Secret,
     new: Secret,
+    ip: String,
 ) -> Result<(), ApiError> {
     validate_new_password(&new, &current)?;
     let matched = state
@@ -92,14 +93,25 @@ pub async fn change_password(
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
                 crate::users::repo::set_password(conn, &caller.user.id, &hash, now)?;
-                crate::sessions::repo::revoke_all_for_user(
+                let revoked = crate::sessions::repo::revoke_all_for_user(
                     conn,
                     &caller.user.id,
                     Some(&caller.session.id),
                     "password_changed",
                     now,
                 )?;
-                Ok(())
+                crate::audit::record(
+                    conn,
+                    crate::audit::Event {
+                        account_id: &caller.user.account_id,
+                        actor: crate::audit::Actor::User(caller.user.id.clone()),
+                        subject_user_id: Some(&caller.user.id),
+                        kind: crate::audit::kind::PASSWORD_CHANGED,
+                        ip: Some(ip),
+                        detail: serde_json::json!({ "sessions_revoked": revoked }),
+                    },
+                    now,
+                )
             })
         })
         .await

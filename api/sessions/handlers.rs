@@ -5,7 +5,7 @@ use actix_web::{post, web, HttpResponse};
 use super::dto::{RefreshRequest, TokenResponse};
 use super::{service, Authenticated};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
 use crate::state::AppState;
 
@@ -53,7 +53,8 @@ pub async fn refresh(
 pub async fn logout(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
-    service::logout(&state, &caller).await?;
+    service::logout(&state, &caller, ip.to_string()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -35,6 +35,14 @@ pub fn insert(conn: &mut DbConn, session: &Session) -> Result<(), ApiError> {
     Ok(())
 }
 
+pub fn find(conn: &mut DbConn, session_id: &str) -> Result<Option<Session>, ApiError> {
+    Ok(sessions::table
+        .find(session_id)
+        .select(Session::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The session and its user, when the session is neither revoked nor expired.
 pub fn find_live(
     conn: &mut DbConn,

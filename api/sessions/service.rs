@@ -1,8 +1,11 @@
 //! Session rules: opening, authenticating, rotating and revoking.
 
+use serde_json::json;
+
 use super::dto::TokenResponse;
 use super::jwt::{AccessClaims, ACCESS_TTL_SECS};
 use super::repo::{self, Session};
+use crate::audit::{self, kind, Actor, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -140,7 +143,22 @@ pub async fn refresh(state: &AppState, token: Secret) -> Result<TokenResponse, A
                 if !repo::spend_refresh(conn, &hash, now)? {
                     return match repo::refresh_session(conn, &hash)? {
                         Some(session_id) => {
-                            repo::revoke(conn, &session_id, "refresh_token_reuse", now)?;
+                            let revoked =
+                                repo::revoke(conn, &session_id, "refresh_token_reuse", now)?;
+                            if let (1, Some(session)) = (revoked, repo::find(conn, &session_id)?) {
+                                audit::record(
+                                    conn,
+                                    Event {
+                                        account_id: &session.account_id,
+                                        actor: Actor::System,
+                                        subject_user_id: Some(&session.user_id),
+                                        kind: kind::REFRESH_TOKEN_REUSED,
+                                        ip: None,
+                                        detail: json!({ "session_id": session.id }),
+                                    },
+                                    now,
+                                )?;
+                            }
                             Ok(Rotation::Reused)
                         }
                         None => Ok(Rotation::Invalid),
@@ -172,12 +190,27 @@ pub async fn refresh(state: &AppState, token: Secret) -> Result<TokenResponse, A
     }
 }
 
-pub async fn logout(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+pub async fn logout(state: &AppState, caller: &Caller, ip: String) -> Result<(), ApiError> {
     let now = state.now();
-    let sid = caller.session.id.clone();
+    let session = caller.session.clone();
     state
         .db
-        .run(move |conn| repo::revoke(conn, &sid, "logout", now))
-        .await?;
-    Ok(())
+        .run(move |conn| {
+            if repo::revoke(conn, &session.id, "logout", now)? == 1 {
+                audit::record(
+                    conn,
+                    Event {
+                        account_id: &session.account_id,
+                        actor: Actor::User(session.user_id.clone()),
+                        subject_user_id: Some(&session.user_id),
+                        kind: kind::LOGGED_OUT,
+                        ip: Some(ip),
+                        detail: json!({ "session_id": session.id }),
+                    },
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+        .await
 }

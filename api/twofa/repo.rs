@@ -98,6 +98,9 @@ pub fn activate_authenticator(
             totp_authenticators::created_at.eq(now),
         ))
         .execute(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::twofa_enrolled.eq(true))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -187,6 +190,9 @@ pub fn purge_expired_pending(conn: &mut DbConn, now: i64) -> Result<usize, ApiEr
 /// was anything to remove.
 pub fn remove_all(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
     let totp = diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::twofa_enrolled.eq(false))
+        .execute(conn)?;
     let codes = diesel::delete(recovery_codes::table.find(user_id)).execute(conn)?;
     let pending = delete_pending_for_user(conn, user_id)?;
     Ok(totp + codes + pending > 0)

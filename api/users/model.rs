@@ -60,9 +60,40 @@ pub struct User {
     pub created_at: i64,
     pub password_changed_at: i64,
     pub last_login_at: Option<i64>,
+    /// `name` lower-cased: the sort key and search target of the admin list.
+    pub name_lower: String,
+    /// Whether an authenticator is active (kept with `totp_authenticators`).
+    pub twofa_enrolled: bool,
 }
 
 impl User {
+    /// A new user with a fresh id; `email` must come from [`normalize_email`]
+    /// and `name` from [`validate_name`].
+    pub fn new(
+        account_id: &str,
+        (email, email_normalized): (String, String),
+        name: String,
+        role: Role,
+        password_hash: String,
+        now: i64,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            account_id: account_id.to_owned(),
+            email,
+            email_normalized,
+            name_lower: name.to_lowercase(),
+            name,
+            role: role.as_str().to_owned(),
+            password_hash,
+            twofa_required: false,
+            created_at: now,
+            password_changed_at: now,
+            last_login_at: None,
+            twofa_enrolled: false,
+        }
+    }
+
     pub fn role(&self) -> Role {
         // The column has a CHECK constraint; an unknown value would be a
         // corrupted row, and the least privileged role is the safe reading.

@@ -309,19 +309,14 @@ impl TestApp {
             .await
             .expect("hash");
         let now = self.clock.unix();
-        let user = User {
-            id: uuid::Uuid::new_v4().to_string(),
-            account_id: account_id.to_owned(),
-            email: email.clone(),
-            email_normalized: email.to_lowercase(),
-            name: format!("Test {}", role.as_str()),
-            role: role.as_str().to_owned(),
-            password_hash: hash,
-            twofa_required: false,
-            created_at: now,
-            password_changed_at: now,
-            last_login_at: None,
-        };
+        let user = User::new(
+            account_id,
+            (email.clone(), email.to_lowercase()),
+            format!("Test {}", role.as_str()),
+            role,
+            hash,
+            now,
+        );
         let row = user.clone();
         self.state
             .db

@@ -1,0 +1,213 @@
+//! Bodies of the admin endpoints.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::crypto::Secret;
+use crate::twofa::dto::RequiredBy;
+use crate::users::{Role, TwofaStatus};
+
+/// A user as the admin list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10",
+    "email": "grace@example.com",
+    "name": "Grace Hopper",
+    "role": "technician",
+    "twofa_status": "enabled",
+    "twofa_required": true,
+    "required_by": ["account"],
+    "methods": ["totp", "recovery_code"],
+    "last_login_at": "2026-11-28T09:00:00Z",
+    "created_at": "2026-11-01T12:00:00Z"
+}))]
+pub struct AdminUser {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub twofa_status: TwofaStatus,
+    /// Whether 2FA is required for this user now.
+    pub twofa_required: bool,
+    /// Why it is required: set by an admin, and/or the account's enforcement.
+    pub required_by: Vec<RequiredBy>,
+    /// Enrolled second factors: `totp`, `recovery_code`.
+    pub methods: Vec<String>,
+    pub last_login_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<AdminUser>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Case-insensitive substring of the name or the email.
+    pub name: Option<String>,
+    #[param(inline)]
+    pub role: Option<Role>,
+    #[param(inline)]
+    pub twofa_status: Option<TwofaStatusFilter>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 200; default 50.
+    pub limit: Option<i64>,
+}
+
+/// The 2FA status to filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TwofaStatusFilter {
+    Disabled,
+    Pending,
+    Enabled,
+}
+
+impl From<TwofaStatusFilter> for TwofaStatus {
+    fn from(f: TwofaStatusFilter) -> Self {
+        match f {
+            TwofaStatusFilter::Disabled => Self::Disabled,
+            TwofaStatusFilter::Pending => Self::Pending,
+            TwofaStatusFilter::Enabled => Self::Enabled,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "grace@example.com", "name": "Grace Hopper", "role": "technician"}))]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The new user, with a password shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: AdminUser,
+    /// Hand this to the user; they change it with `POST /v1/me/password`.
+    #[schema(value_type = String, example = "Jx3f9KqP2mVt8ZbR4nYc7LwA")]
+    pub initial_password: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "read_only"}))]
+pub struct UpdateUserRequest {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_ids": ["0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10", "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55"]}))]
+pub struct UserIdsRequest {
+    /// 1 to 500 user ids of the admin's account; duplicates count once.
+    pub user_ids: Vec<String>,
+}
+
+/// What a bulk or single 2FA action did to one user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResult {
+    pub user_id: String,
+    /// False when the user was already in the requested state.
+    pub changed: bool,
+    pub twofa_status: TwofaStatus,
+    /// Sessions ended (reset only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions_revoked: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub results: Vec<UserResult>,
+}
+
+/// Where the account stands on enforcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnforcementState {
+    /// Not paying: 2FA only for users an admin chose.
+    Trial,
+    /// Paying; enforcement for everyone starts at `enforced_from`.
+    Scheduled,
+    /// Every user must use 2FA.
+    Enforced,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "account_id": "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55",
+    "name": "Acme MSP",
+    "licenses": 25,
+    "users": 12,
+    "paying_since": "2026-11-27T09:00:00Z",
+    "enforcement": "scheduled",
+    "enforced_from": "2026-11-28T09:00:00Z",
+    "ip_allowlist_enabled": false
+}))]
+pub struct SecuritySettings {
+    pub account_id: String,
+    pub name: String,
+    pub licenses: i32,
+    pub users: i64,
+    pub paying_since: Option<String>,
+    pub enforcement: EnforcementState,
+    pub enforced_from: Option<String>,
+    pub ip_allowlist_enabled: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Events where this user acted or was acted upon.
+    pub user_id: Option<String>,
+    /// One kind, e.g. `twofa.reset`.
+    pub kind: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 200; default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditActor {
+    /// `user`, `cli`, `operator` or `system`.
+    pub kind: String,
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "f0c1d2e3-a4b5-4c6d-8e7f-9a0b1c2d3e4f",
+    "kind": "twofa.reset",
+    "actor": {"kind": "user", "user_id": "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55"},
+    "subject_user_id": "0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10",
+    "ip": "203.0.113.7",
+    "detail": {"factors_removed": true, "sessions_revoked": 2},
+    "created_at": "2026-11-28T09:12:00Z"
+}))]
+pub struct AuditEvent {
+    pub id: String,
+    pub kind: String,
+    pub actor: AuditActor,
+    pub subject_user_id: Option<String>,
+    pub ip: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+}

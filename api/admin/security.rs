@@ -1,0 +1,52 @@
+//! `GET /v1/admin/security`: the account's enforcement state and settings.
+
+use actix_web::{get, web, HttpResponse};
+
+use super::dto::{EnforcementState, SecuritySettings};
+use super::{users_repo, Admin};
+use crate::accounts::Account;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+pub fn settings(account: &Account, users: i64, now: i64) -> SecuritySettings {
+    let enforcement = match account.enforced_from() {
+        None => EnforcementState::Trial,
+        Some(from) if now < from => EnforcementState::Scheduled,
+        Some(_) => EnforcementState::Enforced,
+    };
+    SecuritySettings {
+        account_id: account.id.clone(),
+        name: account.name.clone(),
+        licenses: account.licenses,
+        users,
+        paying_since: account.paying_since.map(rfc3339),
+        enforcement,
+        enforced_from: account.enforced_from().map(rfc3339),
+        ip_allowlist_enabled: account.ip_allowlist_enabled,
+    }
+}
+
+/// The account's security settings and 2FA enforcement state.
+#[utoipa::path(
+    operation_id = "admin_get_security",
+    tag = "admin",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "Settings", body = SecuritySettings),
+        (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/security")]
+pub async fn get(app: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, ApiError> {
+    let now = app.now();
+    let account = admin.account;
+    let users = {
+        let id = account.id.clone();
+        app.db
+            .run(move |conn| users_repo::count_in_account(conn, &id))
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(settings(&account, users, now)))
+}

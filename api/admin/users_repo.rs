@@ -1,0 +1,134 @@
+//! SQL of the admin user list and of users within one account.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{recovery_codes, users};
+use crate::db::{DbConn, MultiBackend};
+use crate::error::ApiError;
+use crate::users::User;
+
+/// The list query's filters, already resolved to columns.
+pub struct ListQuery<'a> {
+    pub account_id: &'a str,
+    /// A LIKE pattern over `name_lower` and `email_normalized`.
+    pub pattern: Option<String>,
+    pub role: Option<&'static str>,
+    pub enrolled: Option<bool>,
+    /// `Some(b)`: only users whose admin flag `twofa_required` is `b`.
+    pub required_flag: Option<bool>,
+    /// The last row of the previous page: `(name_lower, id)`.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// One page in `(name_lower, id)` order; `limit + 1` rows tell whether
+/// another page follows.
+pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> {
+    let mut query = users::table
+        .filter(users::account_id.eq(q.account_id))
+        .select(User::as_select())
+        .into_boxed::<MultiBackend>();
+    if let Some(pattern) = q.pattern {
+        query = query.filter(
+            users::name_lower
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email_normalized.like(pattern).escape('\\')),
+        );
+    }
+    if let Some(role) = q.role {
+        query = query.filter(users::role.eq(role));
+    }
+    if let Some(enrolled) = q.enrolled {
+        query = query.filter(users::twofa_enrolled.eq(enrolled));
+    }
+    if let Some(required) = q.required_flag {
+        query = query.filter(users::twofa_required.eq(required));
+    }
+    if let Some((name, id)) = q.after {
+        // `>=` bounds the index range; the OR settles ties on the name.
+        query = query
+            .filter(users::name_lower.ge(name.clone()))
+            .filter(users::name_lower.gt(name).or(users::id.gt(id)));
+    }
+    Ok(query
+        .order((users::name_lower.asc(), users::id.asc()))
+        .limit(q.limit + 1)
+        .load(conn)?)
+}
+
+/// Which of `ids` have a recovery code.
+pub fn with_recovery_code(conn: &mut DbConn, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    Ok(recovery_codes::table
+        .filter(recovery_codes::user_id.eq_any(ids))
+        .select(recovery_codes::user_id)
+        .load(conn)?)
+}
+
+/// A user of `account_id`; users of other accounts do not exist here.
+pub fn find_in_account(conn: &mut DbConn, account_id: &str, id: &str) -> Result<Option<User>, ApiError> {
+    Ok(users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The users of `account_id` among `ids`.
+pub fn find_many_in_account(
+    conn: &mut DbConn,
+    account_id: &str,
+    ids: &[String],
+) -> Result<Vec<User>, ApiError> {
+    Ok(users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+pub fn count_in_account(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {
+    Ok(users::table
+        .filter(users::account_id.eq(account_id))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn count_admins(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {
+    Ok(users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::role.eq("admin"))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn set_required(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+    let changed = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::twofa_required.eq(false)),
+    )
+    .set(users::twofa_required.eq(true))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn update_profile(
+    conn: &mut DbConn,
+    id: &str,
+    name: Option<&str>,
+    role: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(name) = name {
+        diesel::update(users::table.find(id))
+            .set((users::name.eq(name), users::name_lower.eq(name.to_lowercase())))
+            .execute(conn)?;
+    }
+    if let Some(role) = role {
+        diesel::update(users::table.find(id))
+            .set(users::role.eq(role))
+            .execute(conn)?;
+    }
+    Ok(())
+}
