@@ -5,11 +5,14 @@
 
 mod common;
 
+mod admin_users;
+mod audit_trail;
 mod bad_input;
 mod cli;
 mod contract;
 mod login;
 mod me_twofa;
+mod operator;
 mod ops;
 mod support_reset;
 mod tokens;
