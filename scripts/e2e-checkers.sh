@@ -1,0 +1,549 @@
+#!/usr/bin/env bash
+# End-to-end check of twofold with independent tools only, the way a real
+# client uses it: curl drives the HTTP journey, zbarimg reads the QR codes
+# (the SVG after rsvg-convert), oathtool and pyotp compute the TOTP codes.
+#
+#   cargo build && bash scripts/e2e-checkers.sh
+#   TWOFOLD_E2E_DATABASE_URL=postgres://USER:PW@127.0.0.1:5432/DB bash scripts/e2e-checkers.sh
+#
+# TWOFOLD_BIN         the binary to run (default target/debug/twofold of this
+#                     repository, built by `cargo build`, never by this script)
+# TWOFOLD_E2E_DATABASE_URL  database to use instead of a fresh SQLite file in
+#                     the temporary directory (e.g. an empty PostgreSQL database)
+# TWOFOLD_LOG         passed on to the server (default info); the log-leak
+#                     check then also covers e.g. `debug`
+#
+# Installs zbar-tools, librsvg2-bin, oathtool, jq, curl (apt) and pyotp
+# (PyPI) when missing. Talks to 127.0.0.1 only. Prints one `ok - ...` or
+# `not ok - ...` line per check and ends with `N passed, M failed`; exits
+# non-zero when a check fails or anything unexpected happens.
+# Takes under a minute: it waits (at most 31 s) for a new 30-second TOTP step.
+set -euo pipefail
+set -o errtrace
+# A relative TWOFOLD_BIN is taken from where the script was started.
+bin=${TWOFOLD_BIN:-}
+if [ -n "$bin" ] && [[ "$bin" != /* ]]; then
+  bin="$PWD/$bin"
+fi
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+server_pid=
+work=
+log=
+install_log=
+leaks_checked=0
+leak_names=()
+leak_values=()
+
+ok() {
+  passed=$((passed + 1))
+  printf 'ok - %s\n' "$*"
+}
+not_ok() {
+  failed=$((failed + 1))
+  printf 'not ok - %s\n' "$*"
+}
+note() { printf '# %s\n' "$*"; }
+# A failure the journey cannot go on after: counted, then exit (the EXIT
+# trap prints the summary).
+die() {
+  not_ok "$*"
+  exit 1
+}
+# Remember a value the server must never log.
+secret_value() {
+  if [ -n "$2" ]; then
+    leak_names+=("$1")
+    leak_values+=("$2")
+  fi
+}
+
+check_log_leaks() {
+  leaks_checked=1
+  [ -n "$log" ] && [ -s "$log" ] || return 0
+  local i leaked=0
+  for i in "${!leak_values[@]}"; do
+    if grep -qF -- "${leak_values[$i]}" "$log"; then
+      not_ok "FAIL: the server log contains the ${leak_names[$i]}"
+      leaked=1
+    fi
+  done
+  if [ "$leaked" -eq 0 ]; then
+    ok "server log ($(wc -l <"$log") lines) contains none of the ${#leak_values[@]} secret values of this run ($(printf '%s\n' "${leak_names[@]}" | sed 's/ (.*//' | sort -u | paste -sd, - | sed 's/,/, /g'))"
+  fi
+}
+
+on_err() {
+  local rc=$1 line=$2 cmd=$3
+  # Only the main shell reports; command substitutions fail in their caller too.
+  if [ "$BASH_SUBSHELL" -eq 0 ]; then
+    not_ok "unexpected error (exit $rc) at line $line: $cmd"
+  fi
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT ERR
+  set +e
+  if [ "$leaks_checked" -eq 0 ] && [ "${#leak_values[@]}" -gt 0 ]; then
+    check_log_leaks
+  fi
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+  fi
+  if { [ "$failed" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -n "$log" ] && [ -s "$log" ]; then
+    note "last lines of the server log:"
+    tail -n 15 "$log" | sed 's/^/#   /'
+  fi
+  if [ -n "$work" ]; then
+    rm -rf "$work"
+  fi
+  if [ -n "$install_log" ]; then
+    rm -f "$install_log"
+  fi
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failed=1
+  fi
+  printf '%d passed, %d failed\n' "$passed" "$failed"
+  if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then
+    rc=1
+  fi
+  exit "$rc"
+}
+trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+trap cleanup EXIT
+trap 'not_ok "interrupted (SIGINT)"; exit 130' INT
+trap 'not_ok "terminated (SIGTERM)"; exit 143' TERM
+
+# --- tools ----------------------------------------------------------------
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  else
+    sudo "$@"
+  fi
+}
+
+missing=()
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
+command -v oathtool >/dev/null || missing+=(oathtool)
+command -v jq >/dev/null || missing+=(jq)
+command -v curl >/dev/null || missing+=(curl)
+install_log=$(mktemp "${TMPDIR:-/tmp}/twofold-e2e-install.XXXXXX")
+# quietly CMD...: runs CMD with its output kept back unless it fails.
+quietly() {
+  if ! "$@" >"$install_log" 2>&1; then
+    sed 's/^/#   /' "$install_log"
+    die "$*"
+  fi
+}
+if [ "${#missing[@]}" -gt 0 ]; then
+  note "installing ${missing[*]} (apt)"
+  quietly as_root apt-get update -qq
+  quietly as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("pyotp") != "2.12.1")' 2>/dev/null; then
+  note "installing pyotp 2.12.1 (PyPI)"
+  quietly env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet \
+    --disable-pip-version-check "pyotp==2.12.1"
+fi
+rm -f "$install_log"
+install_log=
+
+# --- the server -----------------------------------------------------------
+
+bin=${bin:-$PWD/target/debug/twofold}
+if [ ! -x "$bin" ]; then
+  die "no twofold binary at $bin: build it first with \`cargo build\` in $PWD (or set TWOFOLD_BIN)"
+fi
+db_url=${TWOFOLD_E2E_DATABASE_URL:-}
+log_filter=${TWOFOLD_LOG:-info}
+
+# Only this script's configuration reaches the server.
+while IFS= read -r var; do
+  unset "$var"
+done < <(compgen -e | grep '^TWOFOLD_' || true)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-e2e.XXXXXX")
+log="$work/server.log"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+base="http://127.0.0.1:$port"
+mkdir -p "$work/data"
+export TWOFOLD_BIND="127.0.0.1:$port"
+export TWOFOLD_PUBLIC_URL="$base"
+export TWOFOLD_DATA_DIR="$work/data"
+export TWOFOLD_DATABASE_URL="${db_url:-sqlite://$work/twofold.db}"
+export TWOFOLD_LOG_FORMAT=json
+export TWOFOLD_LOG="$log_filter"
+note "binary $bin"
+note "database $(printf '%s' "$TWOFOLD_DATABASE_URL" | sed -E 's#(//[^:/@]*):[^@]*@#\1:***@#')"
+
+(cd "$work" && exec "$bin" serve) >"$log" 2>&1 &
+server_pid=$!
+
+deadline=$((SECONDS + 30))
+until curl -fsS --noproxy '*' --max-time 2 -o /dev/null "$base/healthz" 2>/dev/null; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    server_pid=
+    die "twofold serve exited during start-up"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    die "GET /healthz did not answer 200 within 30 s"
+  fi
+  sleep 0.25
+done
+ok "twofold serve answers GET /healthz on $base"
+
+# --- HTTP helpers -----------------------------------------------------------
+
+status=
+# http METHOD PATH [JSON_BODY] [BEARER]: the status goes to $status, the body
+# to $work/body, the headers to $work/headers.
+http() {
+  local method=$1 path=$2 body=${3:-} bearer=${4:-}
+  local args=(-sS --noproxy '*' --max-time 20 -X "$method"
+    -o "$work/body" -D "$work/headers" -w '%{http_code}')
+  if [ -n "$bearer" ]; then
+    args+=(-H "Authorization: Bearer $bearer")
+  fi
+  if [ -n "$body" ]; then
+    args+=(-H 'Content-Type: application/json' --data-binary @-)
+  fi
+  status=$(printf '%s' "$body" | curl "${args[@]}" "$base$path")
+}
+# The last answer's header $1 (last occurrence, trimmed).
+header() {
+  grep -i "^$1:" "$work/headers" | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//; s/ *$//' || true
+}
+show_body() {
+  note "response body:"
+  if [ -s "$work/body" ]; then
+    head -c 2000 "$work/body" | sed 's/^/#   /'
+    echo
+  else
+    note "  (empty)"
+  fi
+}
+# field FILTER: a jq filter on the last JSON answer ("" when absent or not JSON).
+field() { jq -r "$1 // empty" "$work/body" 2>/dev/null || true; }
+# expect STATUS WHAT: the journey stops unless the last answer had this status.
+expect() {
+  if [ "$status" != "$1" ]; then
+    not_ok "$2: HTTP $status, expected $1"
+    show_body
+    exit 1
+  fi
+}
+# expect_state STATE WHAT: HTTP 200 with this flow `status`; else stop.
+expect_state() {
+  expect 200 "$2"
+  local got
+  got=$(field .status)
+  if [ "$got" != "$1" ]; then
+    not_ok "$2: status \"$got\", expected \"$1\""
+    show_body
+    exit 1
+  fi
+  ok "$2 -> $1"
+}
+# expect_problem STATUS CODE WHAT: a problem+json refusal (a check; goes on).
+expect_problem() {
+  local got_code ctype
+  got_code=$(field .code)
+  ctype=$(header content-type)
+  if [ "$status" = "$1" ] && [ "$got_code" = "$2" ] && [ "$ctype" = "application/problem+json" ]; then
+    ok "$3 -> $1 $2"
+  else
+    not_ok "$3: HTTP $status code \"$got_code\" ($ctype), expected $1 $2 (application/problem+json)"
+    show_body
+  fi
+}
+# The payload of JWT $1, as JSON.
+jwt_payload() {
+  local p=${1#*.}
+  p=${p%%.*}
+  p=$(printf '%s' "$p" | tr '_-' '/+')
+  case $((${#p} % 4)) in
+    2) p="$p==" ;;
+    3) p="$p=" ;;
+  esac
+  printf '%s' "$p" | base64 -d
+}
+# check_session LABEL AMR_JSON: the last answer is `authenticated` with a
+# Bearer access token whose payload has aal 2 and this amr.
+access=
+check_session() {
+  local label=$1 amr=$2 payload refresh
+  access=$(field .access_token)
+  refresh=$(field .refresh_token)
+  secret_value "access token ($label)" "$access"
+  secret_value "refresh token ($label)" "$refresh"
+  if [ -z "$access" ] || [ -z "$refresh" ] || [ "$(field .token_type)" != "Bearer" ]; then
+    not_ok "$label: answer carries access_token, refresh_token and token_type Bearer"
+    show_body
+    exit 1
+  fi
+  if ! payload=$(jwt_payload "$access" 2>/dev/null) || ! jq -e . >/dev/null 2>&1 <<<"$payload"; then
+    die "$label: the access token's payload is not base64url JSON"
+  fi
+  if jq -e --argjson amr "$amr" '.aal == 2 and .amr == $amr' >/dev/null <<<"$payload"; then
+    ok "$label: JWT has aal 2 and amr $(jq -c . <<<"$amr")"
+  else
+    not_ok "$label: JWT has aal 2 and amr $(jq -c . <<<"$amr"); got aal $(jq -c .aal <<<"$payload") amr $(jq -c .amr <<<"$payload")"
+  fi
+}
+# Keeps the newest flow token of the last answer in $flow.
+flow=
+take_flow() {
+  local new
+  new=$(field .flow_token)
+  if [ -n "$new" ]; then
+    flow=$new
+    secret_value "flow token ($1)" "$flow"
+  fi
+}
+# login LABEL: email then password; leaves the answer of the password step.
+login() {
+  http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
+  expect_state password_required "$1: POST /v1/auth/login"
+  take_flow "$1, login"
+  http POST /v1/auth/login/password \
+    "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
+}
+step_now() { echo $(($(date +%s) / 30)); }
+recovery_re='^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$'
+
+# --- account --------------------------------------------------------------
+
+email="e2e-$(date +%s)-$RANDOM@example.com"
+cli() { (cd "$work" && "$bin" "$@"); }
+if ! cli accounts create --name "E2E Checkers" --admin-email "$email" --json \
+  >"$work/account.json" 2>"$work/cli.err"; then
+  sed 's/^/#   /' "$work/cli.err"
+  die "twofold accounts create --json"
+fi
+account_id=$(jq -r '.account_id // empty' "$work/account.json")
+password=$(jq -r '.password // empty' "$work/account.json")
+secret_value "password" "$password"
+if [ -z "$account_id" ] || [ -z "$password" ]; then
+  die "twofold accounts create --json prints account_id and password"
+fi
+ok "twofold accounts create --json: account $account_id, admin $email"
+since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+if ! cli accounts set-paying --account "$account_id" --since "$since" --json \
+  >"$work/paying.json" 2>"$work/cli.err"; then
+  sed 's/^/#   /' "$work/cli.err"
+  die "twofold accounts set-paying --since $since"
+fi
+ok "twofold accounts set-paying --since $since (2FA due at once)"
+
+# --- enrollment in the login flow ------------------------------------------
+
+login "enrollment login"
+expect_state enrollment_required "enrollment login: POST /v1/auth/login/password"
+take_flow "enrollment login, password"
+
+http POST /v1/auth/enrollment/totp "" "$flow"
+expect 200 "POST /v1/auth/enrollment/totp"
+take_flow "enrollment start"
+json_uri=$(field .otpauth_uri)
+json_secret=$(field .secret)
+secret_value "TOTP secret" "$json_secret"
+secret_value "TOTP secret (grouped)" "$(field .secret_grouped)"
+if [ -z "$json_uri" ] || [ -z "$json_secret" ]; then
+  not_ok "POST /v1/auth/enrollment/totp answers otpauth_uri and secret"
+  show_body
+  exit 1
+fi
+ok "POST /v1/auth/enrollment/totp answers an otpauth_uri"
+for ext in png svg; do
+  want="$base/v1/auth/enrollment/totp/qr.$ext"
+  if [ "$(field ".qr_${ext}_url")" = "$want" ]; then
+    ok "qr_${ext}_url is $want"
+  else
+    not_ok "qr_${ext}_url is $want; got \"$(field ".qr_${ext}_url")\""
+  fi
+done
+
+http GET /v1/auth/enrollment/totp/qr.png "" "$flow"
+expect 200 "GET /v1/auth/enrollment/totp/qr.png"
+cp "$work/body" "$work/qr.png"
+ctype=$(header content-type)
+cache=$(header cache-control)
+if [ "$ctype" = "image/png" ] && [[ ",$cache," =~ ,\ *no-store\ *, ]]; then
+  ok "qr.png: Content-Type image/png, Cache-Control no-store"
+else
+  not_ok "qr.png: Content-Type image/png, Cache-Control no-store; got \"$ctype\", \"$cache\""
+fi
+
+http GET /v1/auth/enrollment/totp/qr.svg "" "$flow"
+expect 200 "GET /v1/auth/enrollment/totp/qr.svg"
+cp "$work/body" "$work/qr.svg"
+ctype=$(header content-type)
+cache=$(header cache-control)
+if [ "$ctype" = "image/svg+xml" ] && [[ ",$cache," =~ ,\ *no-store\ *, ]]; then
+  ok "qr.svg: Content-Type image/svg+xml, Cache-Control no-store"
+else
+  not_ok "qr.svg: Content-Type image/svg+xml, Cache-Control no-store; got \"$ctype\", \"$cache\""
+fi
+
+png_uri=$(zbarimg -q --raw "$work/qr.png" 2>"$work/zbar.err" || true)
+if [ "$png_uri" = "$json_uri" ]; then
+  ok "zbarimg decodes qr.png to exactly the otpauth_uri"
+else
+  not_ok "zbarimg decodes qr.png to exactly the otpauth_uri"
+  note "  decoded: ${png_uri:-(nothing) $(cat "$work/zbar.err")}"
+  note "  json:    $json_uri"
+fi
+svg_uri=
+if rsvg-convert -w 400 -b white -o "$work/qr-svg.png" "$work/qr.svg" 2>"$work/rsvg.err"; then
+  svg_uri=$(zbarimg -q --raw "$work/qr-svg.png" 2>"$work/zbar.err" || true)
+else
+  note "  rsvg-convert: $(cat "$work/rsvg.err")"
+fi
+if [ "$svg_uri" = "$json_uri" ]; then
+  ok "rsvg-convert + zbarimg decode qr.svg to exactly the otpauth_uri"
+else
+  not_ok "rsvg-convert + zbarimg decode qr.svg to exactly the otpauth_uri"
+  note "  decoded: ${svg_uri:-(nothing)}"
+  note "  json:    $json_uri"
+fi
+
+# From here on the URI is the one the camera read, as an authenticator app sees it.
+uri=${png_uri:-$svg_uri}
+if [[ "$uri" != otpauth://totp/* ]]; then
+  die "no otpauth://totp/ URI could be read from the QR codes; cannot go on"
+fi
+secret=$(printf '%s' "$uri" | sed -n 's/.*[?&]secret=\([^&]*\).*/\1/p')
+secret_value "TOTP secret (from the QR code)" "$secret"
+if [[ "$secret" =~ ^[A-Z2-7]{32}$ ]] && [ "$secret" = "$json_secret" ] &&
+  [[ "$uri" == *"&issuer=twofold"* ]] && [[ "$uri" == *"algorithm=SHA1"* ]] &&
+  [[ "$uri" == *"digits=6"* ]] && [[ "$uri" == *"period=30"* ]]; then
+  ok "decoded URI: 160-bit base32 secret (same as JSON secret), issuer twofold, SHA1, 6 digits, 30 s"
+else
+  not_ok "decoded URI: 160-bit base32 secret (same as JSON secret), issuer twofold, SHA1, 6 digits, 30 s; got $uri"
+fi
+
+# Independent implementations agree (the RFC 6238 vector, then this secret).
+t=$(date +%s)
+vector=$(oathtool --totp -b -d 8 -N @59 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ)
+o=$(oathtool --totp -b -N "@$t" "$secret")
+p=$(python3 -c 'import pyotp, sys; print(pyotp.parse_uri(sys.argv[1]).at(int(sys.argv[2])))' "$uri" "$t")
+if [ "$vector" = "94287082" ] && [ "$o" = "$p" ]; then
+  ok "oathtool and pyotp agree (RFC 6238 t=59 -> 94287082; this secret -> same code)"
+else
+  not_ok "oathtool and pyotp agree: vector $vector, oathtool $o, pyotp $p"
+fi
+
+# The enrollment code and its replay must fall in one 30-s step (checked
+# below); they take about a second, so start them early in a step.
+left=$((30 - $(date +%s) % 30))
+if [ "$left" -le 3 ]; then
+  note "waiting ${left}s for a fresh 30-second TOTP step"
+  sleep "$left"
+fi
+code_step=$(step_now)
+code=$(oathtool --totp -b "$secret")
+http POST /v1/auth/enrollment/totp/verify "$(jq -nc --arg c "$code" '{code: $c}')" "$flow"
+expect_state recovery_code_confirmation_required "POST /v1/auth/enrollment/totp/verify (oathtool code)"
+take_flow "enrollment verify"
+recovery=$(field .recovery_code)
+secret_value "recovery code" "$recovery"
+secret_value "recovery code (compact)" "${recovery//-/}"
+if [[ "$recovery" =~ $recovery_re ]]; then
+  ok "recovery code has the form XXXX-XXXX-XXXX-XXXX-XXXX-XXXX (Crockford base32)"
+else
+  die "recovery code has the form XXXX-XXXX-XXXX-XXXX-XXXX-XXXX; got \"$recovery\""
+fi
+
+http POST /v1/auth/enrollment/recovery-code/confirm '{"confirmed":true}' "$flow"
+expect_state authenticated "POST /v1/auth/enrollment/recovery-code/confirm"
+check_session "enrollment" '["pwd","otp"]'
+
+http GET /v1/me "" "$access"
+expect 200 "GET /v1/me"
+if [ "$(field .twofa_status)" = "enabled" ]; then
+  ok "GET /v1/me: twofa_status enabled"
+else
+  not_ok "GET /v1/me: twofa_status enabled; got \"$(field .twofa_status)\""
+fi
+
+# --- second login: replay, then a fresh code --------------------------------
+
+login "second login"
+expect_state mfa_required "second login: POST /v1/auth/login/password"
+take_flow "second login, password"
+if jq -e '(.methods | index("totp")) and (.methods | index("recovery_code"))' "$work/body" >/dev/null 2>&1; then
+  ok "mfa_required offers methods totp and recovery_code ($(jq -c .methods "$work/body"))"
+else
+  not_ok "mfa_required offers methods totp and recovery_code; got $(jq -c .methods "$work/body" 2>/dev/null)"
+fi
+http POST /v1/auth/login/totp "$(jq -nc --arg f "$flow" --arg c "$code" '{flow_token: $f, code: $c}')"
+replay_step=$(step_now)
+if [ "$replay_step" -eq "$code_step" ]; then
+  expect_problem 401 code_already_used "POST /v1/auth/login/totp replaying the enrollment code in its own step"
+else
+  note "skipped the replay assertion: a 30-s step boundary passed between the enrollment code and the replay (HTTP $status $(field .code))"
+fi
+
+# A code of a later step than the enrollment code: wait for that step (<= 30 s).
+wait_s=$(((code_step + 1) * 30 - $(date +%s)))
+if [ "$wait_s" -gt 0 ]; then
+  if [ "$wait_s" -gt 31 ]; then
+    die "refusing to wait ${wait_s}s for the next TOTP step"
+  fi
+  note "waiting ${wait_s}s for the next 30-second TOTP step"
+  sleep "$wait_s"
+fi
+login "third login"
+expect_state mfa_required "third login: POST /v1/auth/login/password"
+take_flow "third login, password"
+code2=$(python3 -c 'import pyotp, sys; print(pyotp.parse_uri(sys.argv[1]).now())' "$uri")
+http POST /v1/auth/login/totp "$(jq -nc --arg f "$flow" --arg c "$code2" '{flow_token: $f, code: $c}')"
+expect_state authenticated "third login: POST /v1/auth/login/totp (pyotp code of a new step)"
+check_session "third login" '["pwd","otp"]'
+
+# --- recovery code ------------------------------------------------------------
+
+login "recovery login"
+expect_state mfa_required "recovery login: POST /v1/auth/login/password"
+take_flow "recovery login, password"
+typed=$(printf '%s' "$recovery" | tr 'A-Z-' 'a-z ')
+secret_value "recovery code (as typed)" "$typed"
+http POST /v1/auth/login/recovery-code \
+  "$(jq -nc --arg f "$flow" --arg r "$typed" '{flow_token: $f, recovery_code: $r}')"
+expect_state recovery_code_confirmation_required "POST /v1/auth/login/recovery-code (lower case, spaces for hyphens)"
+take_flow "recovery login, recovery code"
+new_recovery=$(field .recovery_code)
+secret_value "new recovery code" "$new_recovery"
+secret_value "new recovery code (compact)" "${new_recovery//-/}"
+if [[ "$new_recovery" =~ $recovery_re ]] && [ "$new_recovery" != "$recovery" ]; then
+  ok "a new recovery code is issued (well-formed, differs from the spent one)"
+else
+  not_ok "a new recovery code is issued (well-formed, differs from the spent one); got \"$new_recovery\""
+fi
+http POST /v1/auth/enrollment/recovery-code/confirm '{"confirmed":true}' "$flow"
+expect_state authenticated "recovery login: POST /v1/auth/enrollment/recovery-code/confirm"
+check_session "recovery login" '["pwd","rcv"]'
+
+login "spent-code login"
+expect_state mfa_required "spent-code login: POST /v1/auth/login/password"
+take_flow "spent-code login, password"
+http POST /v1/auth/login/recovery-code \
+  "$(jq -nc --arg f "$flow" --arg r "$recovery" '{flow_token: $f, recovery_code: $r}')"
+expect_problem 401 invalid_code "POST /v1/auth/login/recovery-code with the spent recovery code"
+
+# --- logs ---------------------------------------------------------------------
+
+if jq -e . "$log" >/dev/null 2>&1 && grep -qF '/v1/auth/login' "$log"; then
+  ok "server log is JSON and records the requests"
+else
+  not_ok "server log is JSON and records the requests"
+fi
+check_log_leaks
