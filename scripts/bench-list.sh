@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Prints p50/p99 of filtered admin user-list calls at 100,000 and 1,000,000
+# users in one account, on SQLite and on PostgreSQL (optimised build).
+# Usage: scripts/bench-list.sh [SIZES] (default 100000,1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${1:-100000,1000000}
+pg_url=$(bash scripts/postgres-up.sh)
+cargo bench --bench list_users --no-run --quiet
+echo "== SQLite"
+cargo bench --bench list_users --quiet -- --users "$sizes"
+echo "== PostgreSQL"
+cargo bench --bench list_users --quiet -- --users "$sizes" --database "$pg_url"
