@@ -77,6 +77,12 @@ pub enum AccountsCommand {
         #[arg(long)]
         licenses: Option<i32>,
     },
+    /// Turn an account's IP allow-list off: the support path for admins who
+    /// locked themselves out. Audited.
+    DisableIpAllowlist {
+        #[arg(long)]
+        account: String,
+    },
 }
 
 fn parse_rfc3339(s: &str) -> Result<i64, String> {

@@ -135,7 +135,10 @@ impl Config {
                 .map_err(|e| invalid("TWOFOLD_MASTER_KEY", e.to_string()))?;
         }
         let operator_key = get("TWOFOLD_OPERATOR_KEY").map(crate::crypto::Secret::new);
-        if operator_key.as_ref().is_some_and(|k| k.expose().chars().count() < 32) {
+        if operator_key
+            .as_ref()
+            .is_some_and(|k| k.expose().chars().count() < 32)
+        {
             return Err(invalid(
                 "TWOFOLD_OPERATOR_KEY",
                 "must be at least 32 characters (e.g. openssl rand -base64 32)",

@@ -83,6 +83,8 @@ pub enum ApiError {
     SecondFactorRequired,
     /// 2FA is required for the caller, who has not enrolled yet.
     EnrollmentRequired,
+    /// The account's IP allow-list does not list the client address.
+    IpNotAllowed,
     /// A login flow token that is unknown, used, expired or for another step.
     FlowExpired,
     Forbidden(&'static str),
@@ -142,6 +144,7 @@ impl ApiError {
             Self::ReauthenticationRequired => "reauthentication_required",
             Self::SecondFactorRequired => "second_factor_required",
             Self::EnrollmentRequired => "enrollment_required",
+            Self::IpNotAllowed => "ip_not_allowed",
             Self::FlowExpired => "flow_expired",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
@@ -178,7 +181,8 @@ impl ApiError {
             Self::Forbidden(_)
             | Self::ReauthenticationRequired
             | Self::SecondFactorRequired
-            | Self::EnrollmentRequired => StatusCode::FORBIDDEN,
+            | Self::EnrollmentRequired
+            | Self::IpNotAllowed => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -217,6 +221,10 @@ impl ApiError {
             }
             Self::EnrollmentRequired => {
                 "Two-factor authentication is required for you; sign in again to set it up.".to_owned()
+            }
+            Self::IpNotAllowed => {
+                "Your account only allows access from listed IP addresses, and this is not one."
+                    .to_owned()
             }
             Self::FlowExpired => {
                 "This login flow is unknown, expired or already past this step; start again at POST /v1/auth/login."

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod ip_allowlist;
 pub mod login;
 pub mod me;
 pub mod net;
@@ -73,6 +74,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::users_handlers::enable_one)
         .service(admin::users_handlers::reset_one)
         .service(admin::security::get)
+        .service(ip_allowlist::handlers::update_security)
+        .service(ip_allowlist::handlers::list)
+        .service(ip_allowlist::handlers::add)
+        .service(ip_allowlist::handlers::remove)
         .service(admin::audit_handlers::list)
         .service(operator::handlers::get)
         .service(operator::handlers::update)

@@ -138,6 +138,17 @@ fn accounts_command(json: bool, config: &Config, command: AccountsCommand) -> Re
                 )
             })
         }
+        AccountsCommand::DisableIpAllowlist { account } => {
+            let changed = twofold::ip_allowlist::disable_by_support(&mut conn, &account, now)
+                .map_err(describe)?;
+            let value = serde_json::json!({ "account_id": account, "ip_allowlist_enabled": false, "changed": changed });
+            print(json, &value, || {
+                format!(
+                    "IP allow-list of account {account} is off{}",
+                    if changed { "" } else { " (it was already)" }
+                )
+            })
+        }
         AccountsCommand::SetPaying {
             account,
             since,

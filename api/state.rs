@@ -21,6 +21,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub tokens: Arc<TokenSigner>,
     pub metrics: Arc<Metrics>,
+    /// Per-account IP allow-list rules, cached for a second.
+    pub allowlists: Arc<crate::ip_allowlist::Cache>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             secrets,
             tokens: Arc::new(tokens),
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
+            allowlists: Arc::default(),
         })
     }
 

@@ -52,6 +52,15 @@ fn every_documented_operation_has_error_responses_and_a_tag() {
             });
             if secured {
                 assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+                let forbidden = responses
+                    .get("403")
+                    .and_then(|r| r["description"].as_str())
+                    .unwrap_or_default();
+                let operator = op["security"].to_string().contains("operator_key");
+                assert!(
+                    operator || forbidden.contains("ip_not_allowed"),
+                    "{method} {path}: the IP allow-list applies but its 403 is not documented"
+                );
             }
             if op.get("requestBody").is_some() {
                 for status in ["400", "413", "415"] {

@@ -61,7 +61,14 @@ pub fn create(
         ip_allowlist_enabled: false,
         created_at: now,
     };
-    let user = User::new(&account.id, email, admin_name, Role::Admin, password_hash, now);
+    let user = User::new(
+        &account.id,
+        email,
+        admin_name,
+        Role::Admin,
+        password_hash,
+        now,
+    );
     crate::db::write_tx(conn, |conn| {
         repo::insert(conn, &account)?;
         crate::users::repo::insert(conn, &user)

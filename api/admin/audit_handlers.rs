@@ -20,7 +20,7 @@ use crate::state::AppState;
         (status = 200, description = "A page of events", body = AuditPage),
         (status = 400, description = "Unknown kind, bad cursor or limit (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/admin/audit-events")]

@@ -28,7 +28,10 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
 pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     let limit = requested.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::field("limit", format!("must be 1 to {MAX_LIMIT}")));
+        return Err(ApiError::field(
+            "limit",
+            format!("must be 1 to {MAX_LIMIT}"),
+        ));
     }
     Ok(limit)
 }
@@ -54,8 +57,14 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_a_validation_error() {
         let c = encode(&("ada", "id-1"));
-        assert_eq!(decode::<(String, String)>(&c).unwrap(), ("ada".into(), "id-1".into()));
-        assert_eq!(decode::<(String, String)>("!!").unwrap_err().code(), "validation_failed");
+        assert_eq!(
+            decode::<(String, String)>(&c).unwrap(),
+            ("ada".into(), "id-1".into())
+        );
+        assert_eq!(
+            decode::<(String, String)>("!!").unwrap_err().code(),
+            "validation_failed"
+        );
         assert_eq!(limit(None).unwrap(), 50);
         assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
         assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");

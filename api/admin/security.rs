@@ -35,7 +35,7 @@ pub fn settings(account: &Account, users: i64, now: i64) -> SecuritySettings {
     responses(
         (status = 200, description = "Settings", body = SecuritySettings),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/admin/security")]

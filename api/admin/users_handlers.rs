@@ -25,7 +25,7 @@ use crate::state::AppState;
         (status = 200, description = "A page of users", body = UserPage),
         (status = 400, description = "A filter, cursor or limit out of range (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin (`forbidden`), or a second factor is needed (`second_factor_required`, `enrollment_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (`forbidden`), or a second factor is needed (`second_factor_required`, `enrollment_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/admin/users")]
@@ -50,7 +50,7 @@ pub async fn list(
         (status = 201, description = "Created", body = CreatedUser),
         (status = 400, description = "Malformed body or invalid email, name or role (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken (`email_taken`) or no licence free (`license_limit_reached`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -76,7 +76,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The user", body = AdminUser),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this account (`not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -100,7 +100,7 @@ pub async fn get(
         (status = 200, description = "The updated user", body = AdminUser),
         (status = 400, description = "Malformed body, nothing to change, or an invalid value (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Demoting the only admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -132,7 +132,7 @@ pub async fn update(
         (status = 200, description = "Per-user results", body = BulkResult),
         (status = 400, description = "Malformed body or 0 / more than 500 ids (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "An id is not a user of this account; nothing changed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -164,7 +164,7 @@ pub async fn enable_many(
         (status = 200, description = "Per-user results", body = BulkResult),
         (status = 400, description = "Malformed body or 0 / more than 500 ids (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, a second factor is needed, or resetting yourself without a fresh one (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, a second factor is needed, or resetting yourself without a fresh one (`reauthentication_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "An id is not a user of this account; nothing changed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -190,7 +190,7 @@ pub async fn reset_many(
     responses(
         (status = 200, description = "The result", body = BulkResult),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or a second factor is needed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this account", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -214,7 +214,7 @@ pub async fn enable_one(
     responses(
         (status = 200, description = "The result", body = BulkResult),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, a second factor is needed, or resetting yourself without a fresh one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, a second factor is needed, or resetting yourself without a fresh one, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this account", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -66,7 +66,11 @@ pub fn with_recovery_code(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Strin
 }
 
 /// A user of `account_id`; users of other accounts do not exist here.
-pub fn find_in_account(conn: &mut DbConn, account_id: &str, id: &str) -> Result<Option<User>, ApiError> {
+pub fn find_in_account(
+    conn: &mut DbConn,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<User>, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
         .filter(users::id.eq(id))
@@ -122,7 +126,10 @@ pub fn update_profile(
 ) -> Result<(), ApiError> {
     if let Some(name) = name {
         diesel::update(users::table.find(id))
-            .set((users::name.eq(name), users::name_lower.eq(name.to_lowercase())))
+            .set((
+                users::name.eq(name),
+                users::name_lower.eq(name.to_lowercase()),
+            ))
             .execute(conn)?;
     }
     if let Some(role) = role {

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::cursor;
 use super::dto::{
-    AdminUser, BulkResult, CreateUserRequest, CreatedUser, ListParams, UpdateUserRequest,
-    UserPage, UserResult,
+    AdminUser, BulkResult, CreateUserRequest, CreatedUser, ListParams, UpdateUserRequest, UserPage,
+    UserResult,
 };
 use super::guard::Admin;
 use super::users_repo::{self as repo, ListQuery};
@@ -47,7 +47,12 @@ pub fn row(user: &User, account: &Account, has_recovery_code: bool, now: i64) ->
     }
 }
 
-fn rows(conn: &mut DbConn, users: &[User], account: &Account, now: i64) -> Result<Vec<AdminUser>, ApiError> {
+fn rows(
+    conn: &mut DbConn,
+    users: &[User],
+    account: &Account,
+    now: i64,
+) -> Result<Vec<AdminUser>, ApiError> {
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let with_code: HashSet<String> = repo::with_recovery_code(conn, &ids)?.into_iter().collect();
     Ok(users
@@ -127,7 +132,13 @@ pub async fn get(app: &AppState, admin: &Admin, id: String) -> Result<AdminUser,
         .await
 }
 
-fn event<'a>(admin: &'a Admin, subject: &'a str, kind: &'static str, ip: &str, detail: serde_json::Value) -> Event<'a> {
+fn event<'a>(
+    admin: &'a Admin,
+    subject: &'a str,
+    kind: &'static str,
+    ip: &str,
+    detail: serde_json::Value,
+) -> Event<'a> {
     Event {
         account_id: admin.account_id(),
         actor: Actor::User(admin.user_id().to_owned()),
@@ -170,7 +181,11 @@ pub async fn create(
                 }
                 crate::users::repo::insert(conn, &user)?;
                 let detail = json!({ "email": user.email, "role": user.role });
-                audit::record(conn, event(&admin, &user.id, kind::USER_CREATED, &ip, detail), now)?;
+                audit::record(
+                    conn,
+                    event(&admin, &user.id, kind::USER_CREATED, &ip, detail),
+                    now,
+                )?;
                 Ok(row(&user, &account, false, now))
             })
         })
@@ -188,9 +203,16 @@ pub async fn update(
     input: UpdateUserRequest,
     ip: String,
 ) -> Result<AdminUser, ApiError> {
-    let name = input.name.as_deref().map(|n| validate_name("name", n)).transpose()?;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| validate_name("name", n))
+        .transpose()?;
     if name.is_none() && input.role.is_none() {
-        return Err(ApiError::field("body", "give at least one of name and role"));
+        return Err(ApiError::field(
+            "body",
+            "give at least one of name and role",
+        ));
     }
     let now = app.now();
     app.db
@@ -198,21 +220,30 @@ pub async fn update(
             write_tx(conn, |conn| {
                 let user = repo::find_in_account(conn, admin.account_id(), &id)?
                     .ok_or(ApiError::NotFound)?;
-                let demoting = user.role() == Role::Admin
-                    && input.role.is_some_and(|r| r != Role::Admin);
+                let demoting =
+                    user.role() == Role::Admin && input.role.is_some_and(|r| r != Role::Admin);
                 if demoting && repo::count_admins(conn, admin.account_id())? <= 1 {
                     return Err(ApiError::Conflict {
                         code: "last_admin",
                         detail: "The account's only admin cannot lose the admin role.".to_owned(),
                     });
                 }
-                repo::update_profile(conn, &user.id, name.as_deref(), input.role.map(Role::as_str))?;
+                repo::update_profile(
+                    conn,
+                    &user.id,
+                    name.as_deref(),
+                    input.role.map(Role::as_str),
+                )?;
                 let detail = json!({
                     "name": name,
                     "role": input.role.map(Role::as_str),
                     "previous_role": user.role,
                 });
-                audit::record(conn, event(&admin, &user.id, kind::USER_UPDATED, &ip, detail), now)?;
+                audit::record(
+                    conn,
+                    event(&admin, &user.id, kind::USER_UPDATED, &ip, detail),
+                    now,
+                )?;
                 let updated = repo::find_in_account(conn, admin.account_id(), &user.id)?
                     .ok_or(ApiError::NotFound)?;
                 Ok(rows(conn, &[updated], &admin.account, now)?.remove(0))
@@ -224,10 +255,16 @@ pub async fn update(
 /// Validates and de-duplicates bulk ids, keeping their order.
 pub fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
     if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(ApiError::field("user_ids", format!("give 1 to {MAX_BULK} user ids")));
+        return Err(ApiError::field(
+            "user_ids",
+            format!("give 1 to {MAX_BULK} user ids"),
+        ));
     }
     let mut seen = HashSet::new();
-    Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
+    Ok(ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect())
 }
 
 /// All of `ids`, from the admin's account, or 404 with nothing done.
@@ -239,14 +276,22 @@ fn targets(conn: &mut DbConn, admin: &Admin, ids: &[String]) -> Result<Vec<User>
     // Answer in the order asked.
     let mut ordered = Vec::with_capacity(ids.len());
     for id in ids {
-        let user = found.iter().find(|u| &u.id == id).ok_or(ApiError::NotFound)?;
+        let user = found
+            .iter()
+            .find(|u| &u.id == id)
+            .ok_or(ApiError::NotFound)?;
         ordered.push(user.clone());
     }
     Ok(ordered)
 }
 
 /// Requires 2FA for each user: they meet enrollment at their next login.
-pub async fn enable(app: &AppState, admin: Admin, ids: Vec<String>, ip: String) -> Result<BulkResult, ApiError> {
+pub async fn enable(
+    app: &AppState,
+    admin: Admin,
+    ids: Vec<String>,
+    ip: String,
+) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
     app.db
@@ -256,7 +301,11 @@ pub async fn enable(app: &AppState, admin: Admin, ids: Vec<String>, ip: String) 
                 for user in targets(conn, &admin, &ids)? {
                     let changed = repo::set_required(conn, &user.id)?;
                     if changed {
-                        audit::record(conn, event(&admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({})), now)?;
+                        audit::record(
+                            conn,
+                            event(&admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({})),
+                            now,
+                        )?;
                     }
                     results.push(UserResult {
                         user_id: user.id.clone(),
@@ -273,7 +322,12 @@ pub async fn enable(app: &AppState, admin: Admin, ids: Vec<String>, ip: String) 
 
 /// Removes each user's second factors and ends their sessions; the next
 /// login enrolls a new authenticator and recovery code.
-pub async fn reset(app: &AppState, admin: Admin, ids: Vec<String>, ip: String) -> Result<BulkResult, ApiError> {
+pub async fn reset(
+    app: &AppState,
+    admin: Admin,
+    ids: Vec<String>,
+    ip: String,
+) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
     // A stolen session must not be able to strip its own account's

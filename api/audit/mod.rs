@@ -72,6 +72,8 @@ pub mod kind {
     pub const USER_UPDATED: &str = "user.updated";
     pub const TWOFA_REQUIRED: &str = "twofa.required";
     pub const BILLING_CHANGED: &str = "account.billing_changed";
+    pub const IP_DENIED: &str = "access.ip_denied";
+    pub const IP_ALLOWLIST_CHANGED: &str = "account.ip_allowlist_changed";
 
     /// Every kind, for validating filters.
     pub const ALL: &[&str] = &[
@@ -89,6 +91,8 @@ pub mod kind {
         USER_UPDATED,
         TWOFA_REQUIRED,
         BILLING_CHANGED,
+        IP_DENIED,
+        IP_ALLOWLIST_CHANGED,
     ];
 }
 

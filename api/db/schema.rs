@@ -121,6 +121,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ip_allowlist_entries (id) {
+        id -> Text,
+        account_id -> Text,
+        cidr -> Text,
+        description -> Text,
+        created_at -> BigInt,
+        created_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(totp_authenticators -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));

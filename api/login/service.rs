@@ -88,16 +88,27 @@ pub async fn load(
         .await
 }
 
-/// Like [`load`], for steps only a real user's flow can reach.
+/// Like [`load`], for steps only a real user's flow can reach: also
+/// applies the account's IP allow-list to the client address.
 pub async fn load_user(
     app: &AppState,
     flow_token: &Secret,
     expected: &'static str,
+    ip: &str,
 ) -> Result<(Flow, User), ApiError> {
     match load(app, flow_token, expected).await? {
-        (flow, Some(user)) => Ok((flow, user)),
+        (flow, Some(user)) => {
+            allowed(app, &user, ip).await?;
+            Ok((flow, user))
+        }
         _ => Err(ApiError::FlowExpired),
     }
+}
+
+/// The account's IP allow-list, for the client address of a login step.
+pub async fn allowed(app: &AppState, user: &User, ip: &str) -> Result<(), ApiError> {
+    let ip = ip.parse().map_err(|_| ApiError::IpNotAllowed)?;
+    crate::ip_allowlist::check(app, &user.account_id, &user.id, ip).await
 }
 
 /// Moves `flow` to `to` under a new token; `FlowExpired` if another request
@@ -189,6 +200,9 @@ pub async fn password(
         app.metrics.login("password", "invalid_credentials");
         return Err(ApiError::InvalidCredentials);
     };
+    // Only after the password: an address outside the list learns nothing
+    // about which emails exist.
+    allowed(app, &user, ip).await?;
 
     let ip = ip.to_owned();
     let step = app
@@ -288,7 +302,7 @@ pub async fn totp(
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
-    let (flow, user) = load_user(app, &flow_token, state::MFA).await?;
+    let (flow, user) = load_user(app, &flow_token, state::MFA, ip).await?;
     let user_id = user.id.clone();
     let (authenticator, has_code) = app
         .db
@@ -339,7 +353,7 @@ pub async fn recovery_code(
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
-    let (flow, user) = load_user(app, &flow_token, state::MFA).await?;
+    let (flow, user) = load_user(app, &flow_token, state::MFA, ip).await?;
     let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone())).await;
     let matched = match matched {
         Ok(hash) => hash,

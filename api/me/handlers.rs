@@ -17,6 +17,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "The caller", body = MeResponse),
         (status = 401, description = "Missing (`unauthorized`), invalid, expired or revoked (`invalid_token`) access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/me")]
@@ -40,6 +41,7 @@ pub async fn me(
         (status = 204, description = "Changed"),
         (status = 400, description = "Malformed body, or a new password that breaks the rules (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong current password (`invalid_credentials`) or bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )

@@ -121,11 +121,19 @@ pub async fn update(
         Some(None) => Some(None),
         Some(Some(raw)) => Some(Some(
             DateTime::parse_from_rfc3339(raw)
-                .map_err(|_| ApiError::field("paying_since", "must be RFC 3339, e.g. 2026-11-28T09:00:00Z"))?
+                .map_err(|_| {
+                    ApiError::field(
+                        "paying_since",
+                        "must be RFC 3339, e.g. 2026-11-28T09:00:00Z",
+                    )
+                })?
                 .timestamp(),
         )),
     };
-    if update.licenses.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+    if update
+        .licenses
+        .is_some_and(|n| !(1..=1_000_000).contains(&n))
+    {
         return Err(ApiError::field("licenses", "must be 1 to 1000000"));
     }
     let id = id.into_inner();
@@ -136,7 +144,12 @@ pub async fn update(
             write_tx(conn, |conn| {
                 let before =
                     crate::accounts::repo::find(conn, &account_id)?.ok_or(ApiError::NotFound)?;
-                crate::accounts::repo::set_billing(conn, &account_id, paying_since, update.licenses)?;
+                crate::accounts::repo::set_billing(
+                    conn,
+                    &account_id,
+                    paying_since,
+                    update.licenses,
+                )?;
                 audit::record(
                     conn,
                     Event {

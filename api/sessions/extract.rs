@@ -7,6 +7,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::service::{authenticate, Caller};
 use crate::error::ApiError;
+use crate::extract::ClientIp;
 use crate::state::AppState;
 
 /// A request made with a live session's access token.
@@ -33,10 +34,15 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let client = ClientIp::extract(req).into_inner();
         Box::pin(async move {
             let token = token?.ok_or(ApiError::Unauthorized)?;
             let state = state.ok_or_else(|| ApiError::internal("state missing"))?;
-            authenticate(&state, &token).await.map(Authenticated)
+            let ClientIp(ip) = client?;
+            let caller = authenticate(&state, &token).await?;
+            crate::ip_allowlist::check(&state, &caller.user.account_id, &caller.user.id, ip)
+                .await?;
+            Ok(Authenticated(caller))
         })
     }
 }

@@ -23,6 +23,7 @@ use crate::state::AppState;
         (status = 200, description = "New access and refresh tokens", body = TokenResponse),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, used, expired or revoked refresh token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )
@@ -30,9 +31,10 @@ use crate::state::AppState;
 #[post("/v1/auth/token/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let tokens = service::refresh(&state, body.0.refresh_token).await?;
+    let tokens = service::refresh(&state, body.0.refresh_token, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }
 
@@ -47,6 +49,7 @@ pub async fn refresh(
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Missing, invalid or already revoked access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/logout")]

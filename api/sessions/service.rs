@@ -132,10 +132,27 @@ enum Rotation {
     Invalid,
 }
 
-/// Exchanges a refresh token for a new pair.
-pub async fn refresh(state: &AppState, token: Secret) -> Result<TokenResponse, ApiError> {
+/// Exchanges a refresh token for a new pair. The account's IP allow-list
+/// is checked before the token is spent, so a refused address does not
+/// cost the rightful client its session.
+pub async fn refresh(
+    state: &AppState,
+    token: Secret,
+    ip: std::net::IpAddr,
+) -> Result<TokenResponse, ApiError> {
     let now = state.now();
     let hash = sha256_hex(token.expose());
+    let lookup = hash.clone();
+    let owner = state
+        .db
+        .run(move |conn| match repo::refresh_session(conn, &lookup)? {
+            Some(session_id) => repo::find(conn, &session_id),
+            None => Ok(None),
+        })
+        .await?;
+    if let Some(session) = owner {
+        crate::ip_allowlist::check(state, &session.account_id, &session.user_id, ip).await?;
+    }
     let outcome = state
         .db
         .run(move |conn| {
@@ -153,7 +170,7 @@ pub async fn refresh(state: &AppState, token: Secret) -> Result<TokenResponse, A
                                         actor: Actor::System,
                                         subject_user_id: Some(&session.user_id),
                                         kind: kind::REFRESH_TOKEN_REUSED,
-                                        ip: None,
+                                        ip: Some(crate::net::canonical(ip).to_string()),
                                         detail: json!({ "session_id": session.id }),
                                     },
                                     now,

@@ -15,14 +15,18 @@ use crate::sessions::service as sessions;
 use crate::state::AppState;
 
 /// A new secret for the flow's user (replacing any earlier, unverified one).
-pub async fn start(app: &AppState, flow_token: Secret) -> Result<TotpEnrollment, ApiError> {
-    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT).await?;
+pub async fn start(
+    app: &AppState,
+    flow_token: Secret,
+    ip: &str,
+) -> Result<TotpEnrollment, ApiError> {
+    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     twofa::start_totp(app, login::owner(&flow), &user, Some(flow_token)).await
 }
 
 /// The otpauth URI of the flow's enrollment, for the QR endpoints.
-pub async fn uri(app: &AppState, flow_token: Secret) -> Result<String, ApiError> {
-    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT).await?;
+pub async fn uri(app: &AppState, flow_token: Secret, ip: &str) -> Result<String, ApiError> {
+    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     twofa::pending_uri(app, login::owner(&flow), &user).await
 }
 
@@ -35,7 +39,7 @@ pub async fn verify(
     ip: &str,
 ) -> Result<FlowResponse, ApiError> {
     let now = app.now();
-    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT).await?;
+    let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     let owner = login::owner(&flow);
     let pending = app
         .db
@@ -90,7 +94,7 @@ pub async fn confirm(
         ));
     }
     let now = app.now();
-    let (flow, user) = login::load_user(app, &flow_token, state::CONFIRM).await?;
+    let (flow, user) = login::load_user(app, &flow_token, state::CONFIRM, ip).await?;
     let ip = ip.to_owned();
     let opened = app
         .db

@@ -45,14 +45,16 @@ pub fn qr_image(uri: &str, svg: bool, size: Option<u32>) -> Result<HttpResponse,
     responses(
         (status = 200, description = "Scan the QR code (or type the secret), then send a code to `/v1/auth/enrollment/totp/verify`", body = TotpEnrollment),
         (status = 401, description = "Missing (`unauthorized`) or unknown, used or expired flow token, or a flow not at `enrollment_required` (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/enrollment/totp")]
 pub async fn start(
     app: web::Data<AppState>,
     FlowToken(token): FlowToken,
+    ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
-    let enrollment = enrollment::start(&app, token).await?;
+    let enrollment = enrollment::start(&app, token, &ip.to_string()).await?;
     Ok(no_store(HttpResponse::Ok()).json(enrollment))
 }
 
@@ -66,6 +68,7 @@ pub async fn start(
         (status = 200, description = "QR code of the otpauth URI (error correction M, quiet zone 4)", content_type = "image/png", body = Vec<u8>),
         (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad flow token (`unauthorized`, `flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -73,9 +76,10 @@ pub async fn start(
 pub async fn qr_png(
     app: web::Data<AppState>,
     FlowToken(token): FlowToken,
+    ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = enrollment::uri(&app, token).await?;
+    let uri = enrollment::uri(&app, token, &ip.to_string()).await?;
     qr_image(&uri, false, query.size)
 }
 
@@ -89,6 +93,7 @@ pub async fn qr_png(
         (status = 200, description = "QR code of the otpauth URI", content_type = "image/svg+xml", body = String),
         (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad flow token (`unauthorized`, `flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -96,9 +101,10 @@ pub async fn qr_png(
 pub async fn qr_svg(
     app: web::Data<AppState>,
     FlowToken(token): FlowToken,
+    ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = enrollment::uri(&app, token).await?;
+    let uri = enrollment::uri(&app, token, &ip.to_string()).await?;
     qr_image(&uri, true, query.size)
 }
 
@@ -115,6 +121,7 @@ pub async fn qr_svg(
         (status = 200, description = "Show the recovery code, then confirm it", body = FlowResponse),
         (status = 400, description = "Malformed body or not a 6-digit code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong code (`invalid_code`), code already used (`code_already_used`), bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -145,6 +152,7 @@ pub async fn verify(
         (status = 200, description = "Signed in with `aal` 2", body = TokenResponse),
         (status = 400, description = "Malformed body or `confirmed` not true (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad flow token, or a flow not at `recovery_code_confirmation_required` (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )

@@ -46,6 +46,7 @@ fn owner(caller: &Caller) -> Owner {
     responses(
         (status = 200, description = "Second-factor state", body = TwofaOverview),
         (status = 401, description = "Bad access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/me/2fa")]
@@ -67,7 +68,7 @@ pub async fn overview(
     responses(
         (status = 200, description = "Scan the QR code, then send a code to `/v1/me/2fa/totp/verify`", body = TotpEnrollment),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Replacing an authenticator needs a second factor from the last 15 minutes (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Replacing an authenticator needs a second factor from the last 15 minutes (`reauthentication_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/me/2fa/totp")]
@@ -90,6 +91,7 @@ pub async fn start(
         (status = 200, description = "QR code of the otpauth URI", content_type = "image/png", body = Vec<u8>),
         (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -113,6 +115,7 @@ pub async fn qr_png(
         (status = 200, description = "QR code of the otpauth URI", content_type = "image/svg+xml", body = String),
         (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -136,6 +139,7 @@ pub async fn qr_svg(
         (status = 200, description = "The new recovery code, shown once; confirm it next", body = RecoveryCodeIssued),
         (status = 400, description = "Malformed body or not a 6-digit code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong (`invalid_code`) or used (`code_already_used`) code, or bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -191,7 +195,7 @@ pub async fn verify(
     responses(
         (status = 200, description = "The new recovery code, shown once; confirm it next", body = RecoveryCodeIssued),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs a second factor from the last 15 minutes (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs a second factor from the last 15 minutes (`reauthentication_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No authenticator enrolled (`twofa_not_enabled`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -237,6 +241,7 @@ pub async fn regenerate(
         (status = 200, description = "Active; the new state", body = TwofaOverview),
         (status = 400, description = "Malformed body or `confirmed` not true (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Nothing to confirm (`enrollment_not_started`, `code_not_verified`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
