@@ -9,6 +9,7 @@ mod admin_users;
 mod audit_trail;
 mod bad_input;
 mod cli;
+mod ip_allowlist;
 mod contract;
 mod login;
 mod me_twofa;
