@@ -13,6 +13,8 @@
 //! DB for each size and dropped afterwards; without it, SQLite files in a
 //! temporary directory are used.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness stops loudly on any failure
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,15 +29,68 @@ use twofold::sessions::keys::SigningKey;
 use twofold::{app, AppState};
 
 const WORDS: [&str; 40] = [
-    "ada", "alan", "barbara", "brian", "carol", "claude", "dennis", "donald", "edsger", "frances",
-    "grace", "guido", "hedy", "ivan", "james", "joan", "john", "ken", "leslie", "linus", "margaret",
-    "mary", "niklaus", "radia", "richard", "robin", "shafi", "sophie", "steve", "tim", "tony",
-    "vint", "whitfield", "yukihiro", "adele", "anita", "bjarne", "butler", "edgar", "fran",
+    "ada",
+    "alan",
+    "barbara",
+    "brian",
+    "carol",
+    "claude",
+    "dennis",
+    "donald",
+    "edsger",
+    "frances",
+    "grace",
+    "guido",
+    "hedy",
+    "ivan",
+    "james",
+    "joan",
+    "john",
+    "ken",
+    "leslie",
+    "linus",
+    "margaret",
+    "mary",
+    "niklaus",
+    "radia",
+    "richard",
+    "robin",
+    "shafi",
+    "sophie",
+    "steve",
+    "tim",
+    "tony",
+    "vint",
+    "whitfield",
+    "yukihiro",
+    "adele",
+    "anita",
+    "bjarne",
+    "butler",
+    "edgar",
+    "fran",
 ];
 const SURNAMES: [&str; 20] = [
-    "lovelace", "turing", "liskov", "kernighan", "hopper", "shannon", "ritchie", "knuth",
-    "dijkstra", "allen", "hamilton", "wirth", "perlman", "stallman", "goldwasser", "wilson",
-    "hoare", "cerf", "diffie", "codd",
+    "lovelace",
+    "turing",
+    "liskov",
+    "kernighan",
+    "hopper",
+    "shannon",
+    "ritchie",
+    "knuth",
+    "dijkstra",
+    "allen",
+    "hamilton",
+    "wirth",
+    "perlman",
+    "stallman",
+    "goldwasser",
+    "wilson",
+    "hoare",
+    "cerf",
+    "diffie",
+    "codd",
 ];
 
 fn arg(name: &str) -> Option<String> {
@@ -46,19 +101,28 @@ fn arg(name: &str) -> Option<String> {
 }
 
 /// A per-size database: (url, cleanup).
-fn database(base: Option<&str>, size: usize, dir: &tempfile::TempDir) -> (String, Option<(String, String)>) {
+fn database(
+    base: Option<&str>,
+    size: usize,
+    dir: &tempfile::TempDir,
+) -> (String, Option<(String, String)>) {
     match base {
         Some(base) => {
             let name = format!("twofold_bench_{size}_{}", std::process::id());
             let mut admin = PgConnection::establish(base).expect("connect to --database");
             admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+                ))
                 .expect("create bench database");
             let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
             (format!("{prefix}/{name}"), Some((base.to_owned(), name)))
         }
         None => (
-            format!("sqlite://{}", dir.path().join(format!("bench-{size}.db")).display()),
+            format!(
+                "sqlite://{}",
+                dir.path().join(format!("bench-{size}.db")).display()
+            ),
             None,
         ),
     }
@@ -89,7 +153,8 @@ fn seed(db: &Db, account_id: &str, users: usize, hash: &str) {
              password_hash, twofa_required, twofa_enrolled, created_at, password_changed_at, \
              last_login_at) VALUES ",
         );
-        let mut codes = String::from("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ");
+        let mut codes =
+            String::from("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ");
         let mut any_code = false;
         for i in 0..n {
             let r = rng.next();
@@ -106,7 +171,11 @@ fn seed(db: &Db, account_id: &str, users: usize, hash: &str) {
             let enrolled = (r >> 24) % 10 < 3;
             let required = (r >> 32) % 10 < 2;
             let id = format!("{:032x}", (u128::from(r) << 64) | k as u128);
-            let (t, f) = if db.backend() == "postgres" { ("TRUE", "FALSE") } else { ("1", "0") };
+            let (t, f) = if db.backend() == "postgres" {
+                ("TRUE", "FALSE")
+            } else {
+                ("1", "0")
+            };
             if i > 0 {
                 sql.push(',');
             }
@@ -135,8 +204,12 @@ fn seed(db: &Db, account_id: &str, users: usize, hash: &str) {
             .expect("seed batch");
         done += n;
     }
-    conn.batch_execute(if db.backend() == "postgres" { "ANALYZE" } else { "ANALYZE;" })
-        .expect("analyze");
+    conn.batch_execute(if db.backend() == "postgres" {
+        "ANALYZE"
+    } else {
+        "ANALYZE;"
+    })
+    .expect("analyze");
     eprintln!(
         "seeded {users} users in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -179,8 +252,13 @@ async fn main() {
         .expect("config");
         let db = Db::connect(&url).expect("database");
         db.migrate().expect("migrate");
-        let state = AppState::new(config, db.clone(), Arc::new(SystemClock), SigningKey::generate().expect("key"))
-            .expect("state");
+        let state = AppState::new(
+            config,
+            db.clone(),
+            Arc::new(SystemClock),
+            SigningKey::generate().expect("key"),
+        )
+        .expect("state");
         let now = chrono::Utc::now().timestamp();
         let admin = {
             let mut conn = db.conn().expect("conn");
@@ -207,9 +285,16 @@ async fn main() {
         let login = |path: &str, body: serde_json::Value| {
             TestRequest::post().uri(path).set_json(body).to_request()
         };
-        let flow: serde_json::Value = serde_json::from_slice(&read_body(
-            call_service(&service, login("/v1/auth/login", serde_json::json!({"email": admin.email}))).await,
-        ).await)
+        let flow: serde_json::Value = serde_json::from_slice(
+            &read_body(
+                call_service(
+                    &service,
+                    login("/v1/auth/login", serde_json::json!({"email": admin.email})),
+                )
+                .await,
+            )
+            .await,
+        )
         .expect("flow");
         let tokens: serde_json::Value = serde_json::from_slice(&read_body(
             call_service(
@@ -222,7 +307,10 @@ async fn main() {
             .await,
         ).await)
         .expect("tokens");
-        let bearer = format!("Bearer {}", tokens["access_token"].as_str().expect("access token"));
+        let bearer = format!(
+            "Bearer {}",
+            tokens["access_token"].as_str().expect("access token")
+        );
 
         let scenarios: [(&str, &str); 8] = [
             ("first page, no filter", ""),
@@ -232,7 +320,10 @@ async fn main() {
             ("name=hopper (common)", "name=hopper"),
             ("name=4242 (rare)", "name=4242"),
             ("name=zzqx (no match: worst case)", "name=zzqx"),
-            ("role+status+name combined", "role=technician&twofa_status=enabled&name=ada"),
+            (
+                "role+status+name combined",
+                "role=technician&twofa_status=enabled&name=ada",
+            ),
         ];
         for (label, query) in scenarios {
             let mut times = Vec::with_capacity(requests);
@@ -291,7 +382,8 @@ async fn main() {
         drop(db);
         if let Some((base, name)) = cleanup {
             if let Ok(mut admin) = PgConnection::establish(&base) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }

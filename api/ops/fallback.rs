@@ -87,7 +87,12 @@ fn to_method(method: &HttpMethod) -> Method {
 pub async fn not_routed(
     req: HttpRequest,
     table: web::Data<RouteTable>,
+    state: web::Data<crate::state::AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // With no operator key the operator API does not exist, whatever the method.
+    if req.path().starts_with("/v1/operator/") && state.config.operator_key.is_none() {
+        return Err(ApiError::NotFound);
+    }
     Err(match table.allowed(req.path()) {
         Some(methods) if !methods.is_empty() => ApiError::MethodNotAllowed(methods),
         _ => ApiError::NotFound,
