@@ -42,7 +42,9 @@ pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiEr
     };
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::id.eq(uuid::Uuid::new_v4().to_string()),
+            // Time-ordered (UUIDv7): events of the same second page in the
+            // order they happened.
+            audit_events::id.eq(uuid::Uuid::now_v7().to_string()),
             audit_events::account_id.eq(event.account_id),
             audit_events::actor_kind.eq(actor_kind),
             audit_events::actor_user_id.eq(actor_user_id),
