@@ -36,20 +36,6 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     Ok(limit)
 }
 
-/// A LIKE pattern matching `term` anywhere, with `%`, `_` and `\` escaped.
-pub fn contains_pattern(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 2);
-    pattern.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +53,5 @@ mod tests {
         );
         assert_eq!(limit(None).unwrap(), 50);
         assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
-        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 }

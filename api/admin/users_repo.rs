@@ -10,8 +10,8 @@ use crate::users::User;
 /// The list query's filters, already resolved to columns.
 pub struct ListQuery<'a> {
     pub account_id: &'a str,
-    /// A LIKE pattern over `name_lower` and `email_normalized`.
-    pub pattern: Option<String>,
+    /// A lower-cased substring of the name or the email.
+    pub term: Option<String>,
     pub role: Option<&'static str>,
     pub enrolled: Option<bool>,
     /// `Some(b)`: only users whose admin flag `twofa_required` is `b`.
@@ -28,13 +28,8 @@ pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> 
         .filter(users::account_id.eq(q.account_id))
         .select(User::as_select())
         .into_boxed::<MultiBackend>();
-    if let Some(pattern) = q.pattern {
-        query = query.filter(
-            users::name_lower
-                .like(pattern.clone())
-                .escape('\\')
-                .or(users::email_normalized.like(pattern).escape('\\')),
-        );
+    if let Some(term) = q.term {
+        query = query.filter(crate::db::search::name_or_email_contains(conn, &term));
     }
     if let Some(role) = q.role {
         query = query.filter(users::role.eq(role));

@@ -69,12 +69,12 @@ pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<U
         .as_deref()
         .map(cursor::decode::<(String, String)>)
         .transpose()?;
-    let pattern = match params.name.as_deref().map(str::trim) {
+    let term = match params.name.as_deref().map(str::trim) {
         Some("") | None => None,
         Some(term) if term.chars().count() > 200 => {
             return Err(ApiError::field("name", "must be at most 200 characters"))
         }
-        Some(term) => Some(cursor::contains_pattern(&term.to_lowercase())),
+        Some(term) => Some(term.to_lowercase()),
     };
     let enforced = admin.account.enforces_twofa(now);
     // The status is derived from two columns and the account's enforcement,
@@ -99,7 +99,7 @@ pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<U
                 conn,
                 ListQuery {
                     account_id: &account.id,
-                    pattern,
+                    term,
                     role: params.role.map(Role::as_str),
                     enrolled,
                     required_flag,

@@ -11,6 +11,7 @@
 //! thread pool, never on actix's async workers.
 
 pub mod schema;
+pub mod search;
 
 use std::time::Duration;
 
