@@ -33,6 +33,26 @@ pub struct Event<'a> {
     pub detail: Value,
 }
 
+impl<'a> Event<'a> {
+    /// An event in which `user` acts on their own account (login,
+    /// enrollment, recovery code, password).
+    pub fn of_user(
+        user: &'a crate::users::User,
+        kind: &'static str,
+        ip: &str,
+        detail: Value,
+    ) -> Self {
+        Self {
+            account_id: &user.account_id,
+            actor: Actor::User(user.id.clone()),
+            subject_user_id: Some(&user.id),
+            kind,
+            ip: Some(ip.to_owned()),
+            detail,
+        }
+    }
+}
+
 pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiError> {
     let (actor_kind, actor_user_id) = match &event.actor {
         Actor::User(id) => ("user", Some(id.as_str())),

@@ -25,9 +25,11 @@ pub fn name_or_email_contains(conn: &DbConn, term: &str) -> Filter {
             // An FTS5 string in double quotes is a phrase; `"` is doubled.
             let phrase = format!("\"{}\"", term.replace('"', "\"\""));
             Box::new(
-                sql::<Bool>("users.id IN (SELECT user_id FROM users_search WHERE users_search MATCH ")
-                    .bind::<Text, _>(phrase)
-                    .sql(")"),
+                sql::<Bool>(
+                    "users.id IN (SELECT user_id FROM users_search WHERE users_search MATCH ",
+                )
+                .bind::<Text, _>(phrase)
+                .sql(")"),
             )
         }
         _ => {

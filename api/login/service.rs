@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::dto::{FlowResponse, FlowStatus, LoginStep, Method};
 use super::repo::{self, Flow};
-use crate::audit::{self, kind, Actor, Event};
+use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
@@ -152,14 +152,12 @@ pub fn complete(
     users::repo::touch_login(conn, &user.id, now)?;
     audit::record(
         conn,
-        Event {
-            account_id: &user.account_id,
-            actor: Actor::User(user.id.clone()),
-            subject_user_id: Some(&user.id),
-            kind: kind::LOGIN_SUCCEEDED,
-            ip: Some(ip.to_owned()),
-            detail: json!({ "amr": assurance.amr }),
-        },
+        Event::of_user(
+            user,
+            kind::LOGIN_SUCCEEDED,
+            ip,
+            json!({ "amr": assurance.amr }),
+        ),
         now,
     )?;
     sessions::open(conn, user, assurance, now)
@@ -373,14 +371,7 @@ pub async fn recovery_code(
                 }
                 audit::record(
                     conn,
-                    Event {
-                        account_id: &user.account_id,
-                        actor: Actor::User(user.id.clone()),
-                        subject_user_id: Some(&user.id),
-                        kind: kind::RECOVERY_CODE_USED,
-                        ip: Some(ip.clone()),
-                        detail: json!({}),
-                    },
+                    Event::of_user(&user, kind::RECOVERY_CODE_USED, &ip, json!({})),
                     now,
                 )?;
                 after_second_factor(conn, &flow, &user, "rcv", Some(new_code), &ip, now)

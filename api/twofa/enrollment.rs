@@ -41,33 +41,10 @@ pub async fn verify(
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     let owner = login::owner(&flow);
-    let pending = app
-        .db
-        .run(move |conn| repo::pending(conn, &owner, now))
-        .await?
-        .ok_or_else(twofa::not_started)?;
-    let sealed = pending
-        .secret_sealed
-        .clone()
-        .ok_or_else(twofa::not_started)?;
-    let secret = twofa::open(app, &user.id, &sealed)?;
-    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone())).await?;
-    let (display, hash) = twofa::new_recovery_code(app).await?;
-    let token = app
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                // The enrollment code is a step like any other: a later
-                // login cannot reuse it.
-                if !repo::claim_step(conn, &user.id, step)? {
-                    return Err(ApiError::CodeAlreadyUsed);
-                }
-                if !repo::set_pending_recovery_hash(conn, &pending.id, &hash)? {
-                    return Err(twofa::not_started());
-                }
-                super::limits::user_succeeded(conn, &user.id)?;
-                login::advance(conn, &flow, state::CONFIRM, Some("otp"), now)
-            })
+    let flow_id = Some(flow.id.clone());
+    let (recovery_code, token) =
+        twofa::verify_pending(app, owner, user, &code, ip, flow_id, move |conn| {
+            login::advance(conn, &flow, state::CONFIRM, Some("otp"), now)
         })
         .await?;
     Ok(FlowResponse {
@@ -75,7 +52,7 @@ pub async fn verify(
         flow_token: token,
         expires_in: login::FLOW_TTL_SECS,
         methods: None,
-        recovery_code: Some(display),
+        recovery_code: Some(recovery_code),
     })
 }
 

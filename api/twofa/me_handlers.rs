@@ -153,37 +153,20 @@ pub async fn verify(
     ClientIp(ip): ClientIp,
     body: ApiJson<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = app.now();
     let session_owner = owner(&caller);
-    let pending = app
-        .db
-        .run(move |conn| repo::pending(conn, &session_owner, now))
-        .await?
-        .ok_or_else(twofa::not_started)?;
-    let sealed = pending
-        .secret_sealed
-        .clone()
-        .ok_or_else(twofa::not_started)?;
-    let user = caller.user;
-    let secret = twofa::open(&app, &user.id, &sealed)?;
-    let step = twofa::check_totp(&app, &user, &secret, &body.0.code, &ip.to_string(), None).await?;
-    let (display, hash) = twofa::new_recovery_code(&app).await?;
-    app.db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                if !repo::claim_step(conn, &user.id, step)? {
-                    return Err(ApiError::CodeAlreadyUsed);
-                }
-                if !repo::set_pending_recovery_hash(conn, &pending.id, &hash)? {
-                    return Err(twofa::not_started());
-                }
-                super::limits::user_succeeded(conn, &user.id)
-            })
-        })
-        .await?;
+    let (recovery_code, ()) = twofa::verify_pending(
+        &app,
+        session_owner,
+        caller.user,
+        &body.0.code,
+        &ip.to_string(),
+        None,
+        |_| Ok(()),
+    )
+    .await?;
     Ok(no_store(HttpResponse::Ok()).json(RecoveryCodeIssued {
         status: "recovery_code_confirmation_required",
-        recovery_code: display,
+        recovery_code,
     }))
 }
 

@@ -183,14 +183,7 @@ pub async fn failed(
             }
             limits::address_failed(conn, &ip, now)?;
             let locked = limits::user_failed(conn, &user.id, now)?;
-            let event = |kind, detail| Event {
-                account_id: &user.account_id,
-                actor: Actor::User(user.id.clone()),
-                subject_user_id: Some(&user.id),
-                kind,
-                ip: Some(ip.clone()),
-                detail,
-            };
+            let event = |kind, detail| Event::of_user(&user, kind, &ip, detail);
             audit::record(
                 conn,
                 event(kind::LOGIN_FAILED, json!({ "factor": factor })),
@@ -261,6 +254,48 @@ pub async fn check_recovery_code(
     Err(failed(state, user, ip, flow_id, "recovery_code").await)
 }
 
+/// Verifies the first code of `owner`'s enrollment in progress. In one
+/// transaction it claims the code's step (so it can never be used again,
+/// also not at the next login), attaches a new recovery code's hash to the
+/// enrollment and runs `then` (the login flow moves on there). Returns the
+/// recovery code to show, once, and what `then` returned.
+pub async fn verify_pending<T: Send + 'static>(
+    app: &AppState,
+    owner: Owner,
+    user: User,
+    code: &Secret,
+    ip: &str,
+    flow_id: Option<String>,
+    then: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+) -> Result<(Secret, T), ApiError> {
+    let now = app.now();
+    let pending = app
+        .db
+        .run(move |conn| repo::pending(conn, &owner, now))
+        .await?
+        .ok_or_else(not_started)?;
+    let sealed = pending.secret_sealed.clone().ok_or_else(not_started)?;
+    let secret = open(app, &user.id, &sealed)?;
+    let step = check_totp(app, &user, &secret, code, ip, flow_id).await?;
+    let (display, hash) = new_recovery_code(app).await?;
+    let outcome = app
+        .db
+        .run(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                if !repo::claim_step(conn, &user.id, step)? {
+                    return Err(ApiError::CodeAlreadyUsed);
+                }
+                if !repo::set_pending_recovery_hash(conn, &pending.id, &hash)? {
+                    return Err(not_started());
+                }
+                limits::user_succeeded(conn, &user.id)?;
+                then(conn)
+            })
+        })
+        .await?;
+    Ok((display, outcome))
+}
+
 /// A new recovery code: the display form (shown once) and its hash.
 pub async fn new_recovery_code(state: &AppState) -> Result<(Secret, String), ApiError> {
     let canonical = recovery::generate();
@@ -296,18 +331,7 @@ pub fn activate(
     repo::activate_recovery_code(conn, &user.id, hash, now)?;
     repo::delete_pending_for_user(conn, &user.id)?;
     limits::user_succeeded(conn, &user.id)?;
-    audit::record(
-        conn,
-        Event {
-            account_id: &user.account_id,
-            actor: Actor::User(user.id.clone()),
-            subject_user_id: Some(&user.id),
-            kind,
-            ip: Some(ip.to_owned()),
-            detail: json!({}),
-        },
-        now,
-    )
+    audit::record(conn, Event::of_user(user, kind, ip, json!({})), now)
 }
 
 /// Removes every second factor of `user`, requires enrollment at next
