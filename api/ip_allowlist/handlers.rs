@@ -121,7 +121,8 @@ pub async fn add(
     }
     let now = app.now();
     let entry = Entry {
-        id: uuid::Uuid::new_v4().to_string(),
+        // Time-ordered, so entries of the same second list in order.
+        id: uuid::Uuid::now_v7().to_string(),
         account_id: admin.account_id().to_owned(),
         cidr: net.to_string(),
         description,
