@@ -84,3 +84,23 @@ pub fn document() -> Document {
 pub fn yaml() -> Result<String, String> {
     document().to_yaml().map_err(|e| e.to_string())
 }
+
+/// Schema of an email address in a request: what `normalize_email` accepts.
+pub fn email_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::Custom("email".to_owned())))
+        .min_length(Some(3))
+        .max_length(Some(254))
+        .examples(["ada@example.com"])
+        .build()
+}
+
+/// Schema of a field that must be `true` (a confirmation).
+pub fn must_be_true() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .description(Some("Must be `true`: the user has stored the recovery code."))
+        .build()
+}

@@ -37,6 +37,7 @@ pub struct NewEntry {
     pub cidr: String,
     /// Up to 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub description: String,
 }
 

@@ -9,7 +9,7 @@ use crate::crypto::Secret;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ada@example.com"}))]
 pub struct StartRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(schema_with = crate::openapi::email_schema)]
     pub email: String,
 }
 

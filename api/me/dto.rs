@@ -62,7 +62,7 @@ pub struct MeResponse {
 pub struct ChangePasswordRequest {
     #[schema(value_type = String, format = Password)]
     pub current_password: Secret,
-    /// 10 to 256 characters, different from the current one.
-    #[schema(value_type = String, format = Password)]
+    /// 10 to 256 characters, no control characters, different from the current one.
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub new_password: Secret,
 }

@@ -76,7 +76,7 @@ pub struct CodeRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"confirmed": true}))]
 pub struct ConfirmRequest {
-    /// Must be `true`: the user has stored the recovery code.
+    #[schema(schema_with = crate::openapi::must_be_true)]
     pub confirmed: bool,
 }
 
