@@ -29,7 +29,7 @@ pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> 
         .select(User::as_select())
         .into_boxed::<MultiBackend>();
     if let Some(term) = q.term {
-        query = query.filter(crate::db::search::name_or_email_contains(conn, &term));
+        query = query.filter(crate::db::search::name_or_email_contains(conn, &term)?);
     }
     if let Some(role) = q.role {
         query = query.filter(users::role.eq(role));

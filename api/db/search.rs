@@ -3,45 +3,62 @@
 //!
 //! PostgreSQL: `LIKE '%term%'` on the lower-cased columns, served by the
 //! pg_trgm GIN indexes. SQLite: a phrase query on the trigram FTS5 table
-//! `users_search` (kept by triggers), which needs at least three
-//! characters; shorter terms fall back to `LIKE`, which then matches so many
-//! rows that the ordered index walk stops early anyway.
+//! `users_search` (kept by triggers) when the term is selective. When it
+//! matches more than [`SELECTIVE`] rows, or is shorter than three characters
+//! (which trigrams cannot serve), `LIKE` on the ordered index walk finds a
+//! page of matches after a few rows and stops. FTS answers "how many, up to
+//! N" in a few milliseconds, so the choice is cheap.
 
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::schema::users;
 use super::{DbConn, MultiBackend};
 
 pub type Filter = Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Bool>>;
 
+/// Above this many FTS matches a term counts as common.
+pub const SELECTIVE: i64 = 5_000;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// A filter matching users whose name or email contains `term`
 /// (already lower-cased).
-pub fn name_or_email_contains(conn: &DbConn, term: &str) -> Filter {
-    match conn {
-        DbConn::Sqlite(_) if term.chars().count() >= 3 => {
-            // An FTS5 string in double quotes is a phrase; `"` is doubled.
-            let phrase = format!("\"{}\"", term.replace('"', "\"\""));
-            Box::new(
+pub fn name_or_email_contains(conn: &mut DbConn, term: &str) -> QueryResult<Filter> {
+    if matches!(conn, DbConn::Sqlite(_)) && term.chars().count() >= 3 {
+        // An FTS5 string in double quotes is a phrase; `"` is doubled.
+        let phrase = format!("\"{}\"", term.replace('"', "\"\""));
+        let matches = diesel::sql_query(
+            "SELECT count(*) AS n FROM \
+             (SELECT rowid FROM users_search WHERE users_search MATCH ? LIMIT ?)",
+        )
+        .bind::<Text, _>(phrase.clone())
+        .bind::<BigInt, _>(SELECTIVE + 1)
+        .get_result::<Count>(conn)?
+        .n;
+        if matches <= SELECTIVE {
+            return Ok(Box::new(
                 sql::<Bool>(
                     "users.id IN (SELECT user_id FROM users_search WHERE users_search MATCH ",
                 )
                 .bind::<Text, _>(phrase)
                 .sql(")"),
-            )
-        }
-        _ => {
-            let pattern = like_pattern(term);
-            Box::new(
-                users::name_lower
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(users::email_normalized.like(pattern).escape('\\')),
-            )
+            ));
         }
     }
+    let pattern = like_pattern(term);
+    Ok(Box::new(
+        users::name_lower
+            .like(pattern.clone())
+            .escape('\\')
+            .or(users::email_normalized.like(pattern).escape('\\')),
+    ))
 }
 
 /// A LIKE pattern matching `term` anywhere, with `%`, `_` and `\` escaped.
