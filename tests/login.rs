@@ -244,7 +244,8 @@ async fn password_change_keeps_this_session_and_revokes_the_others() {
 
 #[actix_web::test]
 async fn the_janitor_removes_expired_flows_and_ended_sessions_only() {
-    let t = TestApp::spawn().await;
+    // The janitor sweeps every account: keep it away from other tests' rows.
+    let t = TestApp::spawn_isolated().await;
     let admin = t.account("Acme").await;
     let live_flow = t.start_login(&admin.email).await;
     let tokens = t.login(&admin).await;

@@ -27,29 +27,39 @@ use twofold::{app, AppState};
 /// 2026-11-28T09:00:00Z: every test starts at the same instant.
 pub const START: i64 = 1_795_856_400;
 
+/// The `TWOFOLD_TEST_DATABASE_URL` server, when the suite runs on PostgreSQL.
+fn postgres_base() -> Option<String> {
+    let base = std::env::var("TWOFOLD_TEST_DATABASE_URL").ok()?;
+    let base = base.trim().to_owned();
+    (!base.is_empty() && !base.starts_with("sqlite://")).then_some(base)
+}
+
+/// A new, migrated PostgreSQL database next to `base`.
+fn fresh_postgres_database(base: &str) -> String {
+    let name = format!("twofold_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(base)
+        .unwrap_or_else(|e| panic!("TWOFOLD_TEST_DATABASE_URL unreachable: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
+    let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DATABASE");
+    let url = format!("{prefix}/{name}");
+    Db::connect(&url)
+        .expect("connect")
+        .migrate()
+        .expect("migrate");
+    url
+}
+
 /// Where this run's tests keep data: a PostgreSQL URL, or `None` for SQLite.
 fn postgres_url() -> Option<&'static str> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     URL.get_or_init(|| {
-        let base = std::env::var("TWOFOLD_TEST_DATABASE_URL").ok()?;
-        let base = base.trim().to_owned();
-        if base.is_empty() || base.starts_with("sqlite://") {
-            return None;
-        }
-        let name = format!("twofold_test_{}", uuid::Uuid::new_v4().simple());
+        let base = postgres_base()?;
         let mut admin = PgConnection::establish(&base)
             .unwrap_or_else(|e| panic!("TWOFOLD_TEST_DATABASE_URL unreachable: {e}"));
         drop_idle_test_databases(&mut admin);
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create test database");
-        let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DATABASE");
-        let url = format!("{prefix}/{name}");
-        Db::connect(&url)
-            .expect("connect")
-            .migrate()
-            .expect("migrate");
-        Some(url)
+        Some(fresh_postgres_database(&base))
     })
     .as_deref()
 }
@@ -180,6 +190,19 @@ pub struct Person {
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::with_env(&[]).await
+    }
+
+    /// An app with a database of its own even on PostgreSQL, for tests
+    /// whose actions are global (the janitor purges every account's rows).
+    pub async fn spawn_isolated() -> Self {
+        let own = postgres_base().map(|base| {
+            postgres_url(); // clean up earlier runs first
+            fresh_postgres_database(&base)
+        });
+        match own {
+            Some(url) => Self::with_env(&[("TWOFOLD_DATABASE_URL", &url)]).await,
+            None => Self::spawn().await,
+        }
     }
 
     pub async fn with_env(extra: &[(&str, &str)]) -> Self {
