@@ -110,10 +110,13 @@ fn database(
         Some(base) => {
             let name = format!("twofold_bench_{size}_{}", std::process::id());
             let mut admin = PgConnection::establish(base).expect("connect to --database");
+            // Separate statements: sent together they run as one implicit
+            // transaction, which DROP and CREATE DATABASE refuse.
             admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-                ))
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                .expect("drop an old bench database");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
                 .expect("create bench database");
             let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
             (format!("{prefix}/{name}"), Some((base.to_owned(), name)))
