@@ -89,7 +89,9 @@ pub fn yaml() -> Result<String, String> {
 pub fn email_schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .format(Some(utoipa::openapi::SchemaFormat::Custom("email".to_owned())))
+        .format(Some(utoipa::openapi::SchemaFormat::Custom(
+            "email".to_owned(),
+        )))
         .min_length(Some(3))
         .max_length(Some(254))
         .examples(["ada@example.com"])
@@ -101,6 +103,8 @@ pub fn must_be_true() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::Boolean)
         .enum_values(Some([true]))
-        .description(Some("Must be `true`: the user has stored the recovery code."))
+        .description(Some(
+            "Must be `true`: the user has stored the recovery code.",
+        ))
         .build()
 }

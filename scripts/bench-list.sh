@@ -8,6 +8,6 @@ sizes=${1:-100000,1000000}
 pg_url=$(bash scripts/postgres-up.sh)
 cargo bench --bench list_users --no-run --quiet
 echo "== SQLite"
-cargo bench --bench list_users --quiet -- --users "$sizes"
+cargo bench --bench list_users --quiet -- --users "$sizes" --requests "${REQUESTS:-100}"
 echo "== PostgreSQL"
-cargo bench --bench list_users --quiet -- --users "$sizes" --database "$pg_url"
+cargo bench --bench list_users --quiet -- --users "$sizes" --requests "${REQUESTS:-100}" --database "$pg_url"
