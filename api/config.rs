@@ -5,6 +5,8 @@
 //! | `TWOFOLD_DATABASE_URL` | `sqlite://twofold.db` | `sqlite://PATH` or `postgres://...` |
 //! | `TWOFOLD_BIND` | `127.0.0.1:8080` | listen address |
 //! | `TWOFOLD_PUBLIC_URL` | `http://localhost:8080` | base of absolute URLs; JWT audience |
+//! | `TWOFOLD_RP_ID` | host of the public URL | WebAuthn relying-party id |
+//! | `TWOFOLD_WEBAUTHN_ORIGINS` | the public URL | extra allowed WebAuthn origins, comma-separated |
 //! | `TWOFOLD_ISSUER` | `twofold` | JWT `iss` and the otpauth issuer |
 //! | `TWOFOLD_DATA_DIR` | `.` | where generated keys persist |
 //! | `TWOFOLD_MASTER_KEY` | generated into the data dir | AES-256-GCM key for TOTP secrets (base64 of 32 bytes) |
@@ -58,6 +60,10 @@ pub struct Config {
     pub bind: SocketAddr,
     pub public_url: Url,
     pub issuer: String,
+    /// WebAuthn relying-party id (a registrable domain, e.g. `example.com`).
+    pub rp_id: String,
+    /// Origins allowed in WebAuthn ceremonies besides the public URL.
+    pub webauthn_origins: Vec<Url>,
     pub data_dir: PathBuf,
     /// Base64 AES-256 key; `None` means the generated key file.
     pub master_key: Option<crate::crypto::Secret>,
@@ -126,6 +132,22 @@ impl Config {
             // separates issuer from account name.
             return Err(invalid("TWOFOLD_ISSUER", "must not contain ':'"));
         }
+
+        let rp_id = match get("TWOFOLD_RP_ID") {
+            Some(id) => id.to_lowercase(),
+            None => public_url.host_str().unwrap_or("localhost").to_lowercase(),
+        };
+        let webauthn_origins = split_list(get("TWOFOLD_WEBAUTHN_ORIGINS"))
+            .map(|origin| {
+                Url::parse(&origin)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .ok_or_else(|| {
+                        format!("{origin}: expected an origin like https://app.example.com")
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("TWOFOLD_WEBAUTHN_ORIGINS", e))?;
 
         let data_dir = PathBuf::from(get("TWOFOLD_DATA_DIR").unwrap_or_else(|| ".".to_owned()));
 
@@ -216,6 +238,8 @@ impl Config {
             bind,
             public_url,
             issuer,
+            rp_id,
+            webauthn_origins,
             data_dir,
             master_key,
             address_failure_limit,

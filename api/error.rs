@@ -75,6 +75,14 @@ pub enum ApiError {
     InvalidCredentials,
     /// A wrong one-time or recovery code.
     InvalidCode,
+    /// A WebAuthn assertion that does not verify (wrong origin, unknown or
+    /// deleted credential, replayed challenge, counter gone backwards).
+    WebauthnFailed,
+    /// A well-formed request refused for a reason named by `code`.
+    BadRequest {
+        code: &'static str,
+        detail: String,
+    },
     /// A right TOTP code whose time step was already accepted for the user.
     CodeAlreadyUsed,
     /// The action needs a second factor proven in the last minutes.
@@ -140,6 +148,8 @@ impl ApiError {
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidCode => "invalid_code",
+            Self::WebauthnFailed => "webauthn_failed",
+            Self::BadRequest { code, .. } => code,
             Self::CodeAlreadyUsed => "code_already_used",
             Self::ReauthenticationRequired => "reauthentication_required",
             Self::SecondFactorRequired => "second_factor_required",
@@ -171,11 +181,14 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MalformedJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::Validation(_) | Self::BadRequest { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized
             | Self::InvalidToken
             | Self::InvalidCredentials
             | Self::InvalidCode
+            | Self::WebauthnFailed
             | Self::CodeAlreadyUsed
             | Self::FlowExpired => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_)
@@ -207,6 +220,10 @@ impl ApiError {
             }
             Self::InvalidCredentials => "The email or password is not correct.".to_owned(),
             Self::InvalidCode => "The code is not correct.".to_owned(),
+            Self::WebauthnFailed => {
+                "The authenticator's response could not be verified.".to_owned()
+            }
+            Self::BadRequest { detail, .. } => detail.clone(),
             Self::CodeAlreadyUsed => {
                 "This code was already used; wait for the next one in your authenticator app."
                     .to_owned()
@@ -357,6 +374,15 @@ mod tests {
             (ApiError::InvalidCredentials, 401, "invalid_credentials"),
             (ApiError::FlowExpired, 401, "flow_expired"),
             (ApiError::InvalidCode, 401, "invalid_code"),
+            (ApiError::WebauthnFailed, 401, "webauthn_failed"),
+            (
+                ApiError::BadRequest {
+                    code: "registration_failed",
+                    detail: "x".into(),
+                },
+                400,
+                "registration_failed",
+            ),
             (ApiError::CodeAlreadyUsed, 401, "code_already_used"),
             (
                 ApiError::ReauthenticationRequired,

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod state;
 pub mod twofa;
 pub mod users;
+pub mod webauthn;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -48,6 +49,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(login::handlers::password)
         .service(login::handlers::totp)
         .service(login::handlers::recovery_code)
+        .service(webauthn::login_handlers::second_factor_options)
+        .service(webauthn::login_handlers::second_factor)
+        .service(webauthn::login_handlers::passkey_options)
+        .service(webauthn::login_handlers::passkey)
         .service(twofa::handlers::start)
         .service(twofa::handlers::qr_png)
         .service(twofa::handlers::qr_svg)
@@ -65,6 +70,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(twofa::me_handlers::verify)
         .service(twofa::me_handlers::regenerate)
         .service(twofa::me_handlers::confirm)
+        .service(webauthn::handlers::registration_options)
+        .service(webauthn::handlers::register)
+        .service(webauthn::handlers::list)
+        .service(webauthn::handlers::remove)
         .service(admin::users_handlers::list)
         .service(admin::users_handlers::create)
         .service(admin::users_handlers::enable_many)

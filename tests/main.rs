@@ -18,3 +18,4 @@ mod ops;
 mod support_reset;
 mod tokens;
 mod twofa;
+mod webauthn;

@@ -24,7 +24,8 @@ use crate::users::{normalize_email, Role, TwofaStatus, User};
 pub const MAX_BULK: usize = 500;
 
 /// The list row of `user`.
-pub fn row(user: &User, account: &Account, has_recovery_code: bool, now: i64) -> AdminUser {
+pub fn row(user: &User, account: &Account, factors: (bool, bool), now: i64) -> AdminUser {
+    let (has_recovery_code, has_webauthn) = factors;
     let required_by = twofa::required_by(user, account, now);
     let mut methods = Vec::new();
     if user.twofa_enrolled {
@@ -32,6 +33,9 @@ pub fn row(user: &User, account: &Account, has_recovery_code: bool, now: i64) ->
     }
     if has_recovery_code {
         methods.push("recovery_code".to_owned());
+    }
+    if has_webauthn {
+        methods.push("webauthn".to_owned());
     }
     AdminUser {
         id: user.id.clone(),
@@ -55,9 +59,19 @@ fn rows(
 ) -> Result<Vec<AdminUser>, ApiError> {
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let with_code: HashSet<String> = repo::with_recovery_code(conn, &ids)?.into_iter().collect();
+    let with_keys: HashSet<String> = crate::webauthn::repo::users_with_credentials(conn, &ids)?
+        .into_iter()
+        .collect();
     Ok(users
         .iter()
-        .map(|u| row(u, account, with_code.contains(&u.id), now))
+        .map(|u| {
+            row(
+                u,
+                account,
+                (with_code.contains(&u.id), with_keys.contains(&u.id)),
+                now,
+            )
+        })
         .collect())
 }
 
@@ -186,7 +200,7 @@ pub async fn create(
                     event(&admin, &user.id, kind::USER_CREATED, &ip, detail),
                     now,
                 )?;
-                Ok(row(&user, &account, false, now))
+                Ok(row(&user, &account, (false, false), now))
             })
         })
         .await?;

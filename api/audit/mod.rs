@@ -96,6 +96,9 @@ pub mod kind {
     pub const BILLING_CHANGED: &str = "account.billing_changed";
     pub const IP_DENIED: &str = "access.ip_denied";
     pub const IP_ALLOWLIST_CHANGED: &str = "account.ip_allowlist_changed";
+    pub const WEBAUTHN_REGISTERED: &str = "webauthn.registered";
+    pub const WEBAUTHN_REMOVED: &str = "webauthn.removed";
+    pub const WEBAUTHN_COUNTER_REGRESSION: &str = "webauthn.counter_regression";
 
     /// Every kind, for validating filters.
     pub const ALL: &[&str] = &[
@@ -115,6 +118,9 @@ pub mod kind {
         BILLING_CHANGED,
         IP_DENIED,
         IP_ALLOWLIST_CHANGED,
+        WEBAUTHN_REGISTERED,
+        WEBAUTHN_REMOVED,
+        WEBAUTHN_COUNTER_REGRESSION,
     ];
 }
 

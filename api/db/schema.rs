@@ -132,6 +132,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webauthn_credentials (id) {
+        id -> Text,
+        user_id -> Text,
+        credential_id -> Text,
+        passkey -> Text,
+        name -> Text,
+        sign_count -> BigInt,
+        backup_eligible -> Bool,
+        backup_state -> Bool,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webauthn_challenges (id) {
+        id -> Text,
+        kind -> Text,
+        session_id -> Nullable<Text>,
+        flow_id -> Nullable<Text>,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(totp_authenticators -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));

@@ -46,6 +46,8 @@ pub enum FlowStatus {
 pub enum Method {
     Totp,
     RecoveryCode,
+    /// A passkey, security key or platform biometric (WebAuthn).
+    Webauthn,
 }
 
 /// A step of the login flow that is not finished yet.

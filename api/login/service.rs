@@ -26,6 +26,8 @@ pub mod state {
     pub const MFA: &str = "mfa_required";
     pub const ENROLLMENT: &str = "enrollment_required";
     pub const CONFIRM: &str = "recovery_code_confirmation_required";
+    /// A passwordless passkey login, before the assertion.
+    pub const PASSKEY: &str = "passkey_required";
 }
 
 /// Step 1: the email. Known and unknown emails get the same answer after the
@@ -166,6 +168,7 @@ pub fn complete(
 pub fn assurance(second_factor: Option<&str>) -> Assurance {
     match second_factor {
         Some("rcv") => sessions::PASSWORD_AND_RECOVERY_CODE,
+        Some("hwk") => sessions::PASSWORD_AND_KEY,
         _ => sessions::PASSWORD_AND_TOTP,
     }
 }
@@ -216,6 +219,9 @@ pub async fn password(
                     let mut methods = vec![Method::Totp];
                     if factors::recovery_code(conn, &user.id)?.is_some() {
                         methods.push(Method::RecoveryCode);
+                    }
+                    if crate::webauthn::repo::has_credentials(conn, &user.id)? {
+                        methods.push(Method::Webauthn);
                     }
                     let mut answer = next(FlowStatus::MfaRequired, token);
                     answer.methods = Some(methods);
@@ -302,16 +308,11 @@ pub async fn totp(
     let now = app.now();
     let (flow, user) = load_user(app, &flow_token, state::MFA, ip).await?;
     let user_id = user.id.clone();
-    let (authenticator, has_code) = app
+    let authenticator = app
         .db
-        .run(move |conn| {
-            Ok((
-                factors::authenticator(conn, &user_id)?,
-                factors::recovery_code(conn, &user_id)?.is_some(),
-            ))
-        })
-        .await?;
-    let authenticator = authenticator.ok_or(ApiError::FlowExpired)?;
+        .run(move |conn| factors::authenticator(conn, &user_id))
+        .await?
+        .ok_or(ApiError::FlowExpired)?;
     let secret = twofa::open(app, &user.id, &authenticator.secret_sealed)?;
     let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone())).await;
     let step = match step {
@@ -320,6 +321,34 @@ pub async fn totp(
             app.metrics.login("totp", e.code());
             return Err(e);
         }
+    };
+    let user_id = user.id.clone();
+    finish_second_factor(app, flow, user, "otp", ip, move |conn| {
+        if !factors::claim_step(conn, &user_id, step)? {
+            return Err(ApiError::CodeAlreadyUsed);
+        }
+        factors::touch_authenticator(conn, &user_id, now)
+    })
+    .await
+}
+
+/// Ends a proven second factor: a session, or first a new recovery code
+/// when the user has none. `proof` runs first in the same transaction (it
+/// claims a TOTP step, for instance) and can still refuse.
+pub async fn finish_second_factor(
+    app: &AppState,
+    flow: Flow,
+    user: User,
+    factor: &'static str,
+    ip: &str,
+    proof: impl FnOnce(&mut DbConn) -> Result<(), ApiError> + Send + 'static,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let has_code = {
+        let id = user.id.clone();
+        app.db
+            .run(move |conn| Ok(factors::recovery_code(conn, &id)?.is_some()))
+            .await?
     };
     let new_code = if has_code {
         None
@@ -331,15 +360,16 @@ pub async fn totp(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
-                if !factors::claim_step(conn, &user.id, step)? {
-                    return Err(ApiError::CodeAlreadyUsed);
-                }
-                factors::touch_authenticator(conn, &user.id, now)?;
-                after_second_factor(conn, &flow, &user, "otp", new_code, &ip, now)
+                proof(conn)?;
+                after_second_factor(conn, &flow, &user, factor, new_code, &ip, now)
             })
         })
         .await;
-    finish_step(app, "totp", outcome, now)
+    let step = match factor {
+        "hwk" => "webauthn",
+        _ => "totp",
+    };
+    finish_step(app, step, outcome, now)
 }
 
 /// Second factor: the recovery code. It is spent at once; a new one is

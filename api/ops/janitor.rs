@@ -25,7 +25,8 @@ pub async fn pass(state: &AppState) -> Result<Swept, ApiError> {
         .run(move |conn| {
             Ok(Swept {
                 flows: crate::login::repo::purge_expired(conn, now)?,
-                pending_enrollments: crate::twofa::repo::purge_expired_pending(conn, now)?,
+                pending_enrollments: crate::twofa::repo::purge_expired_pending(conn, now)?
+                    + crate::webauthn::repo::purge_expired_challenges(conn, now)?,
                 address_windows: crate::twofa::limits::purge_ended_windows(conn, now)?,
                 sessions: crate::sessions::repo::purge_ended(
                     conn,

@@ -41,6 +41,17 @@ pub const PASSWORD_AND_RECOVERY_CODE: Assurance = Assurance {
     amr: &["pwd", "rcv"],
 };
 
+pub const PASSWORD_AND_KEY: Assurance = Assurance {
+    aal: 2,
+    amr: &["pwd", "hwk"],
+};
+
+/// Passwordless passkey login with user verification.
+pub const PASSKEY_ONLY: Assurance = Assurance {
+    aal: 2,
+    amr: &["hwk"],
+};
+
 /// A session just opened, before its access token is signed.
 pub struct Opened {
     session: Session,

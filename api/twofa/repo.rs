@@ -195,5 +195,6 @@ pub fn remove_all(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
         .execute(conn)?;
     let codes = diesel::delete(recovery_codes::table.find(user_id)).execute(conn)?;
     let pending = delete_pending_for_user(conn, user_id)?;
-    Ok(totp + codes + pending > 0)
+    let keys = crate::webauthn::repo::delete_all(conn, user_id)?;
+    Ok(totp + codes + pending + keys > 0)
 }

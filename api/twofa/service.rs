@@ -399,7 +399,7 @@ pub fn reset_by_email(conn: &mut DbConn, email: &str, now: i64) -> Result<ResetD
 pub async fn overview(state: &AppState, user: &User) -> Result<TwofaOverview, ApiError> {
     let now = state.now();
     let (user_id, account_id) = (user.id.clone(), user.account_id.clone());
-    let (account, totp, code, locked_until) = state
+    let (account, totp, code, keys, locked_until) = state
         .db
         .run(move |conn| {
             use crate::db::schema::users;
@@ -408,11 +408,12 @@ pub async fn overview(state: &AppState, user: &User) -> Result<TwofaOverview, Ap
                 crate::accounts::repo::find(conn, &account_id)?.ok_or(ApiError::NotFound)?;
             let totp = repo::authenticator(conn, &user_id)?;
             let code = repo::recovery_code(conn, &user_id)?;
+            let keys = crate::webauthn::repo::has_credentials(conn, &user_id)?;
             let locked: Option<i64> = users::table
                 .find(&user_id)
                 .select(users::mfa_locked_until)
                 .first(conn)?;
-            Ok((account, totp, code, locked))
+            Ok((account, totp, code, keys, locked))
         })
         .await?;
     let why = required_by(user, &account, now);
@@ -422,6 +423,9 @@ pub async fn overview(state: &AppState, user: &User) -> Result<TwofaOverview, Ap
     }
     if code.is_some() {
         methods.push("recovery_code".to_owned());
+    }
+    if keys {
+        methods.push("webauthn".to_owned());
     }
     Ok(TwofaOverview {
         status: status(totp.is_some(), !why.is_empty()),

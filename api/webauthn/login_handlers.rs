@@ -1,0 +1,116 @@
+//! HTTP for WebAuthn at login: the second factor after the password, and
+//! passwordless passkey login.
+
+use actix_web::{post, web, HttpResponse};
+
+use super::dto::{AssertionOptions, AssertionRequest, FlowTokenRequest};
+use super::service;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ClientIp};
+use crate::login::dto::LoginStep;
+use crate::ops::no_store;
+use crate::sessions::dto::TokenResponse;
+use crate::state::AppState;
+
+/// Options for a WebAuthn second factor ("log in faster").
+///
+/// For a flow at `mfa_required` whose `methods` include `webauthn`.
+#[utoipa::path(
+    operation_id = "login_webauthn_options",
+    tag = "login",
+    security(()),
+    request_body = FlowTokenRequest,
+    responses(
+        (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The user has no credential (`no_webauthn_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login/webauthn/options")]
+pub async fn second_factor_options(
+    app: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<FlowTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let options = service::second_factor_options(&app, body.0.flow_token, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(options))
+}
+
+/// Second factor: the authenticator's assertion.
+///
+/// Answers `authenticated` (`amr` `["pwd","hwk"]`), or a new recovery code
+/// to confirm when the user has none left.
+#[utoipa::path(
+    operation_id = "login_webauthn",
+    tag = "login",
+    security(()),
+    request_body = AssertionRequest,
+    responses(
+        (status = 200, description = "Signed in, or a new recovery code to confirm", body = LoginStep),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The assertion does not verify (`webauthn_failed`), or a bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No ceremony in progress (`ceremony_not_started`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Second factor locked (`too_many_attempts`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login/webauthn")]
+pub async fn second_factor(
+    app: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<AssertionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let step =
+        service::second_factor(&app, body.flow_token, &body.credential, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(step))
+}
+
+/// Start a passwordless passkey login: options for a discoverable
+/// credential (no user named) and a flow token.
+#[utoipa::path(
+    operation_id = "passkey_options",
+    tag = "login",
+    security(()),
+    responses(
+        (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
+    )
+)]
+#[post("/v1/auth/passkey/options")]
+pub async fn passkey_options(app: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let options = service::passkey_options(&app).await?;
+    Ok(no_store(HttpResponse::Ok()).json(options))
+}
+
+/// Finish a passwordless passkey login (`aal` 2, `amr` `["hwk"]`).
+#[utoipa::path(
+    operation_id = "passkey_login",
+    tag = "login",
+    security(()),
+    request_body = AssertionRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The assertion does not verify (`webauthn_failed`), or a bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures (`too_many_attempts`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/passkey")]
+pub async fn passkey(
+    app: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    body: ApiJson<AssertionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let tokens = service::passkey(&app, body.flow_token, &body.credential, &ip.to_string()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(tokens))
+}

@@ -1,0 +1,32 @@
+//! WebAuthn: passkeys, security keys and platform biometrics (fingerprint,
+//! face), as a second factor after the password and as passwordless
+//! passkey login.
+//!
+//! Ceremony state is kept in the database (`webauthn_challenges`) with an
+//! expiry and deleted when used, so any instance can finish a ceremony
+//! another started and no assertion can be replayed. User verification is
+//! required in every ceremony. Sign counters may only move forward.
+
+pub mod dto;
+pub mod handlers;
+pub mod login_handlers;
+pub mod repo;
+pub mod service;
+
+use webauthn_rs::{Webauthn, WebauthnBuilder};
+
+use crate::config::Config;
+
+/// The relying party from `TWOFOLD_RP_ID`, the public URL and
+/// `TWOFOLD_WEBAUTHN_ORIGINS`.
+pub fn relying_party(config: &Config) -> Result<Webauthn, String> {
+    let mut builder = WebauthnBuilder::new(&config.rp_id, &config.public_url)
+        .map_err(|e| format!("TWOFOLD_RP_ID / TWOFOLD_PUBLIC_URL: {e}"))?
+        .rp_name(&config.issuer);
+    for origin in &config.webauthn_origins {
+        builder = builder.append_allowed_origin(origin);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("TWOFOLD_WEBAUTHN_ORIGINS: {e}"))
+}

@@ -1,0 +1,194 @@
+//! SQL for WebAuthn credentials and ceremony state.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{webauthn_challenges, webauthn_credentials};
+use crate::db::DbConn;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webauthn_credentials)]
+pub struct Credential {
+    pub id: String,
+    pub user_id: String,
+    pub credential_id: String,
+    pub passkey: String,
+    pub name: String,
+    pub sign_count: i64,
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Who a ceremony in progress belongs to.
+#[derive(Debug, Clone)]
+pub enum ChallengeOwner {
+    Session(String),
+    Flow(String),
+}
+
+pub fn credentials(conn: &mut DbConn, user_id: &str) -> Result<Vec<Credential>, ApiError> {
+    Ok(webauthn_credentials::table
+        .filter(webauthn_credentials::user_id.eq(user_id))
+        .order((
+            webauthn_credentials::created_at.asc(),
+            webauthn_credentials::id.asc(),
+        ))
+        .select(Credential::as_select())
+        .load(conn)?)
+}
+
+pub fn has_credentials(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
+    let n: i64 = webauthn_credentials::table
+        .filter(webauthn_credentials::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Which of `ids` have at least one credential.
+pub fn users_with_credentials(conn: &mut DbConn, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    Ok(webauthn_credentials::table
+        .filter(webauthn_credentials::user_id.eq_any(ids))
+        .select(webauthn_credentials::user_id)
+        .distinct()
+        .load(conn)?)
+}
+
+pub fn insert(conn: &mut DbConn, credential: &Credential) -> Result<(), ApiError> {
+    diesel::insert_into(webauthn_credentials::table)
+        .values(credential)
+        .execute(conn)
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                ApiError::Conflict {
+                    code: "credential_exists",
+                    detail: "This authenticator is already registered.".to_owned(),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, user_id: &str, id: &str) -> Result<bool, ApiError> {
+    let n = diesel::delete(
+        webauthn_credentials::table
+            .filter(webauthn_credentials::user_id.eq(user_id))
+            .filter(webauthn_credentials::id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn delete_all(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+    Ok(diesel::delete(
+        webauthn_credentials::table.filter(webauthn_credentials::user_id.eq(user_id)),
+    )
+    .execute(conn)?)
+}
+
+/// Records a verified assertion. The sign counter may only move forward
+/// (or stay 0 for authenticators that keep none): one conditional UPDATE,
+/// so a cloned authenticator replaying an older counter is caught even
+/// when two assertions race. `false` means the counter went backwards.
+pub fn record_use(
+    conn: &mut DbConn,
+    credential: &Credential,
+    passkey_json: &str,
+    counter: i64,
+    backup_state: bool,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let target = webauthn_credentials::table.filter(webauthn_credentials::id.eq(&credential.id));
+    let changes = (
+        webauthn_credentials::sign_count.eq(counter),
+        webauthn_credentials::passkey.eq(passkey_json),
+        webauthn_credentials::backup_state.eq(backup_state),
+        webauthn_credentials::last_used_at.eq(now),
+    );
+    let updated = if counter == 0 {
+        diesel::update(target.filter(webauthn_credentials::sign_count.eq(0_i64)))
+            .set(changes)
+            .execute(conn)?
+    } else {
+        diesel::update(target.filter(webauthn_credentials::sign_count.lt(counter)))
+            .set(changes)
+            .execute(conn)?
+    };
+    Ok(updated == 1)
+}
+
+/// Stores the state of a ceremony, replacing the owner's earlier one.
+pub fn put_challenge(
+    conn: &mut DbConn,
+    kind: &str,
+    owner: &ChallengeOwner,
+    state: &str,
+    expires_at: i64,
+) -> Result<(), ApiError> {
+    let (session_id, flow_id) = match owner {
+        ChallengeOwner::Session(id) => (Some(id.as_str()), None),
+        ChallengeOwner::Flow(id) => (None, Some(id.as_str())),
+    };
+    let existing = webauthn_challenges::table.filter(webauthn_challenges::kind.eq(kind));
+    match owner {
+        ChallengeOwner::Session(id) => {
+            diesel::delete(existing.filter(webauthn_challenges::session_id.eq(id))).execute(conn)?
+        }
+        ChallengeOwner::Flow(id) => {
+            diesel::delete(existing.filter(webauthn_challenges::flow_id.eq(id))).execute(conn)?
+        }
+    };
+    diesel::insert_into(webauthn_challenges::table)
+        .values((
+            webauthn_challenges::id.eq(uuid::Uuid::new_v4().to_string()),
+            webauthn_challenges::kind.eq(kind),
+            webauthn_challenges::session_id.eq(session_id),
+            webauthn_challenges::flow_id.eq(flow_id),
+            webauthn_challenges::state.eq(state),
+            webauthn_challenges::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes (reads and deletes) the owner's unexpired ceremony state. The
+/// delete is conditional: of two requests finishing one ceremony, one
+/// gets the state and the other `None`, so an assertion cannot be replayed.
+pub fn take_challenge(
+    conn: &mut DbConn,
+    kind: &str,
+    owner: &ChallengeOwner,
+    now: i64,
+) -> Result<Option<String>, ApiError> {
+    let query = webauthn_challenges::table
+        .filter(webauthn_challenges::kind.eq(kind))
+        .filter(webauthn_challenges::expires_at.gt(now))
+        .select((webauthn_challenges::id, webauthn_challenges::state));
+    let found: Option<(String, String)> = match owner {
+        ChallengeOwner::Session(id) => query
+            .filter(webauthn_challenges::session_id.eq(id))
+            .first(conn)
+            .optional()?,
+        ChallengeOwner::Flow(id) => query
+            .filter(webauthn_challenges::flow_id.eq(id))
+            .first(conn)
+            .optional()?,
+    };
+    let Some((id, state)) = found else {
+        return Ok(None);
+    };
+    let taken = diesel::delete(webauthn_challenges::table.filter(webauthn_challenges::id.eq(&id)))
+        .execute(conn)?;
+    Ok((taken == 1).then_some(state))
+}
+
+pub fn purge_expired_challenges(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(webauthn_challenges::table.filter(webauthn_challenges::expires_at.le(now)))
+            .execute(conn)?,
+    )
+}

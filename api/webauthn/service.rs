@@ -1,0 +1,433 @@
+//! WebAuthn ceremonies: registration for a signed-in user, the second
+//! factor after the password, and passwordless passkey login.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::json;
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+};
+
+use super::dto::{AssertionOptions, CredentialView, RegistrationOptions};
+use super::repo::{self, ChallengeOwner, Credential};
+use crate::audit::{self, kind, Event};
+use crate::clock::rfc3339;
+use crate::crypto::{new_token, sha256_hex, Secret};
+use crate::error::ApiError;
+use crate::login::dto::LoginStep;
+use crate::login::repo::Flow;
+use crate::login::service::{self as login, state};
+use crate::sessions::service::{self as sessions, Caller};
+use crate::state::AppState;
+use crate::twofa::service as twofa;
+use crate::users::User;
+
+/// How long a ceremony may take.
+pub const CEREMONY_TTL_SECS: i64 = 5 * 60;
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("webauthn state: {e}"))
+}
+
+fn view(c: Credential) -> CredentialView {
+    CredentialView {
+        id: c.id,
+        name: c.name,
+        created_at: rfc3339(c.created_at),
+        last_used_at: c.last_used_at.map(rfc3339),
+        backup_eligible: c.backup_eligible,
+        backup_state: c.backup_state,
+    }
+}
+
+fn user_handle(user: &User) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(&user.id).map_err(internal)
+}
+
+fn passkeys(rows: &[Credential]) -> Result<Vec<Passkey>, ApiError> {
+    rows.iter()
+        .map(|c| serde_json::from_str(&c.passkey).map_err(internal))
+        .collect()
+}
+
+fn require_second_factor(caller: &Caller) -> Result<(), ApiError> {
+    if caller.session.aal < 2 {
+        return Err(ApiError::SecondFactorRequired);
+    }
+    Ok(())
+}
+
+fn not_started() -> ApiError {
+    ApiError::Conflict {
+        code: "ceremony_not_started",
+        detail: "No WebAuthn ceremony is in progress (or it expired); request options first."
+            .to_owned(),
+    }
+}
+
+pub async fn registration_options(
+    app: &AppState,
+    caller: &Caller,
+) -> Result<RegistrationOptions, ApiError> {
+    require_second_factor(caller)?;
+    let now = app.now();
+    let user = caller.user.clone();
+    let existing = {
+        let id = user.id.clone();
+        app.db.run(move |conn| repo::credentials(conn, &id)).await?
+    };
+    let exclude = passkeys(&existing)?
+        .iter()
+        .map(|p| p.cred_id().clone())
+        .collect::<Vec<_>>();
+    let (options, registration) = app
+        .webauthn
+        .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, Some(exclude))
+        .map_err(internal)?;
+    // Discoverable where the authenticator can, so the same credential
+    // also serves passwordless login.
+    let mut options = serde_json::to_value(options).map_err(internal)?;
+    if let Some(selection) = options
+        .pointer_mut("/publicKey/authenticatorSelection")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        selection.insert("residentKey".to_owned(), json!("preferred"));
+        selection.insert("requireResidentKey".to_owned(), json!(false));
+    }
+    let state = serde_json::to_string(&registration).map_err(internal)?;
+    let owner = ChallengeOwner::Session(caller.session.id.clone());
+    app.db
+        .run(move |conn| {
+            repo::put_challenge(
+                conn,
+                "registration",
+                &owner,
+                &state,
+                now + CEREMONY_TTL_SECS,
+            )
+        })
+        .await?;
+    Ok(RegistrationOptions {
+        options,
+        expires_in: CEREMONY_TTL_SECS,
+    })
+}
+
+pub async fn register(
+    app: &AppState,
+    caller: &Caller,
+    credential: &RegisterPublicKeyCredential,
+    name: &str,
+    ip: &str,
+) -> Result<CredentialView, ApiError> {
+    require_second_factor(caller)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            "name",
+            "must be 1 to 100 printable characters",
+        ));
+    }
+    let now = app.now();
+    let owner = ChallengeOwner::Session(caller.session.id.clone());
+    let saved = app
+        .db
+        .run(move |conn| repo::take_challenge(conn, "registration", &owner, now))
+        .await?
+        .ok_or_else(not_started)?;
+    let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
+    let passkey = app
+        .webauthn
+        .finish_passkey_registration(credential, &registration)
+        .map_err(|e| ApiError::BadRequest {
+            code: "registration_failed",
+            detail: format!("The authenticator's response was not accepted: {e}."),
+        })?;
+    let row = Credential {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: caller.user.id.clone(),
+        credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref()),
+        passkey: serde_json::to_string(&passkey).map_err(internal)?,
+        name: name.to_owned(),
+        sign_count: 0,
+        backup_eligible: false,
+        backup_state: false,
+        created_at: now,
+        last_used_at: None,
+    };
+    let (user, ip, saved_row) = (caller.user.clone(), ip.to_owned(), row.clone());
+    app.db
+        .run(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                repo::insert(conn, &saved_row)?;
+                let detail = json!({ "credential": saved_row.id, "name": saved_row.name });
+                audit::record(
+                    conn,
+                    Event::of_user(&user, kind::WEBAUTHN_REGISTERED, &ip, detail),
+                    now,
+                )
+            })
+        })
+        .await?;
+    Ok(view(row))
+}
+
+pub async fn list(app: &AppState, caller: &Caller) -> Result<Vec<CredentialView>, ApiError> {
+    let id = caller.user.id.clone();
+    let rows = app.db.run(move |conn| repo::credentials(conn, &id)).await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
+pub async fn remove(app: &AppState, caller: &Caller, id: String, ip: &str) -> Result<(), ApiError> {
+    require_second_factor(caller)?;
+    let now = app.now();
+    let (user, ip) = (caller.user.clone(), ip.to_owned());
+    app.db
+        .run(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                if !repo::delete(conn, &user.id, &id)? {
+                    return Err(ApiError::NotFound);
+                }
+                audit::record(
+                    conn,
+                    Event::of_user(
+                        &user,
+                        kind::WEBAUTHN_REMOVED,
+                        &ip,
+                        json!({ "credential": id }),
+                    ),
+                    now,
+                )
+            })
+        })
+        .await
+}
+
+/// A verified assertion: matches it to the user's stored credential,
+/// advances the sign counter (refusing and auditing one that went
+/// backwards) and updates the backup flags.
+async fn record_assertion(
+    app: &AppState,
+    user: &User,
+    rows: Vec<Credential>,
+    result: &webauthn_rs::prelude::AuthenticationResult,
+    ip: &str,
+) -> Result<(), ApiError> {
+    let now = app.now();
+    let cred_id = URL_SAFE_NO_PAD.encode(result.cred_id().as_ref());
+    let row = rows
+        .into_iter()
+        .find(|c| c.credential_id == cred_id)
+        .ok_or(ApiError::WebauthnFailed)?;
+    let mut passkey: Passkey = serde_json::from_str(&row.passkey).map_err(internal)?;
+    passkey.update_credential(result);
+    let json = serde_json::to_string(&passkey).map_err(internal)?;
+    let counter = i64::from(result.counter());
+    let (backup_eligible, backup_state) = (result.backup_eligible(), result.backup_state());
+    let (user, ip) = (user.clone(), ip.to_owned());
+    let advanced = app
+        .db
+        .run(move |conn| {
+            if repo::record_use(conn, &row, &json, counter, backup_state, now)? {
+                if backup_eligible && !row.backup_eligible {
+                    use crate::db::schema::webauthn_credentials as wc;
+                    use diesel::prelude::*;
+                    diesel::update(wc::table.find(&row.id))
+                        .set(wc::backup_eligible.eq(true))
+                        .execute(conn)?;
+                }
+                return Ok(true);
+            }
+            let detail =
+                json!({ "credential": row.id, "stored": row.sign_count, "presented": counter });
+            audit::record(
+                conn,
+                Event::of_user(&user, kind::WEBAUTHN_COUNTER_REGRESSION, &ip, detail),
+                now,
+            )?;
+            Ok(false)
+        })
+        .await?;
+    if advanced {
+        Ok(())
+    } else {
+        Err(ApiError::WebauthnFailed)
+    }
+}
+
+/// Options for the second factor of a flow at `mfa_required`.
+pub async fn second_factor_options(
+    app: &AppState,
+    flow_token: Secret,
+    ip: &str,
+) -> Result<AssertionOptions, ApiError> {
+    let now = app.now();
+    let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
+    let rows = {
+        let id = user.id.clone();
+        app.db.run(move |conn| repo::credentials(conn, &id)).await?
+    };
+    if rows.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "no_webauthn_credentials",
+            detail: "This user has no WebAuthn credential; use another method.".to_owned(),
+        });
+    }
+    let (options, authentication) = app
+        .webauthn
+        .start_passkey_authentication(&passkeys(&rows)?)
+        .map_err(internal)?;
+    let state = serde_json::to_string(&authentication).map_err(internal)?;
+    let owner = ChallengeOwner::Flow(flow.id.clone());
+    app.db
+        .run(move |conn| {
+            repo::put_challenge(
+                conn,
+                "second_factor",
+                &owner,
+                &state,
+                now + CEREMONY_TTL_SECS,
+            )
+        })
+        .await?;
+    Ok(AssertionOptions {
+        status: "mfa_required",
+        flow_token,
+        expires_in: (flow.expires_at - now).max(0),
+        options: serde_json::to_value(options).map_err(internal)?,
+    })
+}
+
+/// The second factor: an assertion from one of the user's credentials.
+pub async fn second_factor(
+    app: &AppState,
+    flow_token: Secret,
+    credential: &PublicKeyCredential,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
+    twofa::check_limits(app, &user.id, ip).await?;
+    let owner = ChallengeOwner::Flow(flow.id.clone());
+    let saved = app
+        .db
+        .run(move |conn| repo::take_challenge(conn, "second_factor", &owner, now))
+        .await?
+        .ok_or_else(not_started)?;
+    let authentication: PasskeyAuthentication = serde_json::from_str(&saved).map_err(internal)?;
+    let result = match app
+        .webauthn
+        .finish_passkey_authentication(credential, &authentication)
+    {
+        Ok(result) => result,
+        Err(_) => {
+            twofa::failed(app, &user, ip, Some(flow.id.clone()), "webauthn").await;
+            return Err(ApiError::WebauthnFailed);
+        }
+    };
+    let rows = {
+        let id = user.id.clone();
+        app.db.run(move |conn| repo::credentials(conn, &id)).await?
+    };
+    record_assertion(app, &user, rows, &result, ip).await?;
+    login::finish_second_factor(app, flow, user, "hwk", ip, |_| Ok(())).await
+}
+
+/// Options for passwordless login: a new flow, no user named yet.
+pub async fn passkey_options(app: &AppState) -> Result<AssertionOptions, ApiError> {
+    let now = app.now();
+    let (options, authentication) = app
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(internal)?;
+    let state = serde_json::to_string(&authentication).map_err(internal)?;
+    let token = new_token("flw_");
+    let flow = Flow {
+        id: uuid::Uuid::new_v4().to_string(),
+        token_hash: sha256_hex(token.expose()),
+        user_id: None,
+        state: state::PASSKEY.to_owned(),
+        failed_attempts: 0,
+        created_at: now,
+        expires_at: now + CEREMONY_TTL_SECS,
+        second_factor: None,
+    };
+    let owner = ChallengeOwner::Flow(flow.id.clone());
+    app.db
+        .run(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                crate::login::repo::insert(conn, &flow)?;
+                repo::put_challenge(conn, "passkey", &owner, &state, now + CEREMONY_TTL_SECS)
+            })
+        })
+        .await?;
+    Ok(AssertionOptions {
+        status: "passkey_required",
+        flow_token: token,
+        expires_in: CEREMONY_TTL_SECS,
+        options: serde_json::to_value(options).map_err(internal)?,
+    })
+}
+
+/// Passwordless login with a discoverable credential (user verification
+/// required): `aal` 2, `amr` `["hwk"]`. The account's rules (IP allow-list,
+/// attempt limits) apply as for any login.
+pub async fn passkey(
+    app: &AppState,
+    flow_token: Secret,
+    credential: &PublicKeyCredential,
+    ip: &str,
+) -> Result<crate::sessions::dto::TokenResponse, ApiError> {
+    let now = app.now();
+    let (flow, _) = login::load(app, &flow_token, state::PASSKEY).await?;
+    let (handle, _) = app
+        .webauthn
+        .identify_discoverable_authentication(credential)
+        .map_err(|_| ApiError::WebauthnFailed)?;
+    let user_id = handle.to_string();
+    let (user, rows) = app
+        .db
+        .run(move |conn| {
+            let user = crate::users::repo::find(conn, &user_id)?;
+            let rows = repo::credentials(conn, &user_id)?;
+            Ok((user, rows))
+        })
+        .await?;
+    let user = user.ok_or(ApiError::WebauthnFailed)?;
+    twofa::check_limits(app, &user.id, ip).await?;
+    login::allowed(app, &user, ip).await?;
+    let owner = ChallengeOwner::Flow(flow.id.clone());
+    let saved = app
+        .db
+        .run(move |conn| repo::take_challenge(conn, "passkey", &owner, now))
+        .await?
+        .ok_or(ApiError::FlowExpired)?;
+    let authentication: DiscoverableAuthentication =
+        serde_json::from_str(&saved).map_err(internal)?;
+    let keys: Vec<DiscoverableKey> = passkeys(&rows)?.iter().map(DiscoverableKey::from).collect();
+    let result =
+        match app
+            .webauthn
+            .finish_discoverable_authentication(credential, authentication, &keys)
+        {
+            Ok(result) => result,
+            Err(_) => {
+                twofa::failed(app, &user, ip, None, "webauthn").await;
+                return Err(ApiError::WebauthnFailed);
+            }
+        };
+    record_assertion(app, &user, rows, &result, ip).await?;
+    let ip = ip.to_owned();
+    let opened = app
+        .db
+        .run(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                crate::twofa::limits::user_succeeded(conn, &user.id)?;
+                login::complete(conn, &flow, &user, sessions::PASSKEY_ONLY, &ip, now)
+            })
+        })
+        .await?;
+    app.metrics.login("passkey", "authenticated");
+    sessions::tokens(app, opened, now)
+}
