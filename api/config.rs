@@ -60,8 +60,10 @@ pub struct Config {
     pub bind: SocketAddr,
     pub public_url: Url,
     pub issuer: String,
-    /// WebAuthn relying-party id (a registrable domain, e.g. `example.com`).
-    pub rp_id: String,
+    /// WebAuthn relying-party id (a registrable domain, e.g. `example.com`);
+    /// `None` when none was set and the public URL's host is an IP address,
+    /// which WebAuthn does not allow (WebAuthn is then unavailable).
+    pub rp_id: Option<String>,
     /// Origins allowed in WebAuthn ceremonies besides the public URL.
     pub webauthn_origins: Vec<Url>,
     pub data_dir: PathBuf,
@@ -134,8 +136,11 @@ impl Config {
         }
 
         let rp_id = match get("TWOFOLD_RP_ID") {
-            Some(id) => id.to_lowercase(),
-            None => public_url.host_str().unwrap_or("localhost").to_lowercase(),
+            Some(id) => Some(id.to_lowercase()),
+            None => match public_url.host() {
+                Some(url::Host::Domain(host)) => Some(host.to_lowercase()),
+                _ => None,
+            },
         };
         let webauthn_origins = split_list(get("TWOFOLD_WEBAUTHN_ORIGINS"))
             .map(|origin| {
@@ -333,6 +338,20 @@ mod tests {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");
         }
+    }
+
+    #[test]
+    fn the_rp_id_comes_from_the_public_host_unless_that_is_an_address() {
+        let c = config(&[("TWOFOLD_PUBLIC_URL", "https://Auth.Example.com")]).unwrap();
+        assert_eq!(c.rp_id.as_deref(), Some("auth.example.com"));
+        let c = config(&[("TWOFOLD_PUBLIC_URL", "http://127.0.0.1:8080")]).unwrap();
+        assert_eq!(c.rp_id, None, "WebAuthn forbids IP addresses as RP ids");
+        let c = config(&[
+            ("TWOFOLD_PUBLIC_URL", "https://auth.example.com"),
+            ("TWOFOLD_RP_ID", "example.com"),
+        ])
+        .unwrap();
+        assert_eq!(c.rp_id.as_deref(), Some("example.com"));
     }
 
     #[test]

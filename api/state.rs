@@ -21,8 +21,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub tokens: Arc<TokenSigner>,
     pub metrics: Arc<Metrics>,
-    /// The WebAuthn relying party.
-    pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// The WebAuthn relying party; `None` when the configuration allows none.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Per-account IP allow-list rules, cached for a second.
     pub allowlists: Arc<crate::ip_allowlist::Cache>,
 }
@@ -41,7 +41,7 @@ impl AppState {
             None => SecretBox::load_or_create(&config.data_dir),
         }
         .map_err(|e| e.to_string())?;
-        let webauthn = Arc::new(crate::webauthn::relying_party(&config)?);
+        let webauthn = crate::webauthn::relying_party(&config)?.map(Arc::new);
         let tokens = TokenSigner::new(signing_key, config.issuer.clone(), config.audience());
         Ok(Self {
             config: Arc::new(config),

@@ -18,9 +18,18 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 use crate::config::Config;
 
 /// The relying party from `TWOFOLD_RP_ID`, the public URL and
-/// `TWOFOLD_WEBAUTHN_ORIGINS`.
-pub fn relying_party(config: &Config) -> Result<Webauthn, String> {
-    let mut builder = WebauthnBuilder::new(&config.rp_id, &config.public_url)
+/// `TWOFOLD_WEBAUTHN_ORIGINS`. `None` (WebAuthn unavailable, the rest of
+/// the service unaffected) when the public URL is an IP address and no RP
+/// id was set; an RP id that was set but does not fit is a start-up error.
+pub fn relying_party(config: &Config) -> Result<Option<Webauthn>, String> {
+    let Some(rp_id) = &config.rp_id else {
+        tracing::warn!(
+            "WebAuthn is unavailable: TWOFOLD_PUBLIC_URL has an IP address for host; \
+             set a host name (and TWOFOLD_RP_ID) to enable passkeys"
+        );
+        return Ok(None);
+    };
+    let mut builder = WebauthnBuilder::new(rp_id, &config.public_url)
         .map_err(|e| format!("TWOFOLD_RP_ID / TWOFOLD_PUBLIC_URL: {e}"))?
         .rp_name(&config.issuer);
     for origin in &config.webauthn_origins {
@@ -28,5 +37,6 @@ pub fn relying_party(config: &Config) -> Result<Webauthn, String> {
     }
     builder
         .build()
+        .map(Some)
         .map_err(|e| format!("TWOFOLD_WEBAUTHN_ORIGINS: {e}"))
 }

@@ -51,6 +51,16 @@ fn passkeys(rows: &[Credential]) -> Result<Vec<Passkey>, ApiError> {
         .collect()
 }
 
+/// The relying party, or 409 `webauthn_unavailable` when the configuration
+/// has none (an IP-address public URL without `TWOFOLD_RP_ID`).
+fn rp(app: &AppState) -> Result<&webauthn_rs::Webauthn, ApiError> {
+    app.webauthn.as_deref().ok_or_else(|| ApiError::Conflict {
+        code: "webauthn_unavailable",
+        detail: "WebAuthn is not configured: TWOFOLD_PUBLIC_URL must use a host name (see TWOFOLD_RP_ID)."
+            .to_owned(),
+    })
+}
+
 fn require_second_factor(caller: &Caller) -> Result<(), ApiError> {
     if caller.session.aal < 2 {
         return Err(ApiError::SecondFactorRequired);
@@ -81,8 +91,7 @@ pub async fn registration_options(
         .iter()
         .map(|p| p.cred_id().clone())
         .collect::<Vec<_>>();
-    let (options, registration) = app
-        .webauthn
+    let (options, registration) = rp(app)?
         .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, Some(exclude))
         .map_err(internal)?;
     // Discoverable where the authenticator can, so the same credential
@@ -137,8 +146,7 @@ pub async fn register(
         .await?
         .ok_or_else(not_started)?;
     let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
-    let passkey = app
-        .webauthn
+    let passkey = rp(app)?
         .finish_passkey_registration(credential, &registration)
         .map_err(|e| ApiError::BadRequest {
             code: "registration_failed",
@@ -274,8 +282,7 @@ pub async fn second_factor_options(
             detail: "This user has no WebAuthn credential; use another method.".to_owned(),
         });
     }
-    let (options, authentication) = app
-        .webauthn
+    let (options, authentication) = rp(app)?
         .start_passkey_authentication(&passkeys(&rows)?)
         .map_err(internal)?;
     let state = serde_json::to_string(&authentication).map_err(internal)?;
@@ -316,10 +323,7 @@ pub async fn second_factor(
         .await?
         .ok_or_else(not_started)?;
     let authentication: PasskeyAuthentication = serde_json::from_str(&saved).map_err(internal)?;
-    let result = match app
-        .webauthn
-        .finish_passkey_authentication(credential, &authentication)
-    {
+    let result = match rp(app)?.finish_passkey_authentication(credential, &authentication) {
         Ok(result) => result,
         Err(_) => {
             twofa::failed(app, &user, ip, Some(flow.id.clone()), "webauthn").await;
@@ -337,8 +341,7 @@ pub async fn second_factor(
 /// Options for passwordless login: a new flow, no user named yet.
 pub async fn passkey_options(app: &AppState) -> Result<AssertionOptions, ApiError> {
     let now = app.now();
-    let (options, authentication) = app
-        .webauthn
+    let (options, authentication) = rp(app)?
         .start_discoverable_authentication()
         .map_err(internal)?;
     let state = serde_json::to_string(&authentication).map_err(internal)?;
@@ -381,8 +384,7 @@ pub async fn passkey(
 ) -> Result<crate::sessions::dto::TokenResponse, ApiError> {
     let now = app.now();
     let (flow, _) = login::load(app, &flow_token, state::PASSKEY).await?;
-    let (handle, _) = app
-        .webauthn
+    let (handle, _) = rp(app)?
         .identify_discoverable_authentication(credential)
         .map_err(|_| ApiError::WebauthnFailed)?;
     let user_id = handle.to_string();
@@ -407,10 +409,7 @@ pub async fn passkey(
         serde_json::from_str(&saved).map_err(internal)?;
     let keys: Vec<DiscoverableKey> = passkeys(&rows)?.iter().map(DiscoverableKey::from).collect();
     let result =
-        match app
-            .webauthn
-            .finish_discoverable_authentication(credential, authentication, &keys)
-        {
+        match rp(app)?.finish_discoverable_authentication(credential, authentication, &keys) {
             Ok(result) => result,
             Err(_) => {
                 twofa::failed(app, &user, ip, None, "webauthn").await;

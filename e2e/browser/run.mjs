@@ -1,0 +1,237 @@
+// Drives the test page (index.html + app.js) in headless Debian Chromium with
+// a CDP virtual authenticator; started by scripts/e2e-browser-passkey.sh.
+//
+// Environment:
+//   TWOFOLD_E2E_API           API base as the browser sees it (http://localhost:P1)
+//   TWOFOLD_E2E_PAGE          the test page (http://localhost:P2/index.html)
+//   TWOFOLD_E2E_ACCESS_TOKEN  an aal 2 access token of the user
+//   TWOFOLD_E2E_EMAIL, TWOFOLD_E2E_PASSWORD  the same user's sign-in
+//   TWOFOLD_E2E_PROFILE       a fresh, empty Chromium user-data dir
+//   CHROMIUM                  the browser (default /usr/bin/chromium)
+//
+// Prints one `ok - ...` / `not ok - ...` line per check (and `# ...` notes);
+// exits 1 when a check failed, 2 when it could not run.
+import { chromium } from 'playwright-core';
+
+const STEP_MS = 60000;
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.log(`not ok - environment variable ${name} is set`);
+    process.exit(2);
+  }
+  return v;
+};
+const api = env('TWOFOLD_E2E_API');
+const pageUrl = env('TWOFOLD_E2E_PAGE');
+const accessToken = env('TWOFOLD_E2E_ACCESS_TOKEN');
+const email = env('TWOFOLD_E2E_EMAIL');
+const password = env('TWOFOLD_E2E_PASSWORD');
+const profile = env('TWOFOLD_E2E_PROFILE');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let failed = 0;
+const ok = (msg) => console.log(`ok - ${msg}`);
+const notOk = (msg) => { failed += 1; console.log(`not ok - ${msg}`); };
+const note = (msg) => console.log(`# ${msg}`);
+const check = (cond, msg, detail) => {
+  if (cond) ok(msg);
+  else {
+    notOk(detail ? `${msg}; ${detail}` : msg);
+  }
+  return !!cond;
+};
+// A response the test did not expect: its status and body.
+const showResponse = (label, r) => {
+  if (!r) { note(`${label}: no request was made`); return; }
+  note(`${label}: HTTP ${r.status}, body:`);
+  for (const line of String(r.text || '(empty)').split('\n')) note(`  ${line}`);
+};
+const expectStatus = (r, want, msg) => {
+  const good = !!r && r.status === want;
+  check(good, msg, good ? '' : `HTTP ${r ? r.status : 'none'}, expected ${want}`);
+  if (!good) showResponse(msg, r);
+  return good;
+};
+const withTimeout = (promise, ms, what) => {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+};
+const jwtPayload = (token) => {
+  const part = String(token).split('.')[1] || '';
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+};
+const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+// checkSession(label, body, amr): an `authenticated` answer whose JWT has aal 2 and this amr.
+const checkSession = (label, body, amr) => {
+  if (!check(body && body.status === 'authenticated' && body.access_token && body.refresh_token && body.token_type === 'Bearer',
+    `${label}: status authenticated with access_token, refresh_token, token_type Bearer`,
+    `got status ${JSON.stringify(body && body.status)}`)) return null;
+  let p;
+  try { p = jwtPayload(body.access_token); } catch (e) {
+    notOk(`${label}: the access token's payload is base64url JSON (${e.message})`);
+    return null;
+  }
+  check(p.aal === 2 && sameJson(p.amr, amr),
+    `${label}: JWT has aal 2 and amr ${JSON.stringify(amr)}`,
+    `got aal ${JSON.stringify(p.aal)} amr ${JSON.stringify(p.amr)}`);
+  return p;
+};
+
+let context;
+const main = async () => {
+  const started = Date.now();
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    timeout: STEP_MS,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-proxy-server',
+    ],
+  });
+  context.setDefaultTimeout(STEP_MS);
+  const browserVersion = context.browser() ? context.browser().version() : '(unknown)';
+  ok(`headless Chromium ${browserVersion} started from ${executablePath} (${Date.now() - started} ms)`);
+
+  const page = context.pages()[0] || await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') note(`page console error: ${m.text()}`); });
+  page.on('pageerror', (e) => note(`page error: ${e.message}`));
+  // Only localhost may be reached.
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    if (host === 'localhost' || host === '127.0.0.1') return route.continue();
+    note(`blocked a request to ${route.request().url()}`);
+    return route.abort();
+  });
+
+  const resp = await page.goto(pageUrl, { timeout: STEP_MS, waitUntil: 'load' });
+  const env0 = await page.evaluate(() => ({
+    secure: window.isSecureContext,
+    pkc: typeof window.PublicKeyCredential === 'function',
+    ready: typeof window.twofoldE2E === 'object',
+    origin: window.location.origin,
+  }));
+  check(resp && resp.status() === 200 && env0.secure && env0.pkc && env0.ready,
+    `test page ${pageUrl} loaded: secure context, PublicKeyCredential present, page functions ready`,
+    `HTTP ${resp && resp.status()}, ${JSON.stringify(env0)}`);
+
+  const cdp = await context.newCDPSession(page);
+  await withTimeout(cdp.send('WebAuthn.enable'), STEP_MS, 'WebAuthn.enable');
+  const { authenticatorId } = await withTimeout(cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  }), STEP_MS, 'WebAuthn.addVirtualAuthenticator');
+  check(authenticatorId, 'CDP virtual authenticator added (ctap2, internal, resident keys, user verification)');
+
+  const run = (fn, ...args) => withTimeout(
+    page.evaluate(([name, a]) => window.twofoldE2E[name](...a), [fn, args]),
+    STEP_MS, `page function ${fn}`);
+
+  // a. registration
+  const reg = await run('register', api, accessToken, 'Chromium virtual authenticator');
+  const regOpt = reg.steps.options;
+  const pk = regOpt && regOpt.body && regOpt.body.options && regOpt.body.options.publicKey;
+  if (!expectStatus(regOpt, 200, 'a. POST /v1/me/webauthn/registration/options (CORS, Bearer aal 2)') || !pk) {
+    throw new Error('registration options missing; cannot go on');
+  }
+  check(pk.rp && pk.rp.id === 'localhost' && typeof pk.challenge === 'string' && pk.user && pk.user.id,
+    'a. creation options: rp.id localhost, base64url challenge and user.id',
+    `rp ${JSON.stringify(pk.rp)}`);
+  const uv = pk.authenticatorSelection && pk.authenticatorSelection.userVerification;
+  check(uv === 'required', 'a. creation options require user verification', `userVerification ${JSON.stringify(uv)}`);
+  if (reg.error) throw new Error(`a. navigator.credentials.create() failed: ${reg.error}`);
+  ok(`a. navigator.credentials.create() answered (transports ${JSON.stringify(reg.transports)})`);
+  check(reg.steps.clientData && reg.steps.clientData.type === 'webauthn.create' && reg.steps.clientData.origin === env0.origin,
+    `a. clientDataJSON: type webauthn.create, origin ${env0.origin}`, JSON.stringify(reg.steps.clientData));
+  if (!expectStatus(reg.steps.register, 201, 'a. POST /v1/me/webauthn/registration -> 201')) {
+    throw new Error('registration refused; cannot go on');
+  }
+  const created = reg.steps.register.body || {};
+  check(created.id && created.name === 'Chromium virtual authenticator',
+    'a. the 201 answer names the credential "Chromium virtual authenticator"', JSON.stringify(created));
+  const items = (reg.steps.list && reg.steps.list.body && reg.steps.list.body.items) || [];
+  check(reg.steps.list && reg.steps.list.status === 200 && items.length === 1 && items[0].id === created.id,
+    'a. GET /v1/me/webauthn/credentials lists exactly that credential',
+    `HTTP ${reg.steps.list && reg.steps.list.status}, ${JSON.stringify(items)}`);
+  const stored = await withTimeout(cdp.send('WebAuthn.getCredentials', { authenticatorId }), STEP_MS, 'WebAuthn.getCredentials');
+  const vc = stored.credentials || [];
+  check(vc.length === 1 && vc[0].isResidentCredential && vc[0].rpId === 'localhost',
+    'a. the virtual authenticator holds one discoverable credential for rp localhost',
+    JSON.stringify(vc.map((c) => ({ rpId: c.rpId, resident: c.isResidentCredential, signCount: c.signCount }))));
+
+  // b. passwordless
+  const pass = await run('passkeyLogin', api);
+  const pOpt = pass.steps.options;
+  if (!expectStatus(pOpt, 200, 'b. POST /v1/auth/passkey/options')) throw new Error('no passkey options; cannot go on');
+  check(pOpt.body && pOpt.body.status === 'passkey_required' && pOpt.body.flow_token && pOpt.body.options && pOpt.body.options.publicKey,
+    'b. passkey options: status passkey_required, flow_token, options.publicKey', JSON.stringify(pOpt.body && pOpt.body.status));
+  if (pass.error) throw new Error(`b. navigator.credentials.get() failed: ${pass.error}`);
+  ok('b. navigator.credentials.get() answered with the discoverable credential (userHandle set)'
+    + (pass.credential.response.userHandle ? '' : ' -- but userHandle is empty'));
+  if (expectStatus(pass.steps.login, 200, 'b. POST /v1/auth/passkey -> 200')) {
+    checkSession('b. passwordless login', pass.steps.login.body, ['hwk']);
+    const me = pass.steps.me;
+    check(me && me.status === 200 && me.body && String(me.body.email).toLowerCase() === email.toLowerCase(),
+      `b. GET /v1/me with the passkey session is ${email}`, `HTTP ${me && me.status}, email ${JSON.stringify(me && me.body && me.body.email)}`);
+  }
+
+  // c. second factor
+  const sf = await run('secondFactor', api, email, password);
+  const s = sf.steps;
+  if (expectStatus(s.login, 200, 'c. POST /v1/auth/login')) {
+    check(s.login.body && s.login.body.status === 'password_required', 'c. POST /v1/auth/login -> password_required',
+      JSON.stringify(s.login.body && s.login.body.status));
+  }
+  if (s.password && expectStatus(s.password, 200, 'c. POST /v1/auth/login/password')) {
+    const b = s.password.body || {};
+    check(b.status === 'mfa_required' && Array.isArray(b.methods) && b.methods.includes('webauthn'),
+      `c. POST /v1/auth/login/password -> mfa_required with methods including "webauthn" (${JSON.stringify(b.methods)})`,
+      `status ${JSON.stringify(b.status)}`);
+  }
+  if (s.options && expectStatus(s.options, 200, 'c. POST /v1/auth/login/webauthn/options')) {
+    const b = s.options.body || {};
+    const allow = (b.options && b.options.publicKey && b.options.publicKey.allowCredentials) || [];
+    check(b.status === 'mfa_required' && allow.length === 1,
+      'c. second-factor options: status mfa_required, allowCredentials names the one credential',
+      `status ${JSON.stringify(b.status)}, ${allow.length} allowCredentials`);
+  }
+  if (sf.error) notOk(`c. navigator.credentials.get() (second factor): ${sf.error}`);
+  if (s.webauthn && expectStatus(s.webauthn, 200, 'c. POST /v1/auth/login/webauthn -> 200')) {
+    checkSession('c. password + passkey login', s.webauthn.body, ['pwd', 'hwk']);
+  }
+
+  // d. replay of b's assertion
+  const rep = await run('replayPasskey', api, pass.credential);
+  if (expectStatus(rep.steps.options, 200, 'd. POST /v1/auth/passkey/options (a new flow for the replay)')) {
+    const r = rep.steps.login;
+    const code = r && r.body && r.body.code;
+    const good = !!r && r.status !== 200 && r.status >= 400 && r.status < 500;
+    check(good, `d. POST /v1/auth/passkey replaying b's assertion with a new flow_token is refused (HTTP ${r && r.status} ${code || ''})`.trim(),
+      'expected a 4xx refusal');
+    if (!good) showResponse('d. replay', r);
+  }
+  const after = await withTimeout(cdp.send('WebAuthn.getCredentials', { authenticatorId }), STEP_MS, 'WebAuthn.getCredentials');
+  note(`virtual authenticator sign count now ${JSON.stringify((after.credentials || []).map((c) => c.signCount))}`);
+};
+
+let code = 0;
+try {
+  await withTimeout(main(), 5 * STEP_MS, 'the browser journey');
+} catch (e) {
+  notOk(`browser journey stopped: ${e && e.message ? e.message.split('\n')[0] : e}`);
+  code = 2;
+} finally {
+  if (context) await withTimeout(context.close(), 15000, 'closing the browser').catch((e) => note(e.message));
+}
+process.exit(code || (failed > 0 ? 1 : 0));
