@@ -100,7 +100,10 @@ const main = async () => {
   ok(`headless Chromium ${browserVersion} started from ${executablePath} (${Date.now() - started} ms)`);
 
   const page = context.pages()[0] || await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') note(`page console error: ${m.text()}`); });
+  // Refused requests are reported by the checks themselves.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) note(`page console error: ${m.text()}`);
+  });
   page.on('pageerror', (e) => note(`page error: ${e.message}`));
   // Only localhost may be reached.
   await context.route('**/*', (route) => {

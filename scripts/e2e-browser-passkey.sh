@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# End-to-end check of twofold's WebAuthn in a real browser: headless Debian
+# Chromium, driven by playwright-core over CDP with a virtual authenticator,
+# runs a static test page (e2e/browser/) whose JavaScript calls the API with
+# fetch (CORS) and navigator.credentials, as a frontend would:
+#   a. register a passkey for a signed-in (aal 2) user
+#   b. passwordless passkey login (aal 2, amr ["hwk"])
+#   c. password + passkey as the second factor (amr ["pwd","hwk"])
+#   d. a replayed passwordless assertion under a new flow is refused
+#
+#   cargo build && bash scripts/e2e-browser-passkey.sh
+#   TWOFOLD_E2E_DATABASE_URL=postgres://USER:PW@127.0.0.1:5432/DB bash scripts/e2e-browser-passkey.sh
+#
+# TWOFOLD_BIN         the binary to run (default target/debug/twofold of this
+#                     repository, built by `cargo build`, never by this script)
+# TWOFOLD_E2E_DATABASE_URL  database to use instead of a fresh SQLite file in
+#                     the temporary directory (e.g. an empty PostgreSQL database)
+# TWOFOLD_LOG         passed on to the server (default info)
+# CHROMIUM            the browser (default /usr/bin/chromium, apt `chromium`)
+#
+# Installs chromium, oathtool, jq, curl (apt) when missing and playwright-core
+# 1.65.1 (npm, from e2e/browser/package-lock.json) into e2e/browser/node_modules;
+# never downloads a browser through Playwright. The API listens on
+# 127.0.0.1:P1 and is called as http://localhost:P1 (RP id localhost); the page
+# is served from http://localhost:P2 by python3 -m http.server on 127.0.0.1.
+# Prints one `ok - ...` or `not ok - ...` line per check and ends with
+# `N passed, M failed`; exits non-zero when a check fails or anything
+# unexpected happens. Every step is bounded (60 s at most).
+set -euo pipefail
+set -o errtrace
+# A relative TWOFOLD_BIN is taken from where the script was started.
+bin=${TWOFOLD_BIN:-}
+if [ -n "$bin" ] && [[ "$bin" != /* ]]; then
+  bin="$PWD/$bin"
+fi
+cd "$(dirname "$0")/.."
+root=$PWD
+browser_dir="$root/e2e/browser"
+chromium_bin=${CHROMIUM:-/usr/bin/chromium}
+
+passed=0
+failed=0
+server_pid=
+static_pid=
+work=
+log=
+install_log=
+
+ok() {
+  passed=$((passed + 1))
+  printf 'ok - %s\n' "$*"
+}
+not_ok() {
+  failed=$((failed + 1))
+  printf 'not ok - %s\n' "$*"
+}
+note() { printf '# %s\n' "$*"; }
+# A failure the journey cannot go on after: counted, then exit (the EXIT
+# trap prints the summary).
+die() {
+  not_ok "$*"
+  exit 1
+}
+
+on_err() {
+  local rc=$1 line=$2 cmd=$3
+  # Only the main shell reports; command substitutions fail in their caller too.
+  if [ "$BASH_SUBSHELL" -eq 0 ]; then
+    not_ok "unexpected error (exit $rc) at line $line: $cmd"
+  fi
+}
+
+stop() {
+  local pid=$1
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  fi
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT ERR
+  set +e
+  stop "$server_pid"
+  stop "$static_pid"
+  if { [ "$failed" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -n "$log" ] && [ -s "$log" ]; then
+    note "last lines of the server log:"
+    tail -n 15 "$log" | sed 's/^/#   /'
+  fi
+  if [ -n "$work" ]; then
+    rm -rf "$work"
+  fi
+  if [ -n "$install_log" ]; then
+    rm -f "$install_log"
+  fi
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failed=1
+  fi
+  printf '%d passed, %d failed\n' "$passed" "$failed"
+  if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then
+    rc=1
+  fi
+  exit "$rc"
+}
+trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+trap cleanup EXIT
+trap 'not_ok "interrupted (SIGINT)"; exit 130' INT
+trap 'not_ok "terminated (SIGTERM)"; exit 143' TERM
+
+# --- tools ----------------------------------------------------------------
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  else
+    sudo "$@"
+  fi
+}
+
+install_log=$(mktemp "${TMPDIR:-/tmp}/twofold-e2e-install.XXXXXX")
+# quietly CMD...: runs CMD with its output kept back unless it fails.
+quietly() {
+  if ! "$@" >"$install_log" 2>&1; then
+    sed 's/^/#   /' "$install_log"
+    die "$*"
+  fi
+}
+missing=()
+[ -x "$chromium_bin" ] || missing+=(chromium)
+command -v oathtool >/dev/null || missing+=(oathtool)
+command -v jq >/dev/null || missing+=(jq)
+command -v curl >/dev/null || missing+=(curl)
+command -v node >/dev/null || die "node (Node.js 20 or newer) is needed to drive the browser"
+command -v npm >/dev/null || die "npm is needed to install playwright-core"
+command -v python3 >/dev/null || die "python3 is needed to serve the test page"
+if [ "${#missing[@]}" -gt 0 ]; then
+  note "installing ${missing[*]} (apt)"
+  t0=$SECONDS
+  quietly as_root apt-get update -qq
+  quietly as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  note "apt install took $((SECONDS - t0)) s"
+fi
+[ -x "$chromium_bin" ] || die "no browser at $chromium_bin"
+installed=$(node -e 'try { process.stdout.write(require(process.argv[1] + "/node_modules/playwright-core/package.json").version) } catch (e) {}' "$browser_dir")
+if [ "$installed" != "1.65.1" ]; then
+  note "installing playwright-core 1.65.1 (npm)"
+  if [ -f "$browser_dir/package-lock.json" ]; then
+    quietly env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$browser_dir" --no-audit --no-fund
+  else
+    quietly env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$browser_dir" --no-audit --no-fund
+  fi
+fi
+rm -f "$install_log"
+install_log=
+note "$({ "$chromium_bin" --version 2>/dev/null || echo "chromium at $chromium_bin"; } | head -n 1), playwright-core 1.65.1, node $(node --version)"
+
+# --- the servers ----------------------------------------------------------
+
+bin=${bin:-$root/target/debug/twofold}
+if [ ! -x "$bin" ]; then
+  die "no twofold binary at $bin: build it first with \`cargo build\` in $root (or set TWOFOLD_BIN)"
+fi
+db_url=${TWOFOLD_E2E_DATABASE_URL:-}
+log_filter=${TWOFOLD_LOG:-info}
+
+# Only this script's configuration reaches the server.
+while IFS= read -r var; do
+  unset "$var"
+done < <(compgen -e | grep '^TWOFOLD_' || true)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-e2e-browser.XXXXXX")
+log="$work/server.log"
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+port=$(free_port)
+page_port=$(free_port)
+while [ "$page_port" = "$port" ]; do page_port=$(free_port); done
+base="http://127.0.0.1:$port"
+api="http://localhost:$port"
+page_origin="http://localhost:$page_port"
+mkdir -p "$work/data" "$work/profile"
+export TWOFOLD_BIND="127.0.0.1:$port"
+export TWOFOLD_PUBLIC_URL="$api"
+export TWOFOLD_CORS_ORIGINS="$page_origin"
+export TWOFOLD_WEBAUTHN_ORIGINS="$page_origin"
+export TWOFOLD_DATA_DIR="$work/data"
+export TWOFOLD_DATABASE_URL="${db_url:-sqlite://$work/twofold.db}"
+export TWOFOLD_LOG_FORMAT=json
+export TWOFOLD_LOG="$log_filter"
+note "binary $bin"
+note "database $(printf '%s' "$TWOFOLD_DATABASE_URL" | sed -E 's#(//[^:/@]*):[^@]*@#\1:***@#')"
+
+(cd "$work" && exec "$bin" serve) >"$log" 2>&1 &
+server_pid=$!
+python3 -m http.server "$page_port" --bind 127.0.0.1 --directory "$browser_dir" \
+  >"$work/static.log" 2>&1 &
+static_pid=$!
+
+# wait_for URL WHAT PID_VAR: until URL answers 200 (30 s at most).
+wait_for() {
+  local url=$1 what=$2 pid_var=$3
+  local deadline=$((SECONDS + 30))
+  until curl -fsS --noproxy '*' --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+    if ! kill -0 "${!pid_var}" 2>/dev/null; then
+      printf -v "$pid_var" '%s' ''
+      die "$what exited during start-up"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      die "$url did not answer 200 within 30 s"
+    fi
+    sleep 0.25
+  done
+}
+wait_for "$base/healthz" "twofold serve" server_pid
+ok "twofold serve answers GET /healthz on $base (public URL $api, CORS and WebAuthn origin $page_origin)"
+wait_for "http://127.0.0.1:$page_port/index.html" "python3 -m http.server" static_pid
+ok "the test page is served on $page_origin/index.html"
+
+# --- HTTP helpers -----------------------------------------------------------
+
+status=
+# http METHOD PATH [JSON_BODY] [BEARER]: the status goes to $status, the body
+# to $work/body.
+http() {
+  local method=$1 path=$2 body=${3:-} bearer=${4:-}
+  local args=(-sS --noproxy '*' --max-time 20 -X "$method"
+    -o "$work/body" -w '%{http_code}')
+  if [ -n "$bearer" ]; then
+    args+=(-H "Authorization: Bearer $bearer")
+  fi
+  if [ -n "$body" ]; then
+    args+=(-H 'Content-Type: application/json' --data-binary @-)
+  fi
+  status=$(printf '%s' "$body" | curl "${args[@]}" "$base$path")
+}
+show_body() {
+  note "response body:"
+  if [ -s "$work/body" ]; then
+    head -c 2000 "$work/body" | sed 's/^/#   /'
+    echo
+  else
+    note "  (empty)"
+  fi
+}
+# field FILTER: a jq filter on the last JSON answer ("" when absent or not JSON).
+field() { jq -r "$1 // empty" "$work/body" 2>/dev/null || true; }
+# expect STATUS WHAT: the journey stops unless the last answer had this status.
+expect() {
+  if [ "$status" != "$1" ]; then
+    not_ok "$2: HTTP $status, expected $1"
+    show_body
+    exit 1
+  fi
+}
+# expect_state STATE WHAT: HTTP 200 with this flow `status`; else stop.
+expect_state() {
+  expect 200 "$2"
+  local got
+  got=$(field .status)
+  if [ "$got" != "$1" ]; then
+    not_ok "$2: status \"$got\", expected \"$1\""
+    show_body
+    exit 1
+  fi
+  ok "$2 -> $1"
+}
+# The payload of JWT $1, as JSON.
+jwt_payload() {
+  local p=${1#*.}
+  p=${p%%.*}
+  p=$(printf '%s' "$p" | tr '_-' '/+')
+  case $((${#p} % 4)) in
+    2) p="$p==" ;;
+    3) p="$p=" ;;
+  esac
+  printf '%s' "$p" | base64 -d
+}
+flow=
+take_flow() {
+  local new
+  new=$(field .flow_token)
+  if [ -n "$new" ]; then
+    flow=$new
+  fi
+}
+
+# --- a user with an aal 2 session (curl + oathtool) ---------------------------
+
+email="e2e-browser-$(date +%s)-$RANDOM@example.com"
+cli() { (cd "$work" && timeout 60 "$bin" "$@"); }
+if ! cli accounts create --name "E2E Browser" --admin-email "$email" --json \
+  >"$work/account.json" 2>"$work/cli.err"; then
+  sed 's/^/#   /' "$work/cli.err"
+  die "twofold accounts create --json"
+fi
+account_id=$(jq -r '.account_id // empty' "$work/account.json")
+password=$(jq -r '.password // empty' "$work/account.json")
+if [ -z "$account_id" ] || [ -z "$password" ]; then
+  die "twofold accounts create --json prints account_id and password"
+fi
+ok "twofold accounts create --json: account $account_id, admin $email"
+since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+if ! cli accounts set-paying --account "$account_id" --since "$since" --json \
+  >"$work/paying.json" 2>"$work/cli.err"; then
+  sed 's/^/#   /' "$work/cli.err"
+  die "twofold accounts set-paying --since $since"
+fi
+ok "twofold accounts set-paying --since $since (2FA due at once)"
+
+http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
+expect_state password_required "POST /v1/auth/login"
+take_flow
+http POST /v1/auth/login/password \
+  "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
+expect_state enrollment_required "POST /v1/auth/login/password"
+take_flow
+http POST /v1/auth/enrollment/totp "" "$flow"
+expect 200 "POST /v1/auth/enrollment/totp"
+take_flow
+secret=$(field .secret)
+[ -n "$secret" ] || { not_ok "POST /v1/auth/enrollment/totp answers a secret"; show_body; exit 1; }
+# Not in the last seconds of a 30-second step, so the code is still current.
+left=$((30 - $(date +%s) % 30))
+if [ "$left" -le 2 ]; then
+  sleep "$left"
+fi
+code=$(oathtool --totp -b "$secret")
+http POST /v1/auth/enrollment/totp/verify "$(jq -nc --arg c "$code" '{code: $c}')" "$flow"
+expect_state recovery_code_confirmation_required "POST /v1/auth/enrollment/totp/verify (oathtool code)"
+take_flow
+http POST /v1/auth/enrollment/recovery-code/confirm '{"confirmed":true}' "$flow"
+expect_state authenticated "POST /v1/auth/enrollment/recovery-code/confirm"
+access=$(field .access_token)
+if ! payload=$(jwt_payload "$access" 2>/dev/null) || ! jq -e '.aal == 2' >/dev/null 2>&1 <<<"$payload"; then
+  die "the enrollment session's access token has aal 2"
+fi
+ok "an aal 2 session for $email (amr $(jq -c .amr <<<"$payload"))"
+
+# --- the browser --------------------------------------------------------------
+
+note "driving $chromium_bin on $page_origin/index.html"
+{
+  rc=0
+  TWOFOLD_E2E_API="$api" \
+    TWOFOLD_E2E_PAGE="$page_origin/index.html" \
+    TWOFOLD_E2E_ACCESS_TOKEN="$access" \
+    TWOFOLD_E2E_EMAIL="$email" \
+    TWOFOLD_E2E_PASSWORD="$password" \
+    TWOFOLD_E2E_PROFILE="$work/profile" \
+    CHROMIUM="$chromium_bin" \
+    timeout -k 10 330 node "$browser_dir/run.mjs" </dev/null 2>"$work/node.err" || rc=$?
+  echo "$rc" >"$work/node.rc"
+} | tee "$work/browser.out"
+node_rc=$(cat "$work/node.rc")
+browser_passed=$(grep -c '^ok - ' "$work/browser.out" || true)
+browser_failed=$(grep -c '^not ok - ' "$work/browser.out" || true)
+passed=$((passed + browser_passed))
+failed=$((failed + browser_failed))
+if [ "$node_rc" -ne 0 ] && [ "$browser_failed" -eq 0 ]; then
+  not_ok "the browser driver exited with status $node_rc"
+fi
+if [ "$node_rc" -ne 0 ] && [ -s "$work/node.err" ]; then
+  note "browser driver stderr:"
+  tail -n 20 "$work/node.err" | sed 's/^/#   /'
+fi
+if [ "$browser_passed" -eq 0 ] && [ "$browser_failed" -eq 0 ]; then
+  not_ok "the browser driver reported no checks"
+fi
