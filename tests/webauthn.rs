@@ -34,7 +34,9 @@ fn origin() -> Url {
 }
 
 fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_owned()
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_owned()
 }
 
 fn access(enrolled: &Enrolled) -> String {
@@ -107,8 +109,11 @@ async fn assertion_options(t: &TestApp, flow: &str) -> RequestChallengeResponse 
 }
 
 async fn assert_with(t: &TestApp, flow: &str, credential: &Value) -> Answer {
-    t.post(LOGIN, json!({ "flow_token": flow, "credential": credential }))
-        .await
+    t.post(
+        LOGIN,
+        json!({ "flow_token": flow, "credential": credential }),
+    )
+    .await
 }
 
 /// A fresh flow to `mfa_required`, options and an assertion by `auth`.
@@ -138,19 +143,29 @@ async fn stored_credentials(t: &TestApp, user_id: &str) -> i64 {
         .unwrap()
 }
 
-/// Ceremony rows of `kind` belonging to the flow of `flow_token`.
-async fn flow_challenges(t: &TestApp, flow_token: &str, kind: &str) -> i64 {
+/// The id of the flow of `flow_token`.
+async fn flow_id(t: &TestApp, flow_token: &str) -> String {
     let hash = twofold::crypto::sha256_hex(flow_token);
-    let kind = kind.to_owned();
     t.state
         .db
         .run(move |conn| {
-            let flow_id: String = login_flows::table
+            Ok(login_flows::table
                 .filter(login_flows::token_hash.eq(hash))
                 .select(login_flows::id)
-                .first(conn)?;
+                .first::<String>(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// Ceremony rows of `kind` belonging to the flow `flow_id`.
+async fn flow_challenges(t: &TestApp, flow_id: &str, kind: &str) -> i64 {
+    let (id, kind) = (flow_id.to_owned(), kind.to_owned());
+    t.state
+        .db
+        .run(move |conn| {
             Ok(webauthn_challenges::table
-                .filter(webauthn_challenges::flow_id.eq(flow_id))
+                .filter(webauthn_challenges::flow_id.eq(id))
                 .filter(webauthn_challenges::kind.eq(kind))
                 .count()
                 .get_result::<i64>(conn)?)
@@ -241,9 +256,14 @@ async fn registration_needs_an_aal2_session_and_a_verifying_authenticator() {
     // ...then send a response to those options without new ones.
     stray_options.public_key.exclude_credentials = None;
     let mut third = key();
-    let orphan = serde_json::to_value(third.do_registration(origin(), stray_options).unwrap())
-        .unwrap();
+    let orphan =
+        serde_json::to_value(third.do_registration(origin(), stray_options).unwrap()).unwrap();
     submit_registration(&t, &token, &orphan, "Third key")
+        .await
+        .problem(409, "ceremony_not_started");
+    // A new session that never asked for options has nothing to finish.
+    let other_session = text(&t.login_with_totp(&admin).await["access_token"]);
+    submit_registration(&t, &other_session, &orphan, "Third key")
         .await
         .problem(409, "ceremony_not_started");
 
@@ -263,7 +283,10 @@ async fn registration_needs_an_aal2_session_and_a_verifying_authenticator() {
 
     // An authenticator that does not verify its user is refused.
     let mut lax = WebauthnAuthenticator::new(SoftPasskey::new(false));
-    let (_, ccr) = registration_options(&t, &token).await;
+    // (A client that ignores the requirement and lets it answer anyway.)
+    let (mut options, _) = registration_options(&t, &token).await;
+    options["publicKey"]["authenticatorSelection"]["userVerification"] = json!("discouraged");
+    let ccr = serde_json::from_value(options).unwrap();
     let unverified = serde_json::to_value(lax.do_registration(origin(), ccr).unwrap()).unwrap();
     submit_registration(&t, &token, &unverified, "No UV")
         .await
@@ -282,15 +305,16 @@ async fn a_security_key_is_a_second_factor_and_a_replayed_assertion_is_refused()
     assert!(has(&step["methods"], "webauthn"), "{step}");
     assert!(has(&step["methods"], "totp"), "{step}");
     let flow = text(&step["flow_token"]);
+    let id = flow_id(&t, &flow).await;
 
     // The ceremony state lives in the database, for this flow, until used.
-    assert_eq!(flow_challenges(&t, &flow, "second_factor").await, 0);
+    assert_eq!(flow_challenges(&t, &id, "second_factor").await, 0);
     let rcr = assertion_options(&t, &flow).await;
-    assert_eq!(flow_challenges(&t, &flow, "second_factor").await, 1);
+    assert_eq!(flow_challenges(&t, &id, "second_factor").await, 1);
     let assertion = serde_json::to_value(auth.do_authentication(origin(), rcr).unwrap()).unwrap();
     let a = assert_with(&t, &flow, &assertion).await;
     assert_eq!(a.ok()["status"], "authenticated", "{}", a.text);
-    assert_eq!(flow_challenges(&t, &flow, "second_factor").await, 0);
+    assert_eq!(flow_challenges(&t, &id, "second_factor").await, 0);
     let claims = claims_of(&text(&a.json["access_token"]));
     assert_eq!(claims["aal"], 2, "{claims}");
     assert_eq!(claims["amr"], json!(["pwd", "hwk"]), "{claims}");
@@ -327,14 +351,31 @@ async fn an_assertion_for_another_origin_is_refused() {
     let mut auth = key();
     register(&t, &access(&admin), &mut auth).await;
 
+    // A phishing page at another site asks for an assertion for itself.
     let flow = t.login_to_mfa(&admin.person).await;
-    let rcr = assertion_options(&t, &flow).await;
+    let mut rcr = assertion_options(&t, &flow).await;
+    rcr.public_key.rp_id = "evil.example".to_owned();
     let evil = auth
         .do_authentication(Url::parse("https://evil.example").unwrap(), rcr)
         .unwrap();
     assert_with(&t, &flow, &serde_json::to_value(evil).unwrap())
         .await
         .problem(401, "webauthn_failed");
+
+    // The right RP id, from a page on another port of the same host.
+    let flow = t.login_to_mfa(&admin.person).await;
+    let rcr = assertion_options(&t, &flow).await;
+    let other = auth
+        .do_authentication(Url::parse("http://localhost:9999").unwrap(), rcr)
+        .unwrap();
+    assert_with(&t, &flow, &serde_json::to_value(other).unwrap())
+        .await
+        .problem(401, "webauthn_failed");
+
+    // The real origin still works.
+    let (flow, assertion) = fresh_assertion(&t, &admin.person, &mut auth).await;
+    let a = assert_with(&t, &flow, &assertion).await;
+    assert_eq!(a.ok()["status"], "authenticated", "{}", a.text);
 }
 
 #[actix_web::test]
@@ -478,7 +519,8 @@ async fn passwordless_login_offers_discoverable_options_and_refuses_foreign_asse
     let allowed = pk["allowCredentials"].as_array().map_or(0, Vec::len);
     assert_eq!(allowed, 0, "{options}");
     assert_eq!(pk["userVerification"], "required", "{options}");
-    assert_eq!(flow_challenges(&t, &passkey_flow, "passkey").await, 1);
+    let id = flow_id(&t, &passkey_flow).await;
+    assert_eq!(flow_challenges(&t, &id, "passkey").await, 1);
 
     // A real assertion of the user's key, but for a second-factor challenge
     // and without a user handle: not a passkey login.
