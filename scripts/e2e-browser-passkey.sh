@@ -38,45 +38,9 @@ root=$PWD
 browser_dir="$root/e2e/browser"
 chromium_bin=${CHROMIUM:-/usr/bin/chromium}
 
-passed=0
-failed=0
+. "$root/scripts/lib/e2e.sh"
 server_pid=
 static_pid=
-work=
-log=
-install_log=
-
-ok() {
-  passed=$((passed + 1))
-  printf 'ok - %s\n' "$*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  printf 'not ok - %s\n' "$*"
-}
-note() { printf '# %s\n' "$*"; }
-# A failure the journey cannot go on after: counted, then exit (the EXIT
-# trap prints the summary).
-die() {
-  not_ok "$*"
-  exit 1
-}
-
-on_err() {
-  local rc=$1 line=$2 cmd=$3
-  # Only the main shell reports; command substitutions fail in their caller too.
-  if [ "$BASH_SUBSHELL" -eq 0 ]; then
-    not_ok "unexpected error (exit $rc) at line $line: $cmd"
-  fi
-}
-
-stop() {
-  local pid=$1
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
-}
 
 cleanup() {
   local rc=$?
@@ -84,48 +48,12 @@ cleanup() {
   set +e
   stop "$server_pid"
   stop "$static_pid"
-  if { [ "$failed" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -n "$log" ] && [ -s "$log" ]; then
-    note "last lines of the server log:"
-    tail -n 15 "$log" | sed 's/^/#   /'
-  fi
-  if [ -n "$work" ]; then
-    rm -rf "$work"
-  fi
-  if [ -n "$install_log" ]; then
-    rm -f "$install_log"
-  fi
-  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-    failed=1
-  fi
-  printf '%d passed, %d failed\n' "$passed" "$failed"
-  if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then
-    rc=1
-  fi
-  exit "$rc"
+  e2e_finish "$rc"
 }
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
-trap cleanup EXIT
-trap 'not_ok "interrupted (SIGINT)"; exit 130' INT
-trap 'not_ok "terminated (SIGTERM)"; exit 143' TERM
+e2e_traps
 
 # --- tools ----------------------------------------------------------------
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  else
-    sudo "$@"
-  fi
-}
-
-install_log=$(mktemp "${TMPDIR:-/tmp}/twofold-e2e-install.XXXXXX")
-# quietly CMD...: runs CMD with its output kept back unless it fails.
-quietly() {
-  if ! "$@" >"$install_log" 2>&1; then
-    sed 's/^/#   /' "$install_log"
-    die "$*"
-  fi
-}
 missing=()
 [ -x "$chromium_bin" ] || missing+=(chromium)
 command -v oathtool >/dev/null || missing+=(oathtool)
@@ -134,14 +62,7 @@ command -v curl >/dev/null || missing+=(curl)
 command -v node >/dev/null || die "node (Node.js 20 or newer) is needed to drive the browser"
 command -v npm >/dev/null || die "npm is needed to install playwright-core"
 command -v python3 >/dev/null || die "python3 is needed to serve the test page"
-if [ "${#missing[@]}" -gt 0 ]; then
-  note "installing ${missing[*]} (apt)"
-  t0=$SECONDS
-  quietly as_root apt-get update -qq
-  quietly as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  note "apt install took $((SECONDS - t0)) s"
-fi
+apt_install "${missing[@]}"
 [ -x "$chromium_bin" ] || die "no browser at $chromium_bin"
 installed=$(node -e 'try { process.stdout.write(require(process.argv[1] + "/node_modules/playwright-core/package.json").version) } catch (e) {}' "$browser_dir")
 if [ "$installed" != "1.65.1" ]; then
@@ -165,16 +86,10 @@ fi
 db_url=${TWOFOLD_E2E_DATABASE_URL:-}
 log_filter=${TWOFOLD_LOG:-info}
 
-# Only this script's configuration reaches the server.
-while IFS= read -r var; do
-  unset "$var"
-done < <(compgen -e | grep '^TWOFOLD_' || true)
+clear_twofold_env
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-e2e-browser.XXXXXX")
 log="$work/server.log"
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 port=$(free_port)
 page_port=$(free_port)
 while [ "$page_port" = "$port" ]; do page_port=$(free_port); done

@@ -27,31 +27,12 @@ if [ -n "$bin" ] && [[ "$bin" != /* ]]; then
 fi
 cd "$(dirname "$0")/.."
 
-passed=0
-failed=0
+. scripts/lib/e2e.sh
 server_pid=
-work=
-log=
-install_log=
 leaks_checked=0
 leak_names=()
 leak_values=()
 
-ok() {
-  passed=$((passed + 1))
-  printf 'ok - %s\n' "$*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  printf 'not ok - %s\n' "$*"
-}
-note() { printf '# %s\n' "$*"; }
-# A failure the journey cannot go on after: counted, then exit (the EXIT
-# trap prints the summary).
-die() {
-  not_ok "$*"
-  exit 1
-}
 # Remember a value the server must never log.
 secret_value() {
   if [ -n "$2" ]; then
@@ -75,14 +56,6 @@ check_log_leaks() {
   fi
 }
 
-on_err() {
-  local rc=$1 line=$2 cmd=$3
-  # Only the main shell reports; command substitutions fail in their caller too.
-  if [ "$BASH_SUBSHELL" -eq 0 ]; then
-    not_ok "unexpected error (exit $rc) at line $line: $cmd"
-  fi
-}
-
 cleanup() {
   local rc=$?
   trap - EXIT ERR
@@ -90,43 +63,12 @@ cleanup() {
   if [ "$leaks_checked" -eq 0 ] && [ "${#leak_values[@]}" -gt 0 ]; then
     check_log_leaks
   fi
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
-  if { [ "$failed" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -n "$log" ] && [ -s "$log" ]; then
-    note "last lines of the server log:"
-    tail -n 15 "$log" | sed 's/^/#   /'
-  fi
-  if [ -n "$work" ]; then
-    rm -rf "$work"
-  fi
-  if [ -n "$install_log" ]; then
-    rm -f "$install_log"
-  fi
-  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-    failed=1
-  fi
-  printf '%d passed, %d failed\n' "$passed" "$failed"
-  if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then
-    rc=1
-  fi
-  exit "$rc"
+  stop "$server_pid"
+  e2e_finish "$rc"
 }
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
-trap cleanup EXIT
-trap 'not_ok "interrupted (SIGINT)"; exit 130' INT
-trap 'not_ok "terminated (SIGTERM)"; exit 143' TERM
+e2e_traps
 
 # --- tools ----------------------------------------------------------------
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  else
-    sudo "$@"
-  fi
-}
 
 missing=()
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
@@ -134,20 +76,7 @@ command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
 command -v oathtool >/dev/null || missing+=(oathtool)
 command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
-install_log=$(mktemp "${TMPDIR:-/tmp}/twofold-e2e-install.XXXXXX")
-# quietly CMD...: runs CMD with its output kept back unless it fails.
-quietly() {
-  if ! "$@" >"$install_log" 2>&1; then
-    sed 's/^/#   /' "$install_log"
-    die "$*"
-  fi
-}
-if [ "${#missing[@]}" -gt 0 ]; then
-  note "installing ${missing[*]} (apt)"
-  quietly as_root apt-get update -qq
-  quietly as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_install "${missing[@]}"
 if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("pyotp") != "2.12.1")' 2>/dev/null; then
   note "installing pyotp 2.12.1 (PyPI)"
   quietly env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet \
@@ -165,14 +94,11 @@ fi
 db_url=${TWOFOLD_E2E_DATABASE_URL:-}
 log_filter=${TWOFOLD_LOG:-info}
 
-# Only this script's configuration reaches the server.
-while IFS= read -r var; do
-  unset "$var"
-done < <(compgen -e | grep '^TWOFOLD_' || true)
+clear_twofold_env
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-e2e.XXXXXX")
 log="$work/server.log"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 mkdir -p "$work/data"
 export TWOFOLD_BIND="127.0.0.1:$port"
