@@ -109,3 +109,59 @@ pub fn must_be_true() -> utoipa::openapi::schema::Object {
         ))
         .build()
 }
+
+/// Canonical base64url without padding, as WebAuthn JSON encodes bytes: a
+/// 2- or 3-character tail must leave its unused low bits zero.
+fn base64url() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(
+            "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$",
+        ))
+        .build()
+}
+
+fn credential_schema(
+    response_fields: &[&str],
+    optional_response_fields: &[&str],
+    description: &str,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let mut response = ObjectBuilder::new().schema_type(Type::Object);
+    for field in response_fields {
+        response = response.property(*field, base64url()).required(*field);
+    }
+    for field in optional_response_fields {
+        response = response.property(*field, base64url());
+    }
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property("id", ObjectBuilder::new().schema_type(Type::String))
+        .required("id")
+        .property("rawId", base64url())
+        .required("rawId")
+        .property("type", ObjectBuilder::new().schema_type(Type::String).examples(["public-key"]))
+        .required("type")
+        .property("response", response)
+        .required("response")
+        .build()
+}
+
+/// The browser's answer to `navigator.credentials.create`, bytes as base64url.
+pub fn registration_credential() -> utoipa::openapi::schema::Object {
+    credential_schema(
+        &["clientDataJSON", "attestationObject"],
+        &[],
+        "The PublicKeyCredential from navigator.credentials.create(), binary fields base64url-encoded.",
+    )
+}
+
+/// The browser's answer to `navigator.credentials.get`, bytes as base64url.
+pub fn assertion_credential() -> utoipa::openapi::schema::Object {
+    credential_schema(
+        &["clientDataJSON", "authenticatorData", "signature"],
+        &["userHandle"],
+        "The PublicKeyCredential from navigator.credentials.get(), binary fields base64url-encoded.",
+    )
+}

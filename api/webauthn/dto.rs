@@ -21,8 +21,7 @@ pub struct RegistrationOptions {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRequest {
-    /// The browser's `PublicKeyCredential` from `create()`, base64url-encoded.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::openapi::registration_credential)]
     pub credential: Box<RegisterPublicKeyCredential>,
     /// A name the user recognises, e.g. "MacBook Touch ID" (1 to 100 characters).
     #[schema(min_length = 1, max_length = 100)]
@@ -80,7 +79,6 @@ pub struct FlowTokenRequest {
 pub struct AssertionRequest {
     #[schema(value_type = String)]
     pub flow_token: Secret,
-    /// The browser's `PublicKeyCredential` from `get()`, base64url-encoded.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::openapi::assertion_credential)]
     pub credential: Box<PublicKeyCredential>,
 }

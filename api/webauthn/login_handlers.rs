@@ -25,7 +25,7 @@ use crate::state::AppState;
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The user has no credential (`no_webauthn_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The user has no credential (`no_webauthn_credentials`), or WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )
@@ -54,7 +54,7 @@ pub async fn second_factor_options(
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The assertion does not verify (`webauthn_failed`), or a bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No ceremony in progress (`ceremony_not_started`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No ceremony in progress (`ceremony_not_started`), or WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Second factor locked (`too_many_attempts`)", body = Problem, content_type = "application/problem+json"),
@@ -80,6 +80,7 @@ pub async fn second_factor(
     security(()),
     responses(
         (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
+        (status = 409, description = "WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/passkey/options")]
@@ -102,6 +103,7 @@ pub async fn passkey_options(app: web::Data<AppState>) -> Result<HttpResponse, A
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures (`too_many_attempts`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/passkey")]
