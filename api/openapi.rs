@@ -141,7 +141,12 @@ fn credential_schema(
         .required("id")
         .property("rawId", base64url())
         .required("rawId")
-        .property("type", ObjectBuilder::new().schema_type(Type::String).examples(["public-key"]))
+        .property(
+            "type",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .examples(["public-key"]),
+        )
         .required("type")
         .property("response", response)
         .required("response")
