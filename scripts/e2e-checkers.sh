@@ -147,37 +147,6 @@ http() {
 header() {
   grep -i "^$1:" "$work/headers" | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//; s/ *$//' || true
 }
-show_body() {
-  note "response body:"
-  if [ -s "$work/body" ]; then
-    head -c 2000 "$work/body" | sed 's/^/#   /'
-    echo
-  else
-    note "  (empty)"
-  fi
-}
-# field FILTER: a jq filter on the last JSON answer ("" when absent or not JSON).
-field() { jq -r "$1 // empty" "$work/body" 2>/dev/null || true; }
-# expect STATUS WHAT: the journey stops unless the last answer had this status.
-expect() {
-  if [ "$status" != "$1" ]; then
-    not_ok "$2: HTTP $status, expected $1"
-    show_body
-    exit 1
-  fi
-}
-# expect_state STATE WHAT: HTTP 200 with this flow `status`; else stop.
-expect_state() {
-  expect 200 "$2"
-  local got
-  got=$(field .status)
-  if [ "$got" != "$1" ]; then
-    not_ok "$2: status \"$got\", expected \"$1\""
-    show_body
-    exit 1
-  fi
-  ok "$2 -> $1"
-}
 # expect_problem STATUS CODE WHAT: a problem+json refusal (a check; goes on).
 expect_problem() {
   local got_code ctype
@@ -189,17 +158,6 @@ expect_problem() {
     not_ok "$3: HTTP $status code \"$got_code\" ($ctype), expected $1 $2 (application/problem+json)"
     show_body
   fi
-}
-# The payload of JWT $1, as JSON.
-jwt_payload() {
-  local p=${1#*.}
-  p=${p%%.*}
-  p=$(printf '%s' "$p" | tr '_-' '/+')
-  case $((${#p} % 4)) in
-    2) p="$p==" ;;
-    3) p="$p=" ;;
-  esac
-  printf '%s' "$p" | base64 -d
 }
 # check_session LABEL AMR_JSON: the last answer is `authenticated` with a
 # Bearer access token whose payload has aal 2 and this amr.

@@ -10,6 +10,8 @@ failed=0
 work=
 log=
 install_log=
+# The status of the last answer, set by the calling script's `http`.
+status=
 
 ok() {
   passed=$((passed + 1))
@@ -107,6 +109,52 @@ e2e_finish() {
     rc=1
   fi
   exit "$rc"
+}
+
+# --- checking HTTP answers: the calling script's `http` leaves $status and
+# $work/body -------------------------------------------------------------
+
+show_body() {
+  note "response body:"
+  if [ -s "$work/body" ]; then
+    head -c 2000 "$work/body" | sed 's/^/#   /'
+    echo
+  else
+    note "  (empty)"
+  fi
+}
+# field FILTER: a jq filter on the last JSON answer ("" when absent or not JSON).
+field() { jq -r "$1 // empty" "$work/body" 2>/dev/null || true; }
+# expect STATUS WHAT: the journey stops unless the last answer had this status.
+expect() {
+  if [ "$status" != "$1" ]; then
+    not_ok "$2: HTTP $status, expected $1"
+    show_body
+    exit 1
+  fi
+}
+# expect_state STATE WHAT: HTTP 200 with this flow `status`; else stop.
+expect_state() {
+  expect 200 "$2"
+  local got
+  got=$(field .status)
+  if [ "$got" != "$1" ]; then
+    not_ok "$2: status \"$got\", expected \"$1\""
+    show_body
+    exit 1
+  fi
+  ok "$2 -> $1"
+}
+# The payload of JWT $1, as JSON.
+jwt_payload() {
+  local p=${1#*.}
+  p=${p%%.*}
+  p=$(printf '%s' "$p" | tr '_-' '/+')
+  case $((${#p} % 4)) in
+    2) p="$p==" ;;
+    3) p="$p=" ;;
+  esac
+  printf '%s' "$p" | base64 -d
 }
 
 e2e_traps() {
