@@ -52,25 +52,3 @@ pub fn set_billing(
     }
     Ok(())
 }
-
-/// Sets billing state; `false` when there is no such account.
-pub fn set_paying(
-    conn: &mut DbConn,
-    id: &str,
-    paying_since: i64,
-    licenses: Option<i32>,
-) -> Result<bool, ApiError> {
-    let target = accounts::table.find(id);
-    let changed = match licenses {
-        Some(licenses) => diesel::update(target)
-            .set((
-                accounts::paying_since.eq(paying_since),
-                accounts::licenses.eq(licenses),
-            ))
-            .execute(conn)?,
-        None => diesel::update(target)
-            .set(accounts::paying_since.eq(paying_since))
-            .execute(conn)?,
-    };
-    Ok(changed == 1)
-}

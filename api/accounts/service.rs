@@ -101,9 +101,8 @@ pub fn set_paying(
         return Err(ApiError::field("licenses", "must be at least 1"));
     }
     let account = crate::db::write_tx(conn, |conn| {
-        if !repo::set_paying(conn, account_id, since, licenses)? {
-            return Err(ApiError::NotFound);
-        }
+        repo::find(conn, account_id)?.ok_or(ApiError::NotFound)?;
+        repo::set_billing(conn, account_id, Some(Some(since)), licenses)?;
         repo::find(conn, account_id)?.ok_or(ApiError::NotFound)
     })?;
     Ok(PayingState {

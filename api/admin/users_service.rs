@@ -27,16 +27,7 @@ pub const MAX_BULK: usize = 500;
 pub fn row(user: &User, account: &Account, factors: (bool, bool), now: i64) -> AdminUser {
     let (has_recovery_code, has_webauthn) = factors;
     let required_by = twofa::required_by(user, account, now);
-    let mut methods = Vec::new();
-    if user.twofa_enrolled {
-        methods.push("totp".to_owned());
-    }
-    if has_recovery_code {
-        methods.push("recovery_code".to_owned());
-    }
-    if has_webauthn {
-        methods.push("webauthn".to_owned());
-    }
+    let methods = twofa::methods(user.twofa_enrolled, has_recovery_code, has_webauthn);
     AdminUser {
         id: user.id.clone(),
         email: user.email.clone(),

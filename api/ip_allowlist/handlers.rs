@@ -65,22 +65,19 @@ pub async fn list(
     ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
     let account_id = admin.account_id().to_owned();
-    let (entries, rule) = app
+    let entries = app
         .db
-        .run(move |conn| {
-            Ok((
-                repo::list(conn, &account_id)?,
-                repo::rule(conn, &account_id)?,
-            ))
-        })
+        .run(move |conn| repo::list(conn, &account_id))
         .await?;
+    let nets = entries.iter().filter_map(|e| e.cidr.parse().ok()).collect();
     let listed = Rule {
         enabled: true,
-        nets: rule.nets,
+        nets,
     }
     .allows(ip);
     Ok(HttpResponse::Ok().json(AllowlistView {
-        enabled: rule.enabled,
+        // The Admin extractor read the account during this request.
+        enabled: admin.account.ip_allowlist_enabled,
         your_address: canonical(ip).to_string(),
         your_address_listed: listed,
         entries: entries.into_iter().map(view).collect(),

@@ -36,6 +36,19 @@ pub fn required_by(user: &User, account: &Account, now: i64) -> Vec<RequiredBy> 
     why
 }
 
+/// The second factors a user has, as reported in `methods`.
+pub fn methods(totp: bool, recovery_code: bool, webauthn: bool) -> Vec<String> {
+    [
+        (totp, "totp"),
+        (recovery_code, "recovery_code"),
+        (webauthn, "webauthn"),
+    ]
+    .into_iter()
+    .filter(|(has, _)| *has)
+    .map(|(_, name)| name.to_owned())
+    .collect()
+}
+
 pub fn status(enrolled: bool, required: bool) -> TwofaStatus {
     match (enrolled, required) {
         (true, _) => TwofaStatus::Enabled,
@@ -417,16 +430,7 @@ pub async fn overview(state: &AppState, user: &User) -> Result<TwofaOverview, Ap
         })
         .await?;
     let why = required_by(user, &account, now);
-    let mut methods = Vec::new();
-    if totp.is_some() {
-        methods.push("totp".to_owned());
-    }
-    if code.is_some() {
-        methods.push("recovery_code".to_owned());
-    }
-    if keys {
-        methods.push("webauthn".to_owned());
-    }
+    let methods = methods(totp.is_some(), code.is_some(), keys);
     Ok(TwofaOverview {
         status: status(totp.is_some(), !why.is_empty()),
         required: !why.is_empty(),
