@@ -1,0 +1,450 @@
+//! Latency of cheap requests while password logins saturate argon2id.
+//!
+//! Starts the real `twofold serve` binary with the production argon2id
+//! parameters, enrolls users in the authenticator app through the HTTP API,
+//! then measures, first on an idle server and then while `--load` clients
+//! log in with passwords as fast as they can:
+//! - the one-time-code step `POST /v1/auth/login/totp` (one fresh flow per
+//!   sample, each user's code used once, as in real logins);
+//! - `GET /v1/me` with an access token;
+//! - the password step itself, and how many password steps were refused with
+//!   503 because the hashing queue was full (those clients then wait
+//!   `Retry-After`, as the API tells them to).
+//!
+//! ```sh
+//! cargo bench --bench cheap_under_load -- [--samples 100] [--load 16] \
+//!     [--database postgres://USER:PASS@HOST/DB]
+//! ```
+//! With `--database postgres://…/DB`, a fresh database is created next to
+//! DB and dropped afterwards; without it, a SQLite file in a temporary
+//! directory is used. The measuring client and the password clients run in
+//! this process on two threads, sharing the machine's CPUs with the server.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness stops loudly on any failure
+
+use std::cell::{Cell, RefCell};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_twofold");
+const LOAD_EMAIL: &str = "load@bench.test";
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The server process; killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn twofold(env: &[(String, String)]) -> Command {
+    let mut command = Command::new(BIN);
+    command.env_clear().envs(env.iter().cloned());
+    if let Ok(path) = std::env::var("PATH") {
+        command.env("PATH", path);
+    }
+    command
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A fresh PostgreSQL database next to `base`: (url, its name).
+fn fresh_postgres(base: &str) -> (String, String) {
+    let name = format!("twofold_bench_load_{}", std::process::id());
+    let mut admin = PgConnection::establish(base).expect("connect to --database");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .expect("drop an old bench database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create bench database");
+    let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
+    (format!("{prefix}/{name}"), name)
+}
+
+fn current_step() -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970");
+    now.as_secs() / 30
+}
+
+fn code(secret_b32: &str, step: u64) -> String {
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.as_bytes())
+        .expect("base32 secret");
+    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &secret, step * 30)
+}
+
+struct Api {
+    client: Client,
+    base: String,
+}
+
+impl Api {
+    /// Status, JSON body and the time from sending to the whole body read.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, Duration) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let started = Instant::now();
+        let response = request.send().await.expect("server answers");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let elapsed = started.elapsed();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        (status, json, elapsed)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value, Duration) {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    /// Email then password; the password step's answer and duration.
+    async fn password_login(&self, email: &str, password: &str) -> (StatusCode, Value, Duration) {
+        let (status, start, _) = self.post("/v1/auth/login", json!({ "email": email })).await;
+        assert_eq!(status, 200, "email step: {start}");
+        let body = json!({ "flow_token": start["flow_token"], "password": password });
+        self.post("/v1/auth/login/password", body).await
+    }
+
+    /// The password step's answer, which must be 200 with `state`.
+    async fn expect_state(&self, email: &str, password: &str, state: &str) -> Value {
+        let (status, body, _) = self.password_login(email, password).await;
+        assert_eq!(status, 200, "password step: {body}");
+        assert_eq!(body["status"], state, "{body}");
+        body
+    }
+
+    /// A POST as `bearer` that must answer `expected`; its body.
+    async fn post_as(&self, bearer: &str, path: &str, body: Value, expected: u16) -> Value {
+        let (status, body, _) = self
+            .call(Method::POST, path, Some(bearer), Some(body))
+            .await;
+        assert_eq!(status, expected, "{path}: {body}");
+        body
+    }
+}
+
+fn field(body: &Value, name: &str) -> String {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {body}"))
+        .to_owned()
+}
+
+/// A user enrolled in the authenticator app, and the step it used.
+struct Enrolled {
+    email: String,
+    password: String,
+    secret: String,
+    used_step: u64,
+}
+
+/// Creates a user with 2FA required and enrolls them through the login flow.
+async fn enrolled_user(api: &Api, admin_token: &str, email: String) -> Enrolled {
+    let user = json!({ "email": email, "name": "Bench User", "role": "technician" });
+    let created = api.post_as(admin_token, "/v1/admin/users", user, 201).await;
+    let password = field(&created, "initial_password");
+    let id = field(&created, "id");
+    let enable = format!("/v1/admin/users/{id}/2fa/enable");
+    api.post_as(admin_token, &enable, json!({}), 200).await;
+
+    let answer = api
+        .expect_state(&email, &password, "enrollment_required")
+        .await;
+    let flow = field(&answer, "flow_token");
+    let start = api
+        .post_as(&flow, "/v1/auth/enrollment/totp", json!({}), 200)
+        .await;
+    let secret = field(&start, "secret");
+    let used_step = current_step();
+    let body = json!({ "code": code(&secret, used_step) });
+    let verified = api
+        .post_as(&flow, "/v1/auth/enrollment/totp/verify", body, 200)
+        .await;
+    let confirm = "/v1/auth/enrollment/recovery-code/confirm";
+    let body = json!({ "confirmed": true });
+    let done = api
+        .post_as(&field(&verified, "flow_token"), confirm, body, 200)
+        .await;
+    assert_eq!(done["status"], "authenticated", "{done}");
+    Enrolled {
+        email,
+        password,
+        secret,
+        used_step,
+    }
+}
+
+/// Password steps up to `mfa_required`, one flow per user, ready for a code.
+async fn flows(api: &Api, users: &[Enrolled]) -> Vec<String> {
+    let mut flows = Vec::with_capacity(users.len());
+    for user in users {
+        let body = api
+            .expect_state(&user.email, &user.password, "mfa_required")
+            .await;
+        flows.push(field(&body, "flow_token"));
+    }
+    flows
+}
+
+/// One code step per user, one at a time; their durations.
+async fn code_steps(api: &Api, users: &[Enrolled], flows: &[String]) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(users.len());
+    for (user, flow) in users.iter().zip(flows) {
+        // A step the user has not used yet, inside the server's ±1 window.
+        let step = current_step().max(user.used_step + 1);
+        let body = json!({ "flow_token": flow, "code": code(&user.secret, step) });
+        let (status, body, took) = api.post("/v1/auth/login/totp", body).await;
+        assert_eq!(status, 200, "code step: {body}");
+        assert_eq!(body["status"], "authenticated", "{body}");
+        samples.push(took);
+    }
+    samples
+}
+
+async fn me_calls(api: &Api, token: &str, n: usize) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (status, body, took) = api.call(Method::GET, "/v1/me", Some(token), None).await;
+        assert_eq!(status, 200, "{body}");
+        samples.push(took);
+    }
+    samples
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+    samples[rank - 1].as_secs_f64() * 1000.0
+}
+
+fn row(label: &str, idle: &mut [Duration], loaded: &mut [Duration]) {
+    println!(
+        "{label:<30} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}",
+        percentile(idle, 0.5),
+        percentile(idle, 0.99),
+        percentile(loaded, 0.5),
+        percentile(loaded, 0.99),
+        percentile(loaded, 1.0),
+    );
+}
+
+/// Password logins from `clients` concurrent loops, on a thread and client
+/// of their own so that the measured requests never wait behind them in
+/// this process, until `stop` is set. A 503 is honoured as clients are
+/// told to: wait `Retry-After`, then try again.
+/// Answers (durations of the password steps answered 200, how many 503).
+fn password_load(
+    base: String,
+    password: String,
+    clients: usize,
+    stop: Arc<AtomicBool>,
+) -> thread::JoinHandle<(Vec<Duration>, usize)> {
+    thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let api = Rc::new(Api {
+                client: Client::new(),
+                base,
+            });
+            let samples = Rc::new(RefCell::new(Vec::new()));
+            let refused = Rc::new(Cell::new(0usize));
+            let mut loops = Vec::new();
+            for _ in 0..clients {
+                let (api, stop, password) = (Rc::clone(&api), Arc::clone(&stop), password.clone());
+                let (samples, refused) = (Rc::clone(&samples), Rc::clone(&refused));
+                loops.push(actix_web::rt::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let (status, body, took) = api.password_login(LOAD_EMAIL, &password).await;
+                        match status.as_u16() {
+                            200 => samples.borrow_mut().push(took),
+                            503 => {
+                                refused.set(refused.get() + 1);
+                                let wait = body["retry_after"].as_u64().unwrap_or(1);
+                                actix_web::rt::time::sleep(Duration::from_secs(wait)).await;
+                            }
+                            other => panic!("password step under load answered {other}: {body}"),
+                        }
+                    }
+                }));
+            }
+            for handle in loops {
+                handle.await.expect("load loop");
+            }
+            let samples = samples.take();
+            (samples, refused.get())
+        })
+    })
+}
+
+async fn wait_ready(api: &Api) {
+    for _ in 0..200 {
+        let ready = api.client.get(format!("{}/readyz", api.base)).send().await;
+        if ready.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("twofold serve did not become ready");
+}
+
+async fn measure(api: Rc<Api>, admin_password: String, samples: usize, load: usize) {
+    wait_ready(&api).await;
+    let admin = api
+        .expect_state("admin@bench.test", &admin_password, "authenticated")
+        .await;
+    let admin_token = field(&admin, "access_token");
+    let user = json!({ "email": LOAD_EMAIL, "name": "Load", "role": "technician" });
+    let loader = api
+        .post_as(&admin_token, "/v1/admin/users", user, 201)
+        .await;
+    let load_password = field(&loader, "initial_password");
+
+    let started = Instant::now();
+    let mut users = Vec::with_capacity(2 * samples);
+    for n in 0..2 * samples {
+        users.push(enrolled_user(&api, &admin_token, format!("user{n}@bench.test")).await);
+    }
+    let (idle_users, loaded_users) = users.split_at(samples);
+    let idle_flows = flows(&api, idle_users).await;
+    let loaded_flows = flows(&api, loaded_users).await;
+    eprintln!(
+        "set-up: {} users enrolled and at mfa_required in {:.1} s",
+        2 * samples,
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut idle_code = code_steps(&api, idle_users, &idle_flows).await;
+    let mut idle_me = me_calls(&api, &admin_token, samples).await;
+    let mut idle_password = Vec::new();
+    for _ in 0..(samples / 4).max(5) {
+        let (status, body, took) = api.password_login(LOAD_EMAIL, &load_password).await;
+        assert_eq!(status, 200, "{body}");
+        idle_password.push(took);
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let load_started = Instant::now();
+    let password = load_password.clone();
+    let load_thread = password_load(api.base.clone(), password, load, Arc::clone(&stop));
+    // Let the hashing queue fill before measuring.
+    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    let mut loaded_code = code_steps(&api, loaded_users, &loaded_flows).await;
+    let mut loaded_me = me_calls(&api, &admin_token, samples).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut loaded_password, refused) = load_thread.join().expect("load thread");
+    let seconds = load_started.elapsed().as_secs_f64();
+
+    println!(
+        "{:<30} {:>17}   {:>26}",
+        "request (ms)", "idle p50 p99", "under load p50 p99 max"
+    );
+    row("POST /v1/auth/login/totp", &mut idle_code, &mut loaded_code);
+    row("GET /v1/me", &mut idle_me, &mut loaded_me);
+    row(
+        "POST /v1/auth/login/password",
+        &mut idle_password,
+        &mut loaded_password,
+    );
+    println!(
+        "password steps under load: {} answered 200 in {seconds:.1} s ({:.1}/s), {refused} answered 503",
+        loaded_password.len(),
+        loaded_password.len() as f64 / seconds,
+    );
+}
+
+fn main() {
+    let samples: usize = arg("--samples").map_or(100, |s| s.parse().expect("--samples N"));
+    let load: usize = arg("--load").map_or(16, |s| s.parse().expect("--load N"));
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let postgres = arg("--database").map(|base| (fresh_postgres(&base), base));
+    let url = match &postgres {
+        Some(((url, _), _)) => url.clone(),
+        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
+    };
+    let port = free_port();
+    let env: Vec<(String, String)> = vec![
+        ("TWOFOLD_DATABASE_URL".into(), url),
+        ("TWOFOLD_DATA_DIR".into(), dir.path().display().to_string()),
+        ("TWOFOLD_BIND".into(), format!("127.0.0.1:{port}")),
+        ("TWOFOLD_LOG".into(), "warn".into()),
+    ];
+
+    let licenses = (2 * samples + 10).to_string();
+    let created = twofold(&env)
+        .args(["--json", "accounts", "create", "--name", "Bench"])
+        .args(["--admin-email", "admin@bench.test", "--licenses", &licenses])
+        .output()
+        .expect("run twofold accounts create");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let created: Value = serde_json::from_slice(&created.stdout).expect("accounts create --json");
+    let admin_password = field(&created, "password");
+
+    let server = Server(
+        twofold(&env)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start twofold serve"),
+    );
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let backend = if postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "twofold serve on {backend}, argon2id defaults (19456 KiB, t=2, p=1), {cpus} CPUs, \
+         {samples} samples per cell, {load} password clients"
+    );
+    let api = Rc::new(Api {
+        client: Client::new(),
+        base: format!("http://127.0.0.1:{port}"),
+    });
+    actix_web::rt::System::new().block_on(measure(api, admin_password, samples, load));
+    drop(server);
+
+    if let Some(((_, name), base)) = postgres {
+        let mut admin = PgConnection::establish(&base).expect("connect to --database");
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop bench database");
+    }
+}
