@@ -31,20 +31,14 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
+mod common;
+use common::{arg, Scratch};
+
 const BIN: &str = env!("CARGO_BIN_EXE_twofold");
 const LOAD_EMAIL: &str = "load@bench.test";
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 /// The server process; killed when dropped.
 struct Server(Child);
@@ -68,20 +62,6 @@ fn twofold(env: &[(String, String)]) -> Command {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("local address").port()
-}
-
-/// A fresh PostgreSQL database next to `base`: (url, its name).
-fn fresh_postgres(base: &str) -> (String, String) {
-    let name = format!("twofold_bench_load_{}", std::process::id());
-    let mut admin = PgConnection::establish(base).expect("connect to --database");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .expect("drop an old bench database");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create bench database");
-    let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
-    (format!("{prefix}/{name}"), name)
 }
 
 fn current_step() -> u64 {
@@ -390,14 +370,10 @@ fn main() {
     let samples: usize = arg("--samples").map_or(100, |s| s.parse().expect("--samples N"));
     let load: usize = arg("--load").map_or(16, |s| s.parse().expect("--load N"));
     let dir = tempfile::tempdir().expect("temporary directory");
-    let postgres = arg("--database").map(|base| (fresh_postgres(&base), base));
-    let url = match &postgres {
-        Some(((url, _), _)) => url.clone(),
-        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
+    let database = Scratch::new(arg("--database").as_deref(), "load", &dir);
     let port = free_port();
     let env: Vec<(String, String)> = vec![
-        ("TWOFOLD_DATABASE_URL".into(), url),
+        ("TWOFOLD_DATABASE_URL".into(), database.url.clone()),
         ("TWOFOLD_DATA_DIR".into(), dir.path().display().to_string()),
         ("TWOFOLD_BIND".into(), format!("127.0.0.1:{port}")),
         ("TWOFOLD_LOG".into(), "warn".into()),
@@ -425,7 +401,7 @@ fn main() {
             .expect("start twofold serve"),
     );
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    let backend = if postgres.is_some() {
+    let backend = if database.url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
@@ -440,11 +416,5 @@ fn main() {
     });
     actix_web::rt::System::new().block_on(measure(api, admin_password, samples, load));
     drop(server);
-
-    if let Some(((_, name), base)) = postgres {
-        let mut admin = PgConnection::establish(&base).expect("connect to --database");
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .expect("drop bench database");
-    }
+    drop(database);
 }

@@ -20,13 +20,15 @@ use std::time::Instant;
 
 use actix_web::test::{call_service, init_service, read_body, TestRequest};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use twofold::accounts::service::{create, NewAccount};
 use twofold::clock::SystemClock;
 use twofold::config::Config;
 use twofold::db::Db;
 use twofold::sessions::keys::SigningKey;
 use twofold::{app, AppState};
+
+mod common;
+use common::{arg, Scratch};
 
 const WORDS: [&str; 40] = [
     "ada",
@@ -92,44 +94,6 @@ const SURNAMES: [&str; 20] = [
     "diffie",
     "codd",
 ];
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-/// A per-size database: (url, cleanup).
-fn database(
-    base: Option<&str>,
-    size: usize,
-    dir: &tempfile::TempDir,
-) -> (String, Option<(String, String)>) {
-    match base {
-        Some(base) => {
-            let name = format!("twofold_bench_{size}_{}", std::process::id());
-            let mut admin = PgConnection::establish(base).expect("connect to --database");
-            // Separate statements: sent together they run as one implicit
-            // transaction, which DROP and CREATE DATABASE refuse.
-            admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-                .expect("drop an old bench database");
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .expect("create bench database");
-            let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
-            (format!("{prefix}/{name}"), Some((base.to_owned(), name)))
-        }
-        None => (
-            format!(
-                "sqlite://{}",
-                dir.path().join(format!("bench-{size}.db")).display()
-            ),
-            None,
-        ),
-    }
-}
 
 /// Deterministic pseudo-random numbers (xorshift): the same population on
 /// every run and backend.
@@ -243,7 +207,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     println!("backend   users     scenario                               p50_ms   p99_ms   rows");
     for size in sizes {
-        let (url, cleanup) = database(base.as_deref(), size, &dir);
+        let scratch = Scratch::new(base.as_deref(), &size.to_string(), &dir);
+        let url = scratch.url.clone();
         let data_dir = dir.path().display().to_string();
         let config = Config::from_lookup(|name| match name {
             "TWOFOLD_DATABASE_URL" => Some(url.clone()),
@@ -383,11 +348,6 @@ async fn main() {
         drop(service);
         drop(state);
         drop(db);
-        if let Some((base, name)) = cleanup {
-            if let Ok(mut admin) = PgConnection::establish(&base) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
+        drop(scratch);
     }
 }

@@ -1,0 +1,57 @@
+//! What the benchmarks share: command-line options and scratch databases.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+/// The value after `name` on the command line.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// A benchmark's database: a fresh PostgreSQL database next to `--database`
+/// (dropped with this value), or a SQLite file in `dir`.
+pub struct Scratch {
+    pub url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl Scratch {
+    pub fn new(base: Option<&str>, label: &str, dir: &tempfile::TempDir) -> Self {
+        let Some(base) = base else {
+            let file = dir.path().join(format!("bench-{label}.db"));
+            return Self {
+                url: format!("sqlite://{}", file.display()),
+                postgres: None,
+            };
+        };
+        let name = format!("twofold_bench_{label}_{}", std::process::id());
+        let mut admin = PgConnection::establish(base).expect("connect to --database");
+        // Separate statements: sent together they run as one implicit
+        // transaction, which DROP and CREATE DATABASE refuse.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop an old bench database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create bench database");
+        let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
+        Self {
+            url: format!("{prefix}/{name}"),
+            postgres: Some((base.to_owned(), name)),
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres {
+            if let Ok(mut admin) = PgConnection::establish(base) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
