@@ -364,8 +364,8 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Email and password; returns the `authenticated` answer.
-    pub async fn login(&self, person: &Person) -> Value {
+    /// Email and password; the answer, which must be 200 with `status`.
+    pub async fn password_step(&self, person: &Person, status: &str) -> Value {
         let flow = self.start_login(&person.email).await;
         let a = self
             .post(
@@ -373,8 +373,13 @@ impl TestApp {
                 json!({ "flow_token": flow, "password": person.password }),
             )
             .await;
-        assert_eq!(a.ok()["status"], "authenticated", "{}", a.text);
+        assert_eq!(a.ok()["status"], status, "{}", a.text);
         a.json.clone()
+    }
+
+    /// Email and password; returns the `authenticated` answer.
+    pub async fn login(&self, person: &Person) -> Value {
+        self.password_step(person, "authenticated").await
     }
 
     pub async fn access_token(&self, person: &Person) -> String {
@@ -447,35 +452,15 @@ impl TestApp {
     /// Email and password of a user who must enroll; returns the flow token
     /// of the `enrollment_required` answer.
     pub async fn login_to_enrollment(&self, person: &Person) -> String {
-        let flow = self.start_login(&person.email).await;
-        let a = self
-            .post(
-                "/v1/auth/login/password",
-                json!({ "flow_token": flow, "password": person.password }),
-            )
-            .await;
-        assert_eq!(a.ok()["status"], "enrollment_required", "{}", a.text);
-        a.json["flow_token"]
-            .as_str()
-            .expect("flow_token")
-            .to_owned()
+        let a = self.password_step(person, "enrollment_required").await;
+        a["flow_token"].as_str().expect("flow_token").to_owned()
     }
 
     /// Email and password of an enrolled user; returns the `mfa_required`
     /// flow token.
     pub async fn login_to_mfa(&self, person: &Person) -> String {
-        let flow = self.start_login(&person.email).await;
-        let a = self
-            .post(
-                "/v1/auth/login/password",
-                json!({ "flow_token": flow, "password": person.password }),
-            )
-            .await;
-        assert_eq!(a.ok()["status"], "mfa_required", "{}", a.text);
-        a.json["flow_token"]
-            .as_str()
-            .expect("flow_token")
-            .to_owned()
+        let a = self.password_step(person, "mfa_required").await;
+        a["flow_token"].as_str().expect("flow_token").to_owned()
     }
 
     /// Requires 2FA for `person` and enrolls them through the login flow.
