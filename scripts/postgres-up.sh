@@ -14,7 +14,7 @@ port=${TWOFOLD_PG_PORT:-5432}
 
 if ! command -v pg_ctlcluster >/dev/null; then
   echo "postgres-up: installing PostgreSQL" >&2
-  apt-get update -qq && apt-get install -y -qq postgresql >&2
+  apt-get update -qq >&2 && apt-get install -y -qq postgresql >&2
 fi
 version=$(pg_lsclusters -h | awk 'NR==1 {print $1}')
 cluster=$(pg_lsclusters -h | awk 'NR==1 {print $2}')
