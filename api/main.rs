@@ -14,6 +14,8 @@ use twofold::db::Db;
 use twofold::{app, AppState};
 
 fn main() -> ExitCode {
+    // Before any database connection: OpenSSL without an exit handler.
+    twofold::db::init_tls();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {

@@ -12,6 +12,9 @@
 
 pub mod schema;
 pub mod search;
+mod tls;
+
+pub use tls::init_tls;
 
 use std::time::Duration;
 
@@ -104,9 +107,12 @@ impl ManageConnection for Manager {
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
-            Backend::Postgres(url) => diesel::PgConnection::establish(url)
-                .map(DbConn::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres(url) => {
+                init_tls();
+                diesel::PgConnection::establish(url)
+                    .map(DbConn::Postgres)
+                    .map_err(r2d2::Error::ConnectionError)
+            }
         }
     }
 

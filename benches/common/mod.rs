@@ -28,6 +28,7 @@ impl Scratch {
             };
         };
         let name = format!("twofold_bench_{label}_{}", std::process::id());
+        twofold::db::init_tls();
         let mut admin = PgConnection::establish(base).expect("connect to --database");
         // Separate statements: sent together they run as one implicit
         // transaction, which DROP and CREATE DATABASE refuse.

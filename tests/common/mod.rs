@@ -37,6 +37,7 @@ fn postgres_base() -> Option<String> {
 /// A new, migrated PostgreSQL database next to `base`.
 fn fresh_postgres_database(base: &str) -> String {
     let name = format!("twofold_test_{}", uuid::Uuid::new_v4().simple());
+    twofold::db::init_tls();
     let mut admin = PgConnection::establish(base)
         .unwrap_or_else(|e| panic!("TWOFOLD_TEST_DATABASE_URL unreachable: {e}"));
     admin
@@ -56,6 +57,7 @@ fn postgres_url() -> Option<&'static str> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     URL.get_or_init(|| {
         let base = postgres_base()?;
+        twofold::db::init_tls();
         let mut admin = PgConnection::establish(&base)
             .unwrap_or_else(|e| panic!("TWOFOLD_TEST_DATABASE_URL unreachable: {e}"));
         drop_idle_test_databases(&mut admin);
