@@ -12,7 +12,8 @@
 //! | `TWOFOLD_MASTER_KEY` | generated into the data dir | AES-256-GCM key for TOTP secrets (base64 of 32 bytes) |
 //! | `TWOFOLD_OPERATOR_KEY` | unset (operator API off) | bearer key of `/v1/operator/...`, at least 32 characters |
 //! | `TWOFOLD_ADDRESS_FAILURE_LIMIT` | `100` | wrong passwords and codes per client address per 15 minutes |
-//! | `TWOFOLD_TRUSTED_PROXIES` | empty | CIDRs whose `X-Forwarded-For`/`Forwarded` is believed |
+//! | `TWOFOLD_TRUSTED_PROXIES` | empty | CIDRs of reverse proxies whose forwarding header is believed |
+//! | `TWOFOLD_FORWARDED_HEADER` | `x-forwarded-for` | the one header those proxies set: `x-forwarded-for` or `forwarded` |
 //! | `TWOFOLD_CORS_ORIGINS` | empty | browser origins allowed to call the API |
 //! | `TWOFOLD_ARGON2_MEMORY_KIB` | `19456` | argon2id memory cost |
 //! | `TWOFOLD_ARGON2_ITERATIONS` | `2` | argon2id time cost |
@@ -73,6 +74,8 @@ pub struct Config {
     /// Bearer key of the operator API; `None` turns the API off.
     pub operator_key: Option<crate::crypto::Secret>,
     pub trusted_proxies: Vec<IpNet>,
+    /// The one forwarding header read from trusted proxies.
+    pub forwarded_header: crate::net::ForwardedHeader,
     pub cors_origins: Vec<String>,
     pub password: PasswordParams,
     pub log_format: LogFormat,
@@ -183,6 +186,11 @@ impl Config {
             .map(|entry| crate::net::parse_cidr_or_ip(&entry))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid("TWOFOLD_TRUSTED_PROXIES", e))?;
+        let forwarded_header = get("TWOFOLD_FORWARDED_HEADER")
+            .map_or(Ok(crate::net::ForwardedHeader::XForwardedFor), |v| {
+                crate::net::ForwardedHeader::parse(&v)
+            })
+            .map_err(|e| invalid("TWOFOLD_FORWARDED_HEADER", e))?;
 
         let cors_origins = split_list(get("TWOFOLD_CORS_ORIGINS"))
             .map(|origin| {
@@ -250,6 +258,7 @@ impl Config {
             address_failure_limit,
             operator_key,
             trusted_proxies,
+            forwarded_header,
             cors_origins,
             password,
             log_format,

@@ -1,11 +1,13 @@
 //! Client addresses.
 //!
 //! The client address is the TCP peer, unless the peer is one of the
-//! configured trusted proxies: only then are `Forwarded` (RFC 7239) and
-//! `X-Forwarded-For` read, right to left, and the first address that is not
+//! configured trusted proxies: only then is the one header the deployment's
+//! proxies set (`TWOFOLD_FORWARDED_HEADER`: `X-Forwarded-For` or RFC 7239
+//! `Forwarded`) read, right to left, and the first address that is not
 //! itself a trusted proxy is the client. A client can never choose its own
-//! address by sending a header, because an untrusted peer's headers are
-//! ignored outright.
+//! address by sending a header: an untrusted peer's headers are ignored
+//! outright, the other forwarding header is never read, and what a client
+//! wrote left of the last trusted hop is never parsed.
 
 use std::net::IpAddr;
 
@@ -46,57 +48,109 @@ fn is_trusted(addr: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&addr))
 }
 
-/// Resolves the client address of a request from its peer and headers.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let peer = canonical(peer);
-    if !is_trusted(peer, trusted) {
-        return peer;
-    }
-    // `Forwarded` is the standard; `X-Forwarded-For` the common practice.
-    // When a proxy sends both, the standard wins.
-    let chain = forwarded_chain(headers).or_else(|| x_forwarded_for_chain(headers));
-    let Some(chain) = chain else {
-        return peer;
-    };
-    let mut client = peer;
-    for hop in chain.iter().rev() {
-        client = *hop;
-        if !is_trusted(*hop, trusted) {
-            break;
-        }
-    }
-    client
+/// The one forwarding header the deployment's proxies set
+/// (`TWOFOLD_FORWARDED_HEADER`). The other one is never read: a proxy that
+/// sets `X-Forwarded-For` passes a client's own `Forwarded` through
+/// untouched, and believing it would let the client pick its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
 }
 
-/// The addresses of `X-Forwarded-For`, left (client) to right (nearest
-/// proxy). `None` when the header is absent or any element is unparseable:
-/// a malformed chain is not evidence of anything.
-fn x_forwarded_for_chain(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
-    let mut chain = Vec::new();
-    for value in headers.get_all("x-forwarded-for") {
-        for item in value.to_str().ok()?.split(',') {
-            chain.push(canonical(parse_node(item.trim())?));
+impl ForwardedHeader {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            other => Err(format!("{other}: expected x-forwarded-for or forwarded")),
         }
     }
-    (!chain.is_empty()).then_some(chain)
-}
 
-/// The `for=` addresses of `Forwarded`, left to right.
-fn forwarded_chain(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
-    let mut chain = Vec::new();
-    for value in headers.get_all("forwarded") {
-        for element in value.to_str().ok()?.split(',') {
-            for pair in element.split(';') {
-                let Some((key, node)) = pair.trim().split_once('=') else {
-                    continue;
-                };
-                if key.trim().eq_ignore_ascii_case("for") {
-                    chain.push(canonical(parse_node(node.trim().trim_matches('"'))?));
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
+
+    /// The address one element of this header names, or `None` when the
+    /// element is malformed or names no address (`for=unknown`, `_hidden`).
+    fn address(self, element: &str) -> Option<IpAddr> {
+        match self {
+            Self::XForwardedFor => parse_node(element.trim()),
+            Self::Forwarded => {
+                let mut found = None;
+                for pair in element.split(';') {
+                    let (key, node) = pair.trim().split_once('=')?;
+                    if key.trim().eq_ignore_ascii_case("for") {
+                        if found.is_some() {
+                            return None; // two `for=` in one element
+                        }
+                        found = Some(parse_node(node.trim().trim_matches('"'))?);
+                    }
                 }
+                found
             }
         }
     }
-    (!chain.is_empty()).then_some(chain)
+}
+
+/// The hop where the walk through a trusted proxy's forwarding header
+/// stopped could not be read, so the client's address is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {header} header has an element that is not an address: {element:?}")]
+pub struct MalformedForwarding {
+    pub header: &'static str,
+    /// The offending element, cut to 64 characters (it is logged).
+    pub element: String,
+}
+
+/// Resolves the client address of a request from its peer and headers.
+///
+/// Only a trusted peer's `header` is read, right to left: each trusted
+/// proxy vouches for the hop to its left, so the walk stops at the first
+/// address that is not a trusted proxy, and elements left of it (which the
+/// client wrote) are never parsed nor believed. A malformed element where
+/// the walk stops makes the address unknown: an error, never a fallback to
+/// the proxy's address (every client would share it and its limits) nor to
+/// another header.
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+    header: ForwardedHeader,
+) -> Result<IpAddr, MalformedForwarding> {
+    let peer = canonical(peer);
+    if !is_trusted(peer, trusted) {
+        return Ok(peer);
+    }
+    let mut client = peer;
+    for line in headers.get_all(header.name()).rev() {
+        let malformed = |element: &str| MalformedForwarding {
+            header: header.name(),
+            element: element.chars().take(64).collect(),
+        };
+        let line = line
+            .to_str()
+            .map_err(|_| malformed(&String::from_utf8_lossy(line.as_bytes())))?;
+        for element in line.rsplit(',') {
+            if element.trim().is_empty() && line.trim().is_empty() {
+                continue; // an empty header line carries no hop
+            }
+            let hop = header
+                .address(element)
+                .map(canonical)
+                .ok_or_else(|| malformed(element.trim()))?;
+            client = hop;
+            if !is_trusted(hop, trusted) {
+                return Ok(client);
+            }
+        }
+    }
+    Ok(client)
 }
 
 /// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `[::1]`,
@@ -148,21 +202,79 @@ mod tests {
         assert!(parse_cidr_or_ip("10.0.0.0/33").is_err());
     }
 
+    const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;
+    const RFC: ForwardedHeader = ForwardedHeader::Forwarded;
+
     #[test]
     fn untrusted_peer_headers_are_ignored() {
         let h = headers(&[("x-forwarded-for", "1.2.3.4"), ("forwarded", "for=5.6.7.8")]);
-        assert_eq!(client_ip(ip("9.9.9.9"), &h, &[]), ip("9.9.9.9"));
+        assert_eq!(client_ip(ip("9.9.9.9"), &h, &[], XFF), Ok(ip("9.9.9.9")));
+        let h = headers(&[("x-forwarded-for", "garbage")]);
+        assert_eq!(client_ip(ip("9.9.9.9"), &h, &[], XFF), Ok(ip("9.9.9.9")));
     }
 
     #[test]
     fn trusted_proxy_chain_takes_rightmost_untrusted() {
         let trusted = vec![parse_cidr_or_ip("10.0.0.0/8").unwrap()];
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 1.2.3.4, 10.0.0.7")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("1.2.3.4"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            Ok(ip("1.2.3.4"))
+        );
         let h = headers(&[("forwarded", "for=\"[2001:db8::1]:4711\", for=10.0.0.9")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("2001:db8::1"));
-        let h = headers(&[("x-forwarded-for", "garbage")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, RFC),
+            Ok(ip("2001:db8::1"))
+        );
+        // Several header lines form one list, in order.
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for", "10.0.0.2"),
+        ]);
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            Ok(ip("1.2.3.4"))
+        );
+        // No header: the proxy itself is the client (a health check, say).
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted, XFF),
+            Ok(ip("10.0.0.1"))
+        );
+    }
+
+    #[test]
+    fn only_the_configured_header_is_read() {
+        let trusted = vec![parse_cidr_or_ip("10.0.0.0/8").unwrap()];
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("forwarded", "for=203.0.113.77"),
+        ]);
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            Ok(ip("1.2.3.4"))
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, RFC),
+            Ok(ip("203.0.113.77"))
+        );
+    }
+
+    #[test]
+    fn garbage_left_of_the_client_is_never_parsed_but_at_the_stop_it_is_an_error() {
+        let trusted = vec![parse_cidr_or_ip("10.0.0.0/8").unwrap()];
+        let h = headers(&[("x-forwarded-for", "garbage, 1.2.3.4")]);
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            Ok(ip("1.2.3.4"))
+        );
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, garbage")]);
+        assert!(client_ip(ip("10.0.0.1"), &h, &trusted, XFF).is_err());
+        let h = headers(&[("forwarded", "for=unknown")]);
+        assert!(client_ip(ip("10.0.0.1"), &h, &trusted, RFC).is_err());
+        let h = headers(&[("forwarded", "proto=https")]);
+        assert!(client_ip(ip("10.0.0.1"), &h, &trusted, RFC).is_err());
+        assert_eq!(ForwardedHeader::parse("Forwarded"), Ok(RFC));
+        assert!(ForwardedHeader::parse("x-real-ip").is_err());
     }
 
     #[test]

@@ -19,13 +19,13 @@ use crate::common::{code_at, Answer, Person, TestApp};
 
 /// Where requests come from: a loopback source address, plus headers a
 /// proxy (or a liar) adds.
-struct Src {
+pub(crate) struct Src {
     client: reqwest::Client,
     headers: Vec<(&'static str, String)>,
 }
 
 /// Requests from 127.0.0.`last` carrying `headers`.
-fn via(last: u8, headers: &[(&'static str, &str)]) -> Src {
+pub(crate) fn via(last: u8, headers: &[(&'static str, &str)]) -> Src {
     let client = reqwest::Client::builder()
         .local_address(Some(std::net::IpAddr::from([127, 0, 0, last])))
         .redirect(reqwest::redirect::Policy::none())
@@ -36,12 +36,12 @@ fn via(last: u8, headers: &[(&'static str, &str)]) -> Src {
 }
 
 /// A trusted proxy at 127.0.0.1 forwarding for `addr` in `X-Forwarded-For`.
-fn xff(addr: &str) -> Src {
+pub(crate) fn xff(addr: &str) -> Src {
     via(1, &[("x-forwarded-for", addr)])
 }
 
 impl Src {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         t: &TestApp,
         method: Method,
@@ -71,16 +71,22 @@ impl Src {
         }
     }
 
-    async fn get(&self, t: &TestApp, path: &str, bearer: &str) -> Answer {
+    pub(crate) async fn get(&self, t: &TestApp, path: &str, bearer: &str) -> Answer {
         self.call(t, Method::GET, path, Some(bearer), None).await
     }
 
-    async fn post(&self, t: &TestApp, path: &str, bearer: Option<&str>, body: Value) -> Answer {
+    pub(crate) async fn post(
+        &self,
+        t: &TestApp,
+        path: &str,
+        bearer: Option<&str>,
+        body: Value,
+    ) -> Answer {
         self.call(t, Method::POST, path, bearer, Some(body)).await
     }
 
     /// The email step (which never reveals anything) and then the password.
-    async fn password(&self, t: &TestApp, email: &str, password: &str) -> Answer {
+    pub(crate) async fn password(&self, t: &TestApp, email: &str, password: &str) -> Answer {
         let a = self
             .post(t, "/v1/auth/login", None, json!({ "email": email }))
             .await;
@@ -92,7 +98,7 @@ impl Src {
     }
 
     /// A full password login that must succeed; returns the tokens.
-    async fn login(&self, t: &TestApp, p: &Person) -> Value {
+    pub(crate) async fn login(&self, t: &TestApp, p: &Person) -> Value {
         let a = self.password(t, &p.email, &p.password).await;
         assert_eq!(a.status, 200, "{}", a.text);
         assert_eq!(a.json["status"], "authenticated", "{}", a.text);
@@ -100,25 +106,31 @@ impl Src {
     }
 
     /// A password login that must be refused for the address.
-    async fn refused(&self, t: &TestApp, p: &Person) {
+    pub(crate) async fn refused(&self, t: &TestApp, p: &Person) {
         let a = self.password(t, &p.email, &p.password).await;
         a.problem(403, "ip_not_allowed");
     }
 
-    async fn add(&self, t: &TestApp, tok: &str, cidr: &str) -> Answer {
+    pub(crate) async fn add(&self, t: &TestApp, tok: &str, cidr: &str) -> Answer {
         let body = json!({ "cidr": cidr, "description": format!("entry {cidr}") });
         self.post(t, "/v1/admin/ip-allowlist", Some(tok), body)
             .await
     }
 
     /// Adds an entry that must be accepted; returns its id.
-    async fn entry(&self, t: &TestApp, tok: &str, cidr: &str) -> String {
+    pub(crate) async fn entry(&self, t: &TestApp, tok: &str, cidr: &str) -> String {
         let a = self.add(t, tok, cidr).await;
         assert_eq!(a.status, 201, "{}", a.text);
         a.json["id"].as_str().unwrap().to_owned()
     }
 
-    async fn switch(&self, t: &TestApp, tok: &str, enabled: bool, force: bool) -> Answer {
+    pub(crate) async fn switch(
+        &self,
+        t: &TestApp,
+        tok: &str,
+        enabled: bool,
+        force: bool,
+    ) -> Answer {
         let body = json!({ "ip_allowlist_enabled": enabled, "force": force });
         self.call(
             t,
@@ -130,19 +142,19 @@ impl Src {
         .await
     }
 
-    async fn delete(&self, t: &TestApp, tok: &str, id: &str, query: &str) -> Answer {
+    pub(crate) async fn delete(&self, t: &TestApp, tok: &str, id: &str, query: &str) -> Answer {
         let path = format!("/v1/admin/ip-allowlist/{id}{query}");
         self.call(t, Method::DELETE, &path, Some(tok), None).await
     }
 
     /// The admin's view of the list (must be allowed).
-    async fn list(&self, t: &TestApp, tok: &str) -> Value {
+    pub(crate) async fn list(&self, t: &TestApp, tok: &str) -> Value {
         let a = self.get(t, "/v1/admin/ip-allowlist", tok).await;
         assert_eq!(a.status, 200, "{}", a.text);
         a.json
     }
 
-    async fn events(&self, t: &TestApp, tok: &str, kind: &str) -> Vec<Value> {
+    pub(crate) async fn events(&self, t: &TestApp, tok: &str, kind: &str) -> Vec<Value> {
         let a = self
             .get(
                 t,
@@ -160,7 +172,7 @@ fn token(v: &Value, name: &str) -> String {
 }
 
 /// The `ip` of each event, sorted (events of one instant have no order).
-fn ips(events: &[Value]) -> Vec<String> {
+pub(crate) fn ips(events: &[Value]) -> Vec<String> {
     let mut ips: Vec<String> = events.iter().map(|e| token(e, "ip")).collect();
     ips.sort();
     ips
@@ -350,15 +362,6 @@ async fn a_trusted_proxy_forwards_the_client_address_in_every_form() {
     xff("198.51.100.1, 203.0.113.9").login(&t, &tech).await;
     xff("203.0.113.9, 198.51.100.1").refused(&t, &tech).await;
     xff("203.0.113.9, 10.1.2.3").refused(&t, &tech).await;
-    // RFC 7239, with a quoted bracketed IPv6 address and a port.
-    let rfc = via(1, &[("forwarded", "for=\"[2001:db8::5]:4711\"")]);
-    rfc.login(&t, &tech).await;
-    let view = rfc.list(&t, &tok).await;
-    assert_eq!(view["your_address"], "2001:db8::5");
-    assert_eq!(view["your_address_listed"], true);
-    via(1, &[("forwarded", "for=\"[2001:db9::1]\"")])
-        .refused(&t, &tech)
-        .await;
     xff("2001:db8::5").login(&t, &tech).await;
     xff("2001:db9::1").refused(&t, &tech).await;
     // An IPv4-mapped IPv6 address is the IPv4 address it carries.
@@ -377,7 +380,6 @@ async fn a_trusted_proxy_forwards_the_client_address_in_every_form() {
         "198.51.100.7",
         "198.51.100.1",
         "10.1.2.3",
-        "2001:db9::1",
         "2001:db9::1",
         "127.0.0.3",
     ];

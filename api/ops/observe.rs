@@ -46,12 +46,36 @@ pub async fn observe(
     let started = Instant::now();
     let id = request_id(&req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    if let Some(peer) = req.peer_addr() {
-        let trusted = state
-            .as_ref()
-            .map_or(&[][..], |s| s.config.trusted_proxies.as_slice());
-        let ip = client_ip(peer.ip(), req.headers(), trusted);
-        req.extensions_mut().insert(ClientIp(ip));
+    if let (Some(peer), Some(state)) = (req.peer_addr(), state.as_ref()) {
+        let config = &state.config;
+        match client_ip(
+            peer.ip(),
+            req.headers(),
+            &config.trusted_proxies,
+            config.forwarded_header,
+        ) {
+            Ok(ip) => {
+                req.extensions_mut().insert(ClientIp(ip));
+            }
+            Err(malformed) => {
+                // The client is unknown: refuse rather than guess (the
+                // proxy's address would pool every client's limits; another
+                // header would be the client's own word).
+                tracing::warn!(request_id = %id, peer = %peer.ip(), error = %malformed, "unreadable forwarding header");
+                let error = ApiError::BadRequest {
+                    code: "invalid_forwarding",
+                    detail: format!(
+                        "The client address cannot be determined: {malformed}. The reverse proxy must set {} correctly.",
+                        malformed.header
+                    ),
+                };
+                let mut response = req.error_response(error).map_into_boxed_body();
+                if let Ok(value) = HeaderValue::from_str(&id) {
+                    response.headers_mut().insert(REQUEST_ID, value);
+                }
+                return Ok(response);
+            }
+        }
     }
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
