@@ -44,6 +44,20 @@ pub fn canonical(addr: IpAddr) -> IpAddr {
     }
 }
 
+/// The key under which per-address limits count a client. An IPv6 client
+/// usually holds a whole /64 (2^64 addresses to rotate through), so IPv6
+/// addresses count by their /64; IPv4 addresses count alone. Anything that
+/// is not an address counts under itself.
+pub fn address_bucket(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(canonical) {
+        Ok(IpAddr::V6(v6)) => ipnet::Ipv6Net::new(v6, 64)
+            .map(|net| net.trunc().to_string())
+            .unwrap_or_else(|_| v6.to_string()),
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 fn is_trusted(addr: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&addr))
 }
@@ -275,6 +289,14 @@ mod tests {
         assert!(client_ip(ip("10.0.0.1"), &h, &trusted, RFC).is_err());
         assert_eq!(ForwardedHeader::parse("Forwarded"), Ok(RFC));
         assert!(ForwardedHeader::parse("x-real-ip").is_err());
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        assert_eq!(address_bucket("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket("203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_bucket("::ffff:203.0.113.9"), "203.0.113.9");
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod login;
 mod me_twofa;
 mod operator;
 mod ops;
+mod passkey_attacks;
 mod support_reset;
 mod tokens;
 mod twofa;

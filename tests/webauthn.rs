@@ -16,41 +16,44 @@ use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
 use crate::common::{Answer, Enrolled, Person, TestApp};
 use crate::tokens::claims_of;
 
-const REG_OPTIONS: &str = "/v1/me/webauthn/registration/options";
-const REGISTER: &str = "/v1/me/webauthn/registration";
-const CREDENTIALS: &str = "/v1/me/webauthn/credentials";
-const LOGIN_OPTIONS: &str = "/v1/auth/login/webauthn/options";
-const LOGIN: &str = "/v1/auth/login/webauthn";
+pub(crate) const REG_OPTIONS: &str = "/v1/me/webauthn/registration/options";
+pub(crate) const REGISTER: &str = "/v1/me/webauthn/registration";
+pub(crate) const CREDENTIALS: &str = "/v1/me/webauthn/credentials";
+pub(crate) const LOGIN_OPTIONS: &str = "/v1/auth/login/webauthn/options";
+pub(crate) const LOGIN: &str = "/v1/auth/login/webauthn";
 
-type Key = WebauthnAuthenticator<SoftPasskey>;
+pub(crate) type Key = WebauthnAuthenticator<SoftPasskey>;
 
 /// An authenticator that verifies its user (as twofold requires).
-fn key() -> Key {
+pub(crate) fn key() -> Key {
     WebauthnAuthenticator::new(SoftPasskey::new(true))
 }
 
-fn origin() -> Url {
+pub(crate) fn origin() -> Url {
     Url::parse("http://localhost:8080").unwrap()
 }
 
-fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     v.as_str()
         .unwrap_or_else(|| panic!("not a string: {v}"))
         .to_owned()
 }
 
-fn access(enrolled: &Enrolled) -> String {
+pub(crate) fn access(enrolled: &Enrolled) -> String {
     text(&enrolled.tokens["access_token"])
 }
 
 /// An account whose admin has enrolled an authenticator app (aal-2 tokens).
-async fn enrolled_admin(t: &TestApp, name: &str) -> Enrolled {
+pub(crate) async fn enrolled_admin(t: &TestApp, name: &str) -> Enrolled {
     let admin = t.account(name).await;
     t.enroll(&admin).await
 }
 
 /// Registration options, parsed as the authenticator wants them.
-async fn registration_options(t: &TestApp, token: &str) -> (Value, CreationChallengeResponse) {
+pub(crate) async fn registration_options(
+    t: &TestApp,
+    token: &str,
+) -> (Value, CreationChallengeResponse) {
     let a = t.call(Method::POST, REG_OPTIONS, Some(token), None).await;
     let options = a.ok()["options"].clone();
     assert_eq!(a.header("cache-control"), "no-store");
@@ -59,12 +62,17 @@ async fn registration_options(t: &TestApp, token: &str) -> (Value, CreationChall
 }
 
 /// The authenticator's answer to fresh registration options.
-async fn registration_response(t: &TestApp, token: &str, auth: &mut Key) -> Value {
+pub(crate) async fn registration_response(t: &TestApp, token: &str, auth: &mut Key) -> Value {
     let (_, ccr) = registration_options(t, token).await;
     serde_json::to_value(auth.do_registration(origin(), ccr).unwrap()).unwrap()
 }
 
-async fn submit_registration(t: &TestApp, token: &str, credential: &Value, name: &str) -> Answer {
+pub(crate) async fn submit_registration(
+    t: &TestApp,
+    token: &str,
+    credential: &Value,
+    name: &str,
+) -> Answer {
     t.call(
         Method::POST,
         REGISTER,
@@ -75,7 +83,7 @@ async fn submit_registration(t: &TestApp, token: &str, credential: &Value, name:
 }
 
 /// Registers `auth` for the holder of `token`; returns the credential view.
-async fn register(t: &TestApp, token: &str, auth: &mut Key) -> Value {
+pub(crate) async fn register(t: &TestApp, token: &str, auth: &mut Key) -> Value {
     let credential = registration_response(t, token, auth).await;
     let a = submit_registration(t, token, &credential, "Test key").await;
     assert_eq!(a.status.as_u16(), 201, "{}", a.text);
@@ -83,7 +91,7 @@ async fn register(t: &TestApp, token: &str, auth: &mut Key) -> Value {
 }
 
 /// Email and password; the `mfa_required` answer.
-async fn password_step(t: &TestApp, person: &Person) -> Value {
+pub(crate) async fn password_step(t: &TestApp, person: &Person) -> Value {
     let flow = t.start_login(&person.email).await;
     let a = t
         .post(
@@ -96,7 +104,7 @@ async fn password_step(t: &TestApp, person: &Person) -> Value {
 }
 
 /// Second-factor options for a flow at `mfa_required`.
-async fn assertion_options(t: &TestApp, flow: &str) -> RequestChallengeResponse {
+pub(crate) async fn assertion_options(t: &TestApp, flow: &str) -> RequestChallengeResponse {
     let a = t.post(LOGIN_OPTIONS, json!({ "flow_token": flow })).await;
     assert_eq!(a.ok()["status"], "mfa_required", "{}", a.text);
     assert_eq!(a.json["flow_token"], flow);
@@ -108,7 +116,7 @@ async fn assertion_options(t: &TestApp, flow: &str) -> RequestChallengeResponse 
     serde_json::from_value(a.json["options"].clone()).unwrap()
 }
 
-async fn assert_with(t: &TestApp, flow: &str, credential: &Value) -> Answer {
+pub(crate) async fn assert_with(t: &TestApp, flow: &str, credential: &Value) -> Answer {
     t.post(
         LOGIN,
         json!({ "flow_token": flow, "credential": credential }),
@@ -117,14 +125,18 @@ async fn assert_with(t: &TestApp, flow: &str, credential: &Value) -> Answer {
 }
 
 /// A fresh flow to `mfa_required`, options and an assertion by `auth`.
-async fn fresh_assertion(t: &TestApp, person: &Person, auth: &mut Key) -> (String, Value) {
+pub(crate) async fn fresh_assertion(
+    t: &TestApp,
+    person: &Person,
+    auth: &mut Key,
+) -> (String, Value) {
     let flow = t.login_to_mfa(person).await;
     let rcr = assertion_options(t, &flow).await;
     let credential = serde_json::to_value(auth.do_authentication(origin(), rcr).unwrap()).unwrap();
     (flow, credential)
 }
 
-async fn credentials(t: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn credentials(t: &TestApp, token: &str) -> Vec<Value> {
     let a = t.get(CREDENTIALS, Some(token)).await;
     a.ok()["items"].as_array().unwrap().clone()
 }

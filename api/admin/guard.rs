@@ -29,8 +29,7 @@ impl Admin {
 
     /// True when the session proved a second factor in the last 15 minutes.
     pub fn fresh_second_factor(&self, now: i64) -> bool {
-        self.caller.session.aal >= 2
-            && now - self.caller.session.created_at <= crate::twofa::service::FRESH_MFA_SECS
+        self.caller.fresh_second_factor(now)
     }
 }
 

@@ -118,6 +118,17 @@ pub struct Caller {
     pub user: User,
 }
 
+impl Caller {
+    /// True when this session proved a second factor in the last
+    /// [`FRESH_MFA_SECS`](crate::twofa::service::FRESH_MFA_SECS). A session's
+    /// age counts from its sign-in; refreshing never makes it fresh again,
+    /// so a stolen refresh token cannot add or remove factors.
+    pub fn fresh_second_factor(&self, now: i64) -> bool {
+        self.session.aal >= 2
+            && now - self.session.created_at <= crate::twofa::service::FRESH_MFA_SECS
+    }
+}
+
 /// Verifies an access token and that its session is still live.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let now = state.now();

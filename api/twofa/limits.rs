@@ -6,7 +6,8 @@
 //!   factor for 15 minutes, doubling with each lock in a row (capped at a
 //!   day); a right code during a lock is still refused;
 //! - per client address: a fixed window of failures across all users,
-//!   against credential spraying.
+//!   against credential spraying; IPv6 clients count by their /64
+//!   ([`crate::net::address_bucket`]).
 
 use diesel::prelude::*;
 
@@ -38,6 +39,7 @@ pub fn check_user(conn: &mut DbConn, user_id: &str, now: i64) -> Result<(), ApiE
 
 /// Refuses with 429 while the address has used up its window.
 pub fn check_address(conn: &mut DbConn, ip: &str, limit: i32, now: i64) -> Result<(), ApiError> {
+    let ip = &crate::net::address_bucket(ip);
     let row: Option<(i64, i32)> = client_failures::table
         .find(ip)
         .select((client_failures::window_start, client_failures::failures))
@@ -101,6 +103,7 @@ pub fn user_succeeded(conn: &mut DbConn, user_id: &str) -> Result<(), ApiError> 
 /// Counts a failure against a client address. Runs as single statements
 /// (not inside a transaction): a lost insert race is retried as an update.
 pub fn address_failed(conn: &mut DbConn, ip: &str, now: i64) -> Result<(), ApiError> {
+    let ip = &crate::net::address_bucket(ip);
     for _ in 0..3 {
         let counted = diesel::update(
             client_failures::table

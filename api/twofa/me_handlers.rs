@@ -26,9 +26,7 @@ async fn require_fresh(app: &AppState, caller: &Caller) -> Result<bool, ApiError
         .db
         .run(move |conn| Ok(repo::authenticator(conn, &user_id)?.is_some()))
         .await?;
-    let fresh =
-        caller.session.aal >= 2 && app.now() - caller.session.created_at <= twofa::FRESH_MFA_SECS;
-    if enrolled && !fresh {
+    if enrolled && !caller.fresh_second_factor(app.now()) {
         return Err(ApiError::ReauthenticationRequired);
     }
     Ok(enrolled)

@@ -22,7 +22,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Creation options for navigator.credentials.create", body = RegistrationOptions),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an aal 2 session (`second_factor_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs a session whose second factor was proven in the last 15 minutes (`second_factor_required` for an aal-1 session, `reauthentication_required` when the proof is older), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -45,7 +45,7 @@ pub async fn registration_options(
         (status = 201, description = "Registered", body = CredentialView),
         (status = 400, description = "Malformed body, a bad name (`validation_failed`), or a response that does not verify (`registration_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an aal 2 session (`second_factor_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs a session whose second factor was proven in the last 15 minutes (`second_factor_required` for an aal-1 session, `reauthentication_required` when the proof is older), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No registration in progress (`ceremony_not_started`) or already registered (`credential_exists`), or WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -93,7 +93,7 @@ pub async fn list(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an aal 2 session (`second_factor_required`), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs a session whose second factor was proven in the last 15 minutes (`second_factor_required` for an aal-1 session, `reauthentication_required` when the proof is older), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such credential of the caller", body = Problem, content_type = "application/problem+json"),
     )
 )]

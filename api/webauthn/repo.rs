@@ -73,14 +73,21 @@ pub fn insert(conn: &mut DbConn, credential: &Credential) -> Result<(), ApiError
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConn, user_id: &str, id: &str) -> Result<bool, ApiError> {
-    let n = diesel::delete(
-        webauthn_credentials::table
-            .filter(webauthn_credentials::user_id.eq(user_id))
-            .filter(webauthn_credentials::id.eq(id)),
-    )
-    .execute(conn)?;
-    Ok(n == 1)
+/// Deletes one of the user's credentials; its name, or `None` when the user
+/// has no such credential.
+pub fn delete(conn: &mut DbConn, user_id: &str, id: &str) -> Result<Option<String>, ApiError> {
+    let mine = webauthn_credentials::table
+        .filter(webauthn_credentials::user_id.eq(user_id))
+        .filter(webauthn_credentials::id.eq(id));
+    let Some(name) = mine
+        .select(webauthn_credentials::name)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let n = diesel::delete(mine).execute(conn)?;
+    Ok((n == 1).then_some(name))
 }
 
 pub fn delete_all(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {

@@ -20,6 +20,7 @@ use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
 use crate::sessions::service::{self as sessions, Caller};
 use crate::state::AppState;
+use crate::twofa::limits;
 use crate::twofa::service as twofa;
 use crate::users::User;
 
@@ -61,9 +62,16 @@ fn rp(app: &AppState) -> Result<&webauthn_rs::Webauthn, ApiError> {
     })
 }
 
-fn require_second_factor(caller: &Caller) -> Result<(), ApiError> {
+/// Adding or removing a passkey changes how the account can be entered, so
+/// it needs what TOTP re-enrollment needs: a second factor proven in the
+/// last 15 minutes. An old aal-2 session kept alive by refresh (a stolen
+/// one, say) must not plant a passkey that outlives a password change.
+fn require_fresh_second_factor(caller: &Caller, now: i64) -> Result<(), ApiError> {
     if caller.session.aal < 2 {
         return Err(ApiError::SecondFactorRequired);
+    }
+    if !caller.fresh_second_factor(now) {
+        return Err(ApiError::ReauthenticationRequired);
     }
     Ok(())
 }
@@ -80,8 +88,8 @@ pub async fn registration_options(
     app: &AppState,
     caller: &Caller,
 ) -> Result<RegistrationOptions, ApiError> {
-    require_second_factor(caller)?;
     let now = app.now();
+    require_fresh_second_factor(caller, now)?;
     let user = caller.user.clone();
     let existing = {
         let id = user.id.clone();
@@ -130,7 +138,7 @@ pub async fn register(
     name: &str,
     ip: &str,
 ) -> Result<CredentialView, ApiError> {
-    require_second_factor(caller)?;
+    require_fresh_second_factor(caller, app.now())?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::field(
@@ -165,11 +173,16 @@ pub async fn register(
         last_used_at: None,
     };
     let (user, ip, saved_row) = (caller.user.clone(), ip.to_owned(), row.clone());
+    let session = caller.session.id.clone();
     app.db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
                 repo::insert(conn, &saved_row)?;
-                let detail = json!({ "credential": saved_row.id, "name": saved_row.name });
+                let detail = json!({
+                    "credential": saved_row.id,
+                    "name": saved_row.name,
+                    "session": session,
+                });
                 audit::record(
                     conn,
                     Event::of_user(&user, kind::WEBAUTHN_REGISTERED, &ip, detail),
@@ -188,23 +201,18 @@ pub async fn list(app: &AppState, caller: &Caller) -> Result<Vec<CredentialView>
 }
 
 pub async fn remove(app: &AppState, caller: &Caller, id: String, ip: &str) -> Result<(), ApiError> {
-    require_second_factor(caller)?;
     let now = app.now();
+    require_fresh_second_factor(caller, now)?;
     let (user, ip) = (caller.user.clone(), ip.to_owned());
+    let session = caller.session.id.clone();
     app.db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
-                if !repo::delete(conn, &user.id, &id)? {
-                    return Err(ApiError::NotFound);
-                }
+                let name = repo::delete(conn, &user.id, &id)?.ok_or(ApiError::NotFound)?;
+                let detail = json!({ "credential": id, "name": name, "session": session });
                 audit::record(
                     conn,
-                    Event::of_user(
-                        &user,
-                        kind::WEBAUTHN_REMOVED,
-                        &ip,
-                        json!({ "credential": id }),
-                    ),
+                    Event::of_user(&user, kind::WEBAUTHN_REMOVED, &ip, detail),
                     now,
                 )
             })
@@ -384,21 +392,13 @@ pub async fn passkey(
 ) -> Result<crate::sessions::dto::TokenResponse, ApiError> {
     let now = app.now();
     let (flow, _) = login::load(app, &flow_token, state::PASSKEY).await?;
-    let (handle, _) = rp(app)?
-        .identify_discoverable_authentication(credential)
-        .map_err(|_| ApiError::WebauthnFailed)?;
-    let user_id = handle.to_string();
-    let (user, rows) = app
-        .db
-        .run(move |conn| {
-            let user = crate::users::repo::find(conn, &user_id)?;
-            let rows = repo::credentials(conn, &user_id)?;
-            Ok((user, rows))
-        })
+    let limit = app.config.address_failure_limit;
+    let address = ip.to_owned();
+    app.db
+        .run(move |conn| limits::check_address(conn, &address, limit, now))
         .await?;
-    let user = user.ok_or(ApiError::WebauthnFailed)?;
-    twofa::check_limits(app, &user.id, ip).await?;
-    login::allowed(app, &user, ip).await?;
+    // The challenge is single use: taken before anything else, so one flow
+    // is one try, whoever the assertion names.
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
@@ -407,15 +407,50 @@ pub async fn passkey(
         .ok_or(ApiError::FlowExpired)?;
     let authentication: DiscoverableAuthentication =
         serde_json::from_str(&saved).map_err(internal)?;
-    let keys: Vec<DiscoverableKey> = passkeys(&rows)?.iter().map(DiscoverableKey::from).collect();
-    let result =
-        match rp(app)?.finish_discoverable_authentication(credential, authentication, &keys) {
-            Ok(result) => result,
-            Err(_) => {
-                twofa::failed(app, &user, ip, None, "webauthn").await;
-                return Err(ApiError::WebauthnFailed);
+    // Until a signature verifies against a credential the named user really
+    // owns, the `userHandle` is only the caller's word: a failure counts
+    // against the flow and the address, never the user, writes nothing into
+    // the user's account and answers like an unknown credential.
+    let verified = match rp(app)?.identify_discoverable_authentication(credential) {
+        Ok((handle, _)) => {
+            let user_id = handle.to_string();
+            let (user, rows) = app
+                .db
+                .run(move |conn| {
+                    let user = crate::users::repo::find(conn, &user_id)?;
+                    let rows = repo::credentials(conn, &user_id)?;
+                    Ok((user, rows))
+                })
+                .await?;
+            let keys: Vec<DiscoverableKey> =
+                passkeys(&rows)?.iter().map(DiscoverableKey::from).collect();
+            match (
+                user,
+                rp(app)?.finish_discoverable_authentication(credential, authentication, &keys),
+            ) {
+                (Some(user), Ok(result)) if !keys.is_empty() => Some((user, rows, result)),
+                _ => None,
             }
-        };
+        }
+        Err(_) => None,
+    };
+    let Some((user, rows, result)) = verified else {
+        let (flow_id, address) = (flow.id.clone(), ip.to_owned());
+        app.db
+            .run(move |conn| {
+                crate::login::repo::finish(conn, &flow_id, state::PASSKEY)?;
+                limits::address_failed(conn, &address, now)
+            })
+            .await?;
+        app.metrics.login("passkey", "webauthn_failed");
+        return Err(ApiError::WebauthnFailed);
+    };
+    // Proven: now the user's own rules apply (lock, allow-list).
+    let user_id = user.id.clone();
+    app.db
+        .run(move |conn| limits::check_user(conn, &user_id, now))
+        .await?;
+    login::allowed(app, &user, ip).await?;
     record_assertion(app, &user, rows, &result, ip).await?;
     let ip = ip.to_owned();
     let opened = app
