@@ -107,6 +107,8 @@ pub enum ApiError {
     TooManyAttempts {
         retry_after: u64,
     },
+    /// The login flow used up its tries at this step; only a new login helps.
+    FlowAttemptsExhausted,
     /// A dependency (database, password pool) cannot serve now.
     Unavailable {
         detail: &'static str,
@@ -162,7 +164,7 @@ impl ApiError {
             Self::Conflict { code, .. } => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::TooManyAttempts { .. } | Self::FlowAttemptsExhausted => "too_many_attempts",
             Self::Unavailable { .. } => "service_unavailable",
             Self::Internal(_) => "internal_error",
             Self::Http(status) => match status.as_u16() {
@@ -201,7 +203,9 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::FlowAttemptsExhausted => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Http(status) => *status,
@@ -262,6 +266,10 @@ impl ApiError {
             }
             Self::TooManyAttempts { retry_after } => {
                 format!("Too many failed attempts; retry in {retry_after} seconds.")
+            }
+            Self::FlowAttemptsExhausted => {
+                "Too many wrong attempts in this login, so it has ended; start again at POST /v1/auth/login."
+                    .to_owned()
             }
             Self::Unavailable { detail, .. } => (*detail).to_owned(),
             Self::Internal(_) => {
@@ -415,6 +423,7 @@ mod tests {
                 429,
                 "too_many_attempts",
             ),
+            (ApiError::FlowAttemptsExhausted, 429, "too_many_attempts"),
             (
                 ApiError::Unavailable {
                     detail: "x",

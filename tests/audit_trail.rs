@@ -165,13 +165,18 @@ async fn act_out_a_trail() -> Trail {
     for _ in 0..2 {
         let flow = t.login_to_mfa(&tech).await;
         secrets.push(flow.clone());
-        for _ in 0..5 {
-            t.post(
-                "/v1/auth/login/totp",
-                json!({ "flow_token": flow, "code": wrong_code(&enrolled.secret, t.clock.unix()) }),
-            )
-            .await
-            .problem(401, "invalid_code");
+        for i in 0..5 {
+            let a = t
+                .post(
+                    "/v1/auth/login/totp",
+                    json!({ "flow_token": flow, "code": wrong_code(&enrolled.secret, t.clock.unix()) }),
+                )
+                .await;
+            // The fifth ends the flow (and the tenth locks the user): 429.
+            match i {
+                4 => a.problem(429, "too_many_attempts"),
+                _ => a.problem(401, "invalid_code"),
+            };
         }
     }
     let locked_at = t.clock.unix();

@@ -198,10 +198,10 @@ async fn listed_addresses_pass_and_others_are_refused_at_login_and_on_every_call
     assert_eq!(a.json["ip_allowlist_enabled"], true);
 
     one.login(&t, &tech).await;
-    // From .2: a wrong password learns nothing about the list, nor does an
-    // unknown email; only the right password is refused for the address.
+    // From .2 the answer does not depend on the password (the list must
+    // not let an outsider test passwords); an unknown email is just wrong.
     let a = two.password(&t, &tech.email, "not the password").await;
-    a.problem(401, "invalid_credentials");
+    a.problem(403, "ip_not_allowed");
     let a = two.password(&t, "nobody-here@example.test", "x").await;
     a.problem(401, "invalid_credentials");
     two.refused(&t, &tech).await;
@@ -231,15 +231,16 @@ async fn listed_addresses_pass_and_others_are_refused_at_login_and_on_every_call
         .await;
     assert_eq!(a.status, 204, "{}", a.text);
 
-    // One event per refusal, none for the wrong password.
+    // One event per refusal, the wrong password's included (its answer and
+    // effects must not differ from the right one's).
     let denied = one.events(&t, &tok, "access.ip_denied").await;
-    assert_eq!(ips(&denied), vec!["127.0.0.2"; 5], "{denied:?}");
+    assert_eq!(ips(&denied), vec!["127.0.0.2"; 6], "{denied:?}");
     let mut subjects: Vec<&str> = denied
         .iter()
         .map(|e| e["subject_user_id"].as_str().unwrap())
         .collect();
     subjects.sort_unstable();
-    let mut expected = vec![tech.id.as_str(); 4];
+    let mut expected = vec![tech.id.as_str(); 5];
     expected.push(&admin.id);
     expected.sort_unstable();
     assert_eq!(subjects, expected);

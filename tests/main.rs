@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod contract;
 mod forwarding;
+mod guessing;
 mod ip_allowlist;
 mod login;
 mod me_twofa;

@@ -34,6 +34,20 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs `$body` on the concrete connection inside a [`DbConn`], for the few
+/// statements diesel's `MultiConnection` cannot express although both
+/// dialects share their SQL (`INSERT … ON CONFLICT`). The body is written
+/// once and compiled for each backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// Which database a URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {

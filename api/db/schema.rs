@@ -108,6 +108,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_failures (user_id) {
+        user_id -> Text,
+        failures -> Integer,
+        lockouts -> Integer,
+        locked_until -> Nullable<BigInt>,
+        audited_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    known_addresses (user_id, address) {
+        user_id -> Text,
+        address -> Text,
+        last_success_at -> BigInt,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         account_id -> Text,

@@ -52,10 +52,10 @@ pub async fn start(
         (status = 200, description = "Signed in, or the next step", body = LoginStep),
         (status = 400, description = "Malformed body (`malformed_json`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong password or unknown email (`invalid_credentials`), or a flow token that is unknown, used or expired (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`), whether the password was right or not", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failures from this address (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: this login used up its five tries (start again at `POST /v1/auth/login`), the user's password is backing off after ten wrong in a row, or this address failed too often; see `Retry-After` when waiting helps", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Password checks saturated; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -89,7 +89,7 @@ pub async fn password(
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Second factor locked after too many wrong codes (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: the second factor is locked after ten wrong in a row, or this address failed too often (see `Retry-After`), or this login used up its five tries (start again at `POST /v1/auth/login`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/login/totp")]
@@ -121,7 +121,7 @@ pub async fn totp(
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Second factor locked (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: the second factor is locked after ten wrong in a row, or this address failed too often (see `Retry-After`), or this login used up its five tries (start again at `POST /v1/auth/login`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/login/recovery-code")]

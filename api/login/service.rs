@@ -4,21 +4,20 @@ use serde_json::json;
 
 use super::dto::{FlowResponse, FlowStatus, LoginStep, Method};
 use super::repo::{self, Flow};
+use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
 use crate::sessions::service::{self as sessions, Assurance, Opened, PASSWORD_ONLY};
 use crate::state::AppState;
-use crate::twofa::{limits, repo as factors, service as twofa, Owner};
+use crate::twofa::{repo as factors, service as twofa, Owner};
 use crate::users::{self, normalize_email, User};
 
 /// Lifetime of a flow token; each step gets this long.
 pub const FLOW_TTL_SECS: i64 = 10 * 60;
 /// No login, however many steps, stays open longer than this.
 pub const FLOW_MAX_SECS: i64 = 30 * 60;
-/// Wrong passwords one flow may take before it is dead.
-pub const PASSWORD_ATTEMPTS_PER_FLOW: i32 = 5;
 
 /// Flow states, as stored.
 pub mod state {
@@ -152,6 +151,7 @@ pub fn complete(
         return Err(ApiError::FlowExpired);
     }
     users::repo::touch_login(conn, &user.id, now)?;
+    crate::attempts::login_completed(conn, &user.id, ip, now)?;
     audit::record(
         conn,
         Event::of_user(
@@ -183,27 +183,36 @@ pub async fn password(
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
     let (flow, user) = load(app, &flow_token, state::PASSWORD).await?;
-    let (limit, address) = (app.config.address_failure_limit, ip.to_owned());
-    app.db
-        .run(move |conn| limits::check_address(conn, &address, limit, now))
-        .await?;
-
-    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = app.passwords.verify(stored_hash, password).await?;
-    let (true, Some(user)) = (matched, user) else {
-        let (flow_id, address) = (flow.id.clone(), ip.to_owned());
+    let attempt = {
+        let (flow_id, user_id) = (flow.id.clone(), user.as_ref().map(|u| u.id.clone()));
+        let (address, limit) = (ip.to_owned(), app.config.address_failure_limit);
         app.db
             .run(move |conn| {
-                repo::record_failure(conn, &flow_id, PASSWORD_ATTEMPTS_PER_FLOW)?;
-                limits::address_failed(conn, &address, now)
+                let counter = user_id.as_deref().map(|id| (UserCounter::Password, id));
+                attempts::reserve(conn, Some(&flow_id), counter, &address, limit, now)
             })
-            .await?;
-        app.metrics.login("password", "invalid_credentials");
-        return Err(ApiError::InvalidCredentials);
+            .await?
     };
-    // Only after the password: an address outside the list learns nothing
-    // about which emails exist.
-    allowed(app, &user, ip).await?;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matched = app.passwords.verify(stored_hash, password).await?;
+    let Some(user) = user else {
+        return Err(wrong_password(app, attempt, None, ip).await);
+    };
+    // From an address the account's allow-list refuses, the answer is the
+    // same whether the password was right or not (the hash was checked
+    // either way, so the timing matches too): the list must not let an
+    // outsider test passwords. The try still counts.
+    if let Err(refused) = allowed(app, &user, ip).await {
+        app.db
+            .run(move |conn| attempt.refused(conn, matched, now))
+            .await?;
+        app.metrics.login("password", refused.code());
+        return Err(refused);
+    }
+    if !matched {
+        return Err(wrong_password(app, attempt, Some(user), ip).await);
+    }
+    app.db.run(move |conn| attempt.succeeded(conn)).await?;
 
     let ip = ip.to_owned();
     let step = app
@@ -259,6 +268,55 @@ enum Step {
     Done(Box<Opened>),
 }
 
+/// Settles a wrong password: counted, audited for a real user (at most once
+/// a minute each, and whenever it starts a back-off, so guesses cannot flood
+/// the trail) and answered `invalid_credentials`, or 429 when it started a
+/// back-off or used up the flow.
+async fn wrong_password(
+    app: &AppState,
+    attempt: Attempt,
+    user: Option<User>,
+    ip: &str,
+) -> ApiError {
+    let now = app.now();
+    let ip = ip.to_owned();
+    let settled = app
+        .db
+        .run(move |conn| {
+            let failure = attempt.failed(conn, now)?;
+            let Some(user) = user else {
+                return Ok(failure);
+            };
+            let audit_now = failure.locked_until.is_some()
+                || attempts::repo::claim_password_audit(
+                    conn,
+                    &user.id,
+                    attempts::PASSWORD_AUDIT_EVERY_SECS,
+                    now,
+                )?;
+            if audit_now {
+                let detail = json!({
+                    "factor": "password",
+                    "consecutive": failure.consecutive,
+                    "locked_until": failure.locked_until.map(crate::clock::rfc3339),
+                });
+                audit::record(
+                    conn,
+                    Event::of_user(&user, kind::LOGIN_FAILED, &ip, detail),
+                    now,
+                )?;
+            }
+            Ok(failure)
+        })
+        .await;
+    let answer = match settled {
+        Ok(failure) => failure.answer(ApiError::InvalidCredentials, now),
+        Err(e) => e,
+    };
+    app.metrics.login("password", answer.code());
+    answer
+}
+
 /// After a second factor: a session, unless the user has no recovery code
 /// (the last one was spent and its successor never confirmed), in which
 /// case a new one is issued and must be confirmed first. Runs inside the
@@ -272,7 +330,7 @@ fn after_second_factor(
     ip: &str,
     now: i64,
 ) -> Result<Step, ApiError> {
-    limits::user_succeeded(conn, &user.id)?;
+    attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
     match new_code {
         Some((display, hash)) => {
             factors::put_pending(

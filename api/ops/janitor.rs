@@ -27,7 +27,7 @@ pub async fn pass(state: &AppState) -> Result<Swept, ApiError> {
                 flows: crate::login::repo::purge_expired(conn, now)?,
                 pending_enrollments: crate::twofa::repo::purge_expired_pending(conn, now)?
                     + crate::webauthn::repo::purge_expired_challenges(conn, now)?,
-                address_windows: crate::twofa::limits::purge_ended_windows(conn, now)?,
+                address_windows: crate::attempts::purge(conn, now)?,
                 sessions: crate::sessions::repo::purge_ended(
                     conn,
                     now,

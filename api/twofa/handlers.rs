@@ -125,7 +125,7 @@ pub async fn qr_svg(
         (status = 409, description = "No enrollment started (`enrollment_not_started`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong codes (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: the second factor is locked after ten wrong in a row, this address failed too often (see `Retry-After`), or this enrollment flow used up its five tries (start again at `POST /v1/auth/login`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/enrollment/totp/verify")]

@@ -1,5 +1,5 @@
 //! The second factor: authenticator apps (TOTP), recovery codes, the
-//! enrollments that create them, attempt limits and resets.
+//! enrollments that create them and resets (attempt limits: [`crate::attempts`]).
 //!
 //! Invariants kept here:
 //! - a TOTP step is accepted at most once per user, by one conditional
@@ -13,7 +13,6 @@
 pub mod dto;
 pub mod enrollment;
 pub mod handlers;
-pub mod limits;
 pub mod me_handlers;
 pub mod repo;
 pub mod service;

@@ -5,10 +5,10 @@ use base64::Engine as _;
 use serde_json::json;
 
 use super::dto::{RecoveryCodeState, RequiredBy, TotpEnrollment, TotpMethod, TwofaOverview};
-use super::limits;
 use super::repo::{self, Pending};
 use super::Owner;
 use crate::accounts::Account;
+use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
@@ -163,61 +163,70 @@ pub fn not_started() -> ApiError {
     }
 }
 
-/// Refuses with 429 while the user or the address is locked out.
-pub async fn check_limits(state: &AppState, user_id: &str, ip: &str) -> Result<(), ApiError> {
+/// Reserves one second-factor attempt for `user` on the flow (if any), the
+/// user and the client address, before anything is verified.
+pub async fn reserve(
+    state: &AppState,
+    user_id: &str,
+    ip: &str,
+    flow_id: Option<String>,
+) -> Result<Attempt, ApiError> {
     let now = state.now();
     let limit = state.config.address_failure_limit;
     let (user_id, ip) = (user_id.to_owned(), ip.to_owned());
     state
         .db
         .run(move |conn| {
-            limits::check_address(conn, &ip, limit, now)?;
-            limits::check_user(conn, &user_id, now)
+            let user = Some((UserCounter::SecondFactor, user_id.as_str()));
+            attempts::reserve(conn, flow_id.as_deref(), user, &ip, limit, now)
         })
         .await
 }
 
-/// Records a wrong code against the flow, the user and the address, and
-/// answers `invalid_code`.
+/// A verified second factor: the reservation is given back.
+pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), ApiError> {
+    state.db.run(move |conn| attempt.succeeded(conn)).await
+}
+
+/// Settles a wrong second factor: it stays counted, is audited (with the
+/// lock it started, if any) and answered: `wrong`, or 429 when it locked
+/// the user or used up the flow.
 pub async fn failed(
     state: &AppState,
+    attempt: Attempt,
     user: &User,
     ip: &str,
-    flow_id: Option<String>,
     factor: &'static str,
+    wrong: ApiError,
 ) -> ApiError {
     let now = state.now();
     let (user, ip) = (user.clone(), ip.to_owned());
     let recorded = state
         .db
         .run(move |conn| {
-            if let Some(flow) = flow_id {
-                crate::login::repo::record_failure(conn, &flow, limits::FLOW_ATTEMPTS)?;
-            }
-            limits::address_failed(conn, &ip, now)?;
-            let locked = limits::user_failed(conn, &user.id, now)?;
+            let failure = attempt.failed(conn, now)?;
             let event = |kind, detail| Event::of_user(&user, kind, &ip, detail);
             audit::record(
                 conn,
                 event(kind::LOGIN_FAILED, json!({ "factor": factor })),
                 now,
             )?;
-            if let Some(until) = locked {
+            if let Some(until) = failure.locked_until {
                 let detail = json!({ "until": rfc3339(until) });
                 audit::record(conn, event(kind::TWOFA_LOCKED, detail), now)?;
             }
-            Ok(())
+            Ok(failure)
         })
         .await;
     match recorded {
-        Ok(()) => ApiError::InvalidCode,
+        Ok(failure) => failure.answer(wrong, now),
         Err(e) => e,
     }
 }
 
-/// Checks a TOTP code for `user` against `secret` (limits first); returns
-/// the matching step, not yet claimed: the caller claims it in the
-/// transaction that acts on it.
+/// Checks a TOTP code for `user` against `secret` (reserving the attempt
+/// first); returns the matching step, not yet claimed: the caller claims it
+/// in the transaction that acts on it.
 pub async fn check_totp(
     state: &AppState,
     user: &User,
@@ -229,15 +238,18 @@ pub async fn check_totp(
     let code = totp::normalize_code(code.expose()).ok_or_else(|| {
         ApiError::field("code", "must be the 6 digits the authenticator app shows")
     })?;
-    check_limits(state, &user.id, ip).await?;
+    let attempt = reserve(state, &user.id, ip, flow_id).await?;
     match totp::verify(secret, &code, state.now()) {
-        Some(step) => Ok(step),
-        None => Err(failed(state, user, ip, flow_id, "totp").await),
+        Some(step) => {
+            succeeded(state, attempt).await?;
+            Ok(step)
+        }
+        None => Err(failed(state, attempt, user, ip, "totp", ApiError::InvalidCode).await),
     }
 }
 
-/// Checks a recovery code (limits first); returns the stored hash it
-/// matched, which the caller spends with a conditional delete.
+/// Checks a recovery code (reserving the attempt first); returns the stored
+/// hash it matched, which the caller spends with a conditional delete.
 pub async fn check_recovery_code(
     state: &AppState,
     user: &User,
@@ -251,7 +263,7 @@ pub async fn check_recovery_code(
             "must be the 24-character recovery code (spaces and hyphens are ignored)",
         )
     })?;
-    check_limits(state, &user.id, ip).await?;
+    let attempt = reserve(state, &user.id, ip, flow_id).await?;
     let user_id = user.id.clone();
     let stored = state
         .db
@@ -261,10 +273,19 @@ pub async fn check_recovery_code(
     // Without a stored code the dummy hash is checked, at the same cost.
     if state.passwords.verify(stored.clone(), canonical).await? {
         if let Some(hash) = stored {
+            succeeded(state, attempt).await?;
             return Ok(hash);
         }
     }
-    Err(failed(state, user, ip, flow_id, "recovery_code").await)
+    Err(failed(
+        state,
+        attempt,
+        user,
+        ip,
+        "recovery_code",
+        ApiError::InvalidCode,
+    )
+    .await)
 }
 
 /// Verifies the first code of `owner`'s enrollment in progress. In one
@@ -301,7 +322,7 @@ pub async fn verify_pending<T: Send + 'static>(
                 if !repo::set_pending_recovery_hash(conn, &pending.id, &hash)? {
                     return Err(not_started());
                 }
-                limits::user_succeeded(conn, &user.id)?;
+                attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
                 then(conn)
             })
         })
@@ -343,7 +364,7 @@ pub fn activate(
     };
     repo::activate_recovery_code(conn, &user.id, hash, now)?;
     repo::delete_pending_for_user(conn, &user.id)?;
-    limits::user_succeeded(conn, &user.id)?;
+    attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
     audit::record(conn, Event::of_user(user, kind, ip, json!({})), now)
 }
 

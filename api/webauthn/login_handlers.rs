@@ -57,7 +57,7 @@ pub async fn second_factor_options(
         (status = 409, description = "No ceremony in progress (`ceremony_not_started`), or WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Second factor locked (`too_many_attempts`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: the second factor is locked after ten wrong in a row, or this address failed too often (see `Retry-After`), or this login used up its five tries (start again at `POST /v1/auth/login`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/login/webauthn")]

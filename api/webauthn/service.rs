@@ -11,6 +11,7 @@ use webauthn_rs::prelude::{
 
 use super::dto::{AssertionOptions, CredentialView, RegistrationOptions};
 use super::repo::{self, ChallengeOwner, Credential};
+use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
 use crate::clock::rfc3339;
 use crate::crypto::{new_token, sha256_hex, Secret};
@@ -20,7 +21,6 @@ use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
 use crate::sessions::service::{self as sessions, Caller};
 use crate::state::AppState;
-use crate::twofa::limits;
 use crate::twofa::service as twofa;
 use crate::users::User;
 
@@ -323,7 +323,6 @@ pub async fn second_factor(
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
-    twofa::check_limits(app, &user.id, ip).await?;
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
@@ -331,18 +330,25 @@ pub async fn second_factor(
         .await?
         .ok_or_else(not_started)?;
     let authentication: PasskeyAuthentication = serde_json::from_str(&saved).map_err(internal)?;
-    let result = match rp(app)?.finish_passkey_authentication(credential, &authentication) {
-        Ok(result) => result,
-        Err(_) => {
-            twofa::failed(app, &user, ip, Some(flow.id.clone()), "webauthn").await;
-            return Err(ApiError::WebauthnFailed);
+    let attempt = twofa::reserve(app, &user.id, ip, Some(flow.id.clone())).await?;
+    let verified = match rp(app)?.finish_passkey_authentication(credential, &authentication) {
+        Ok(result) => {
+            let rows = {
+                let id = user.id.clone();
+                app.db.run(move |conn| repo::credentials(conn, &id)).await?
+            };
+            record_assertion(app, &user, rows, &result, ip).await
         }
+        Err(_) => Err(ApiError::WebauthnFailed),
     };
-    let rows = {
-        let id = user.id.clone();
-        app.db.run(move |conn| repo::credentials(conn, &id)).await?
-    };
-    record_assertion(app, &user, rows, &result, ip).await?;
+    match verified {
+        Ok(()) => twofa::succeeded(app, attempt).await?,
+        Err(ApiError::WebauthnFailed) => {
+            let wrong = ApiError::WebauthnFailed;
+            return Err(twofa::failed(app, attempt, &user, ip, "webauthn", wrong).await);
+        }
+        Err(other) => return Err(other),
+    }
     login::finish_second_factor(app, flow, user, "hwk", ip, |_| Ok(())).await
 }
 
@@ -392,11 +398,6 @@ pub async fn passkey(
 ) -> Result<crate::sessions::dto::TokenResponse, ApiError> {
     let now = app.now();
     let (flow, _) = login::load(app, &flow_token, state::PASSKEY).await?;
-    let limit = app.config.address_failure_limit;
-    let address = ip.to_owned();
-    app.db
-        .run(move |conn| limits::check_address(conn, &address, limit, now))
-        .await?;
     // The challenge is single use: taken before anything else, so one flow
     // is one try, whoever the assertion names.
     let owner = ChallengeOwner::Flow(flow.id.clone());
@@ -407,6 +408,11 @@ pub async fn passkey(
         .ok_or(ApiError::FlowExpired)?;
     let authentication: DiscoverableAuthentication =
         serde_json::from_str(&saved).map_err(internal)?;
+    let (limit, address) = (app.config.address_failure_limit, ip.to_owned());
+    let attempt = app
+        .db
+        .run(move |conn| attempts::reserve(conn, None, None, &address, limit, now))
+        .await?;
     // Until a signature verifies against a credential the named user really
     // owns, the `userHandle` is only the caller's word: a failure counts
     // against the flow and the address, never the user, writes nothing into
@@ -435,21 +441,28 @@ pub async fn passkey(
         Err(_) => None,
     };
     let Some((user, rows, result)) = verified else {
-        let (flow_id, address) = (flow.id.clone(), ip.to_owned());
+        let flow_id = flow.id.clone();
         app.db
             .run(move |conn| {
                 crate::login::repo::finish(conn, &flow_id, state::PASSKEY)?;
-                limits::address_failed(conn, &address, now)
+                attempt.failed(conn, now).map(|_| ())
             })
             .await?;
         app.metrics.login("passkey", "webauthn_failed");
         return Err(ApiError::WebauthnFailed);
     };
+    twofa::succeeded(app, attempt).await?;
     // Proven: now the user's own rules apply (lock, allow-list).
     let user_id = user.id.clone();
-    app.db
-        .run(move |conn| limits::check_user(conn, &user_id, now))
+    let counter = app
+        .db
+        .run(move |conn| attempts::repo::user_counter(conn, UserCounter::SecondFactor, &user_id))
         .await?;
+    if let Some(until) = counter.locked_until.filter(|until| *until > now) {
+        return Err(ApiError::TooManyAttempts {
+            retry_after: u64::try_from(until - now).unwrap_or(1),
+        });
+    }
     login::allowed(app, &user, ip).await?;
     record_assertion(app, &user, rows, &result, ip).await?;
     let ip = ip.to_owned();
@@ -457,7 +470,7 @@ pub async fn passkey(
         .db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
-                crate::twofa::limits::user_succeeded(conn, &user.id)?;
+                attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
                 login::complete(conn, &flow, &user, sessions::PASSKEY_ONLY, &ip, now)
             })
         })
