@@ -18,6 +18,7 @@ mod me_twofa;
 mod operator;
 mod ops;
 mod passkey_attacks;
+mod session_attacks;
 mod support_reset;
 mod tokens;
 mod twofa;

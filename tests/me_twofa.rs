@@ -22,7 +22,7 @@ async fn overview(t: &TestApp, access: &str) -> Value {
 }
 
 /// `POST /v1/me/2fa/totp`: a new secret, waiting for its first code.
-async fn start_totp(t: &TestApp, access: &str) -> Value {
+pub(crate) async fn start_totp(t: &TestApp, access: &str) -> Value {
     let a = t
         .call(Method::POST, "/v1/me/2fa/totp", Some(access), None)
         .await;
@@ -42,7 +42,7 @@ async fn verify(t: &TestApp, access: &str, code: &str) -> Answer {
 }
 
 /// Verifies the current code of `secret`; returns the new recovery code.
-async fn verify_now(t: &TestApp, access: &str, secret: &str) -> String {
+pub(crate) async fn verify_now(t: &TestApp, access: &str, secret: &str) -> String {
     let a = verify(t, access, &code_at(secret, t.clock.unix())).await;
     let body = a.ok();
     assert_eq!(body["status"], "recovery_code_confirmation_required");
@@ -53,7 +53,7 @@ async fn verify_now(t: &TestApp, access: &str, secret: &str) -> String {
         .to_owned()
 }
 
-async fn confirm(t: &TestApp, access: &str, confirmed: bool) -> Answer {
+pub(crate) async fn confirm(t: &TestApp, access: &str, confirmed: bool) -> Answer {
     t.call(
         Method::POST,
         "/v1/me/2fa/recovery-code/confirm",

@@ -98,8 +98,10 @@ impl Failure {
 /// Reserves one attempt on every counter that applies, in one transaction:
 /// either all count it, or none does and the answer is 429. `user` is the
 /// counter of a real user (`None` for an unknown email, or for a passkey
-/// assertion whose owner is not proven yet). Must not run inside another
-/// transaction.
+/// assertion whose owner is not proven yet). Known addresses are spared the
+/// password counter only in a login flow: a signed-in caller guessing the
+/// current password (`POST /v1/me/password`) always counts. Must not run
+/// inside another transaction.
 pub fn reserve(
     conn: &mut DbConn,
     flow: Option<&str>,
@@ -120,8 +122,11 @@ pub fn reserve(
         }
         let user = match user {
             Some((UserCounter::Password, id))
-                if repo::is_known_address(conn, id, &address, now - KNOWN_ADDRESS_SECS)? =>
+                if flow.is_some()
+                    && repo::is_known_address(conn, id, &address, now - KNOWN_ADDRESS_SECS)? =>
             {
+                // A login from where the user signed in before: the per-user
+                // back-off would only lock the owner out (see the module doc).
                 None
             }
             Some((which, id)) => {

@@ -92,18 +92,12 @@ pub fn advance(
     Ok(changed == 1)
 }
 
-/// Counts a failed attempt; the flow dies at `limit` failures.
-pub fn record_failure(conn: &mut DbConn, id: &str, limit: i32) -> Result<(), ApiError> {
-    diesel::update(login_flows::table.filter(login_flows::id.eq(id)))
-        .set(login_flows::failed_attempts.eq(login_flows::failed_attempts + 1))
-        .execute(conn)?;
-    diesel::delete(
-        login_flows::table
-            .filter(login_flows::id.eq(id))
-            .filter(login_flows::failed_attempts.ge(limit)),
+/// Ends every login in progress of a user (a password change, a reset).
+pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(login_flows::table.filter(login_flows::user_id.eq(user_id)))
+            .execute(conn)?,
     )
-    .execute(conn)?;
-    Ok(())
 }
 
 /// Deletes flows that expired before `now`.

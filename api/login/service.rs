@@ -272,7 +272,7 @@ enum Step {
 /// a minute each, and whenever it starts a back-off, so guesses cannot flood
 /// the trail) and answered `invalid_credentials`, or 429 when it started a
 /// back-off or used up the flow.
-async fn wrong_password(
+pub async fn wrong_password(
     app: &AppState,
     attempt: Attempt,
     user: Option<User>,

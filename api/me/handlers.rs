@@ -41,7 +41,8 @@ pub async fn me(
         (status = 204, description = "Changed"),
         (status = 400, description = "Malformed body, or a new password that breaks the rules (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong current password (`invalid_credentials`) or bad access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The user has a second factor and this session did not prove it in the last 15 minutes (`reauthentication_required`), or the account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: ten wrong passwords in a row (here or at login) started a back-off, or this address failed too often; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )

@@ -2,9 +2,11 @@
 
 use super::dto::{AccountSummary, MeResponse, SessionSummary};
 use crate::accounts;
+use crate::attempts::{self, UserCounter};
 use crate::clock::rfc3339;
 use crate::crypto::Secret;
 use crate::error::ApiError;
+use crate::login::service::wrong_password;
 use crate::sessions::service::Caller;
 use crate::state::AppState;
 
@@ -69,8 +71,14 @@ pub fn validate_new_password(password: &Secret, current: &Secret) -> Result<(), 
     Ok(())
 }
 
-/// Changes the caller's password and revokes every other session of theirs:
-/// whoever else knew the old password is signed out.
+/// Changes the caller's password and revokes every other session and open
+/// login of theirs: whoever else knew the old password is signed out.
+///
+/// Once the user has a second factor, this needs one proven in the last 15
+/// minutes: otherwise a password-only session (or an old one kept alive by
+/// refresh) could change the password and lock the owner out. A wrong
+/// current password counts toward the per-user password limit, like a
+/// wrong password at login, and is audited the same way.
 pub async fn change_password(
     state: &AppState,
     caller: Caller,
@@ -79,20 +87,36 @@ pub async fn change_password(
     ip: String,
 ) -> Result<(), ApiError> {
     validate_new_password(&new, &current)?;
+    let now = state.now();
+    if caller.user.twofa_enrolled && !caller.fresh_second_factor(now) {
+        return Err(ApiError::ReauthenticationRequired);
+    }
+    let attempt = {
+        let (user_id, address) = (caller.user.id.clone(), ip.clone());
+        let limit = state.config.address_failure_limit;
+        state
+            .db
+            .run(move |conn| {
+                let counter = Some((UserCounter::Password, user_id.as_str()));
+                attempts::reserve(conn, None, counter, &address, limit, now)
+            })
+            .await?
+    };
     let matched = state
         .passwords
         .verify(Some(caller.user.password_hash.clone()), current)
         .await?;
     if !matched {
-        return Err(ApiError::InvalidCredentials);
+        return Err(wrong_password(state, attempt, Some(caller.user), &ip).await);
     }
+    state.db.run(move |conn| attempt.succeeded(conn)).await?;
     let hash = state.passwords.hash(new).await?;
-    let now = state.now();
     state
         .db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
                 crate::users::repo::set_password(conn, &caller.user.id, &hash, now)?;
+                crate::login::repo::delete_for_user(conn, &caller.user.id)?;
                 let revoked = crate::sessions::repo::revoke_all_for_user(
                     conn,
                     &caller.user.id,

@@ -97,6 +97,28 @@ pub fn revoke_all_for_user(
         .execute(conn)?)
 }
 
+/// Ends the user's live sessions that proved no second factor (aal 1),
+/// but `keep`.
+pub fn revoke_password_only_for_user(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: i64,
+) -> Result<usize, ApiError> {
+    let live = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::aal.lt(2))
+        .filter(sessions::id.ne(keep.unwrap_or("")));
+    Ok(diesel::update(live)
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(reason),
+        ))
+        .execute(conn)?)
+}
+
 pub fn insert_refresh(
     conn: &mut DbConn,
     token_hash: &str,

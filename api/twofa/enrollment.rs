@@ -79,7 +79,7 @@ pub async fn confirm(
             write_tx(conn, |conn| {
                 let pending =
                     repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
-                twofa::activate(conn, &pending, &user, &ip, now)?;
+                twofa::activate(conn, &pending, &user, None, &ip, now)?;
                 let assurance = login::assurance(flow.second_factor.as_deref());
                 login::complete(conn, &flow, &user, assurance, &ip, now)
             })

@@ -244,13 +244,13 @@ pub async fn confirm(
     let now = app.now();
     let session_owner = owner(&caller);
     let user = caller.user.clone();
-    let ip = ip.to_string();
+    let (ip, session_id) = (ip.to_string(), caller.session.id.clone());
     app.db
         .run(move |conn| {
             write_tx(conn, |conn| {
                 let pending =
                     repo::pending(conn, &session_owner, now)?.ok_or_else(twofa::not_started)?;
-                twofa::activate(conn, &pending, &user, &ip, now)
+                twofa::activate(conn, &pending, &user, Some(&session_id), &ip, now)
             })
         })
         .await?;

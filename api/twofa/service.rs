@@ -340,11 +340,15 @@ pub async fn new_recovery_code(state: &AppState) -> Result<(Secret, String), Api
 
 /// Makes a confirmed enrollment active, inside the caller's transaction:
 /// the secret (if any) and the recovery code replace the user's old ones,
-/// every enrollment in progress of the user is dropped.
+/// every enrollment in progress of the user is dropped. A new authenticator
+/// also ends the user's password-only (aal 1) sessions but `keep` (the
+/// session that enrolled): from now on the account needs the second factor,
+/// and a session that never proved one must not outlive that.
 pub fn activate(
     conn: &mut DbConn,
     pending: &Pending,
     user: &User,
+    keep: Option<&str>,
     ip: &str,
     now: i64,
 ) -> Result<(), ApiError> {
@@ -358,6 +362,13 @@ pub fn activate(
     let kind = match &pending.secret_sealed {
         Some(sealed) => {
             repo::activate_authenticator(conn, &user.id, sealed, now)?;
+            crate::sessions::repo::revoke_password_only_for_user(
+                conn,
+                &user.id,
+                keep,
+                "second_factor_enrolled",
+                now,
+            )?;
             kind::TOTP_ENROLLED
         }
         None => kind::RECOVERY_CODE_ROTATED,

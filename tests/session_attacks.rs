@@ -1,0 +1,120 @@
+//! Attacks with a signed-in session: a password-only session outliving the
+//! user's enrollment, guessing the current password, and a login an
+//! attacker left open across a password change.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use twofold::clock::Clock as _;
+use twofold::users::Role;
+
+use crate::common::{code_at, Answer, TestApp};
+use crate::ip_allowlist::via;
+use crate::me_twofa::{confirm, start_totp, verify_now};
+
+const PASSWORD: &str = "/v1/me/password";
+
+fn access(tokens: &Value) -> String {
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn change(t: &TestApp, token: &str, current: &str, new: &str) -> Answer {
+    let body = json!({ "current_password": current, "new_password": new });
+    t.call(Method::POST, PASSWORD, Some(token), Some(body))
+        .await
+}
+
+#[actix_web::test]
+async fn a_password_only_session_cannot_take_over_after_the_owner_enrolls() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Takeover").await;
+    let user = t.user(&admin.account_id, Role::Technician).await;
+    // S1: a password-only session (the thief's, say).
+    let s1 = access(&t.login(&user).await);
+    // The owner enrolls voluntarily from S2.
+    let s2 = access(&t.login(&user).await);
+    let secret = start_totp(&t, &s2).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    verify_now(&t, &s2, &secret).await;
+    assert_eq!(confirm(&t, &s2, true).await.status, 200);
+
+    // S1 ended with the enrollment.
+    t.get("/v1/me", Some(&s1))
+        .await
+        .problem(401, "invalid_token");
+    change(&t, &s1, &user.password, "a brand new password")
+        .await
+        .problem(401, "invalid_token");
+    // S2 never proved the new factor: it cannot change the password either.
+    change(&t, &s2, &user.password, "a brand new password")
+        .await
+        .problem(403, "reauthentication_required");
+    // A session with the factor, proven just now, can.
+    t.advance(30);
+    let flow = t.login_to_mfa(&user).await;
+    let code = code_at(&secret, t.clock.unix());
+    let a = t
+        .post(
+            "/v1/auth/login/totp",
+            json!({ "flow_token": flow, "code": code }),
+        )
+        .await;
+    let s3 = access(a.ok());
+    let a = change(&t, &s3, &user.password, "a brand new password").await;
+    assert_eq!(a.status, 204, "{}", a.text);
+}
+
+#[actix_web::test]
+async fn guessing_the_current_password_backs_off_and_leaves_a_trace() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Guessed").await;
+    let token = t.access_token(&admin).await;
+    let mut answers = Vec::new();
+    for i in 0..11 {
+        answers.push(
+            change(
+                &t,
+                &token,
+                &format!("guess number {i}"),
+                "a brand new password",
+            )
+            .await,
+        );
+    }
+    for a in &answers[..9] {
+        a.problem(401, "invalid_credentials");
+    }
+    for a in &answers[9..] {
+        a.problem(429, "too_many_attempts");
+    }
+    // Even the right one waits now.
+    change(&t, &token, &admin.password, "a brand new password")
+        .await
+        .problem(429, "too_many_attempts");
+    let failed = via(1, &[]).events(&t, &token, "login.failed").await;
+    assert_eq!(failed.len(), 2, "the first and the back-off: {failed:?}");
+    assert!(failed.iter().all(|e| e["detail"]["factor"] == "password"));
+    assert!(failed.iter().all(|e| e["ip"] == "127.0.0.1"));
+}
+
+#[actix_web::test]
+async fn a_password_change_ends_the_logins_left_open_with_the_old_one() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Open Flow").await;
+    let enrolled = t.enroll(&admin).await;
+    // The attacker knows the old password and got as far as the code.
+    let stolen_flow = t.login_to_mfa(&admin).await;
+    // The owner changes the password (with a fresh second factor).
+    let fresh = access(&t.login_with_totp(&enrolled).await);
+    let a = change(&t, &fresh, &admin.password, "a brand new password").await;
+    assert_eq!(a.status, 204, "{}", a.text);
+    t.advance(30);
+    let code = code_at(&enrolled.secret, t.clock.unix());
+    t.post(
+        "/v1/auth/login/totp",
+        json!({ "flow_token": stolen_flow, "code": code }),
+    )
+    .await
+    .problem(401, "flow_expired");
+}
