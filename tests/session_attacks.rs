@@ -118,3 +118,26 @@ async fn a_password_change_ends_the_logins_left_open_with_the_old_one() {
     .await
     .problem(401, "flow_expired");
 }
+
+#[actix_web::test]
+async fn signing_out_works_from_an_address_the_allow_list_refuses() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Away").await;
+    let tok = t.access_token(&admin).await;
+    let inside = via(1, &[]);
+    inside.entry(&t, &tok, "127.0.0.1").await;
+    assert_eq!(inside.switch(&t, &tok, true, false).await.status, 200);
+    // The admin travels: nothing works from there, but signing out does.
+    let away = via(2, &[]);
+    away.get(&t, "/v1/me", &tok)
+        .await
+        .problem(403, "ip_not_allowed");
+    let a = away
+        .post(&t, "/v1/auth/logout", Some(&tok), json!({}))
+        .await;
+    assert_eq!(a.status, 204, "{}", a.text);
+    inside
+        .get(&t, "/v1/me", &tok)
+        .await
+        .problem(401, "invalid_token");
+}

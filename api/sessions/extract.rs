@@ -27,6 +27,12 @@ pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.trim().to_owned()))
 }
 
+/// A live session's own holder, from any address: only for ending that
+/// session. Signing out must work from wherever the holder is, also from
+/// an address the account's IP allow-list refuses (it grants nothing).
+#[derive(Debug, Clone)]
+pub struct SessionHolder(pub Caller);
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -43,6 +49,21 @@ impl FromRequest for Authenticated {
             crate::ip_allowlist::check(&state, &caller.user.account_id, &caller.user.id, ip)
                 .await?;
             Ok(Authenticated(caller))
+        })
+    }
+}
+
+impl FromRequest for SessionHolder {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?.ok_or(ApiError::Unauthorized)?;
+            let state = state.ok_or_else(|| ApiError::internal("state missing"))?;
+            Ok(SessionHolder(authenticate(&state, &token).await?))
         })
     }
 }

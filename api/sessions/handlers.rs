@@ -3,7 +3,8 @@
 use actix_web::{post, web, HttpResponse};
 
 use super::dto::{RefreshRequest, TokenResponse};
-use super::{service, Authenticated};
+use super::extract::SessionHolder;
+use super::service;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
@@ -41,7 +42,8 @@ pub async fn refresh(
 /// End the current session.
 ///
 /// Revokes the session of the presented access token at once: its access
-/// token and every refresh token of it stop working.
+/// token and every refresh token of it stop working. Works from any
+/// address, also one the account's IP allow-list refuses.
 #[utoipa::path(
     operation_id = "logout",
     tag = "sessions",
@@ -49,13 +51,12 @@ pub async fn refresh(
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Missing, invalid or already revoked access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    SessionHolder(caller): SessionHolder,
     ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
     service::logout(&state, &caller, ip.to_string()).await?;
