@@ -10,6 +10,7 @@ mod audit_trail;
 mod bad_input;
 mod cli;
 mod contract;
+mod enrollment_flow;
 mod forwarding;
 mod guessing;
 mod ip_allowlist;

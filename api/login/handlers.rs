@@ -117,7 +117,7 @@ pub async fn totp(
     responses(
         (status = 200, description = "The new recovery code to confirm", body = FlowResponse),
         (status = 400, description = "Malformed body or not a recovery code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong code (`invalid_code`), already spent (`code_already_used`), or bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not the user's recovery code, including one spent earlier (`invalid_code`: a spent code is no longer theirs, and the answer does not tell it apart), the same code spent by another request at the same moment (`code_already_used`), or bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),

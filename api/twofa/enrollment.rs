@@ -21,7 +21,14 @@ pub async fn start(
     ip: &str,
 ) -> Result<TotpEnrollment, ApiError> {
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
-    twofa::start_totp(app, login::owner(&flow), &user, Some(flow_token)).await
+    let expires_at = flow.expires_at;
+    twofa::start_totp(
+        app,
+        login::owner(&flow),
+        &user,
+        Some((flow_token, expires_at)),
+    )
+    .await
 }
 
 /// The otpauth URI of the flow's enrollment, for the QR endpoints.
@@ -71,7 +78,14 @@ pub async fn confirm(
         ));
     }
     let now = app.now();
-    let (flow, user) = login::load_user(app, &flow_token, state::CONFIRM, ip).await?;
+    let (flow, user) = match login::load_user(app, &flow_token, state::CONFIRM, ip).await {
+        // Still at enrollment: nothing to confirm yet, and the answer says so.
+        Err(ApiError::FlowExpired) => {
+            login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
+            return Err(twofa::code_not_verified());
+        }
+        other => other?,
+    };
     let ip = ip.to_owned();
     let opened = app
         .db

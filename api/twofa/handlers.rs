@@ -151,8 +151,9 @@ pub async fn verify(
     responses(
         (status = 200, description = "Signed in with `aal` 2", body = TokenResponse),
         (status = 400, description = "Malformed body or `confirmed` not true (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Bad flow token, or a flow not at `recovery_code_confirmation_required` (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad, expired or used flow token, or a login whose user enrolled an authenticator elsewhere since it started (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No code from the authenticator app was verified yet (`code_not_verified`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )

@@ -84,6 +84,18 @@ pub fn touch_authenticator(conn: &mut DbConn, user_id: &str, now: i64) -> Result
 }
 
 /// Makes `secret_sealed` the user's authenticator, replacing any other.
+/// Marks the user enrolled unless they already were; `false` when they were.
+pub fn mark_enrolled_if_not(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        users::table
+            .filter(users::id.eq(user_id))
+            .filter(users::twofa_enrolled.eq(false)),
+    )
+    .set(users::twofa_enrolled.eq(true))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn activate_authenticator(
     conn: &mut DbConn,
     user_id: &str,

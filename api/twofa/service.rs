@@ -85,9 +85,17 @@ pub async fn start_totp(
     state: &AppState,
     owner: Owner,
     user: &User,
-    flow_token: Option<Secret>,
+    flow: Option<(Secret, i64)>,
 ) -> Result<TotpEnrollment, ApiError> {
     let now = state.now();
+    // Inside a login, the enrollment cannot outlive the flow that owns it:
+    // `expires_in` says when the flow token dies, not a longer promise.
+    let (flow_token, expires_at) = match flow {
+        Some((token, flow_expires_at)) => {
+            (Some(token), flow_expires_at.min(now + PENDING_TTL_SECS))
+        }
+        None => (None, now + PENDING_TTL_SECS),
+    };
     let secret = TotpSecret::generate();
     let sealed = seal(state, &user.id, &secret)?;
     let pending = Pending {
@@ -104,7 +112,7 @@ pub async fn start_totp(
         secret_sealed: Some(sealed),
         recovery_code_hash: None,
         created_at: now,
-        expires_at: now + PENDING_TTL_SECS,
+        expires_at,
     };
     state
         .db
@@ -119,7 +127,7 @@ pub async fn start_totp(
     Ok(TotpEnrollment {
         status: "enrollment_required",
         flow_token,
-        expires_in: PENDING_TTL_SECS,
+        expires_in: (expires_at - now).max(0),
         secret_grouped: Secret::new(secret.grouped()),
         secret: Secret::new(secret.base32()),
         otpauth_uri: Secret::new(uri),
@@ -330,6 +338,14 @@ pub async fn verify_pending<T: Send + 'static>(
     Ok((display, outcome))
 }
 
+/// Confirming before a code from the app was verified.
+pub fn code_not_verified() -> ApiError {
+    ApiError::Conflict {
+        code: "code_not_verified",
+        detail: "Verify a code from the authenticator app first.".to_owned(),
+    }
+}
+
 /// A new recovery code: the display form (shown once) and its hash.
 pub async fn new_recovery_code(state: &AppState) -> Result<(Secret, String), ApiError> {
     let canonical = recovery::generate();
@@ -355,12 +371,16 @@ pub fn activate(
     let hash = pending
         .recovery_code_hash
         .as_deref()
-        .ok_or_else(|| ApiError::Conflict {
-            code: "code_not_verified",
-            detail: "Verify a code from the authenticator app first.".to_owned(),
-        })?;
+        .ok_or_else(code_not_verified)?;
     let kind = match &pending.secret_sealed {
         Some(sealed) => {
+            // A login flow enrolls a user who had no authenticator when it
+            // started. If one was enrolled since (another flow, another
+            // device), this stale flow must not overwrite it: one
+            // conditional write decides, also between racing flows.
+            if pending.flow_id.is_some() && !repo::mark_enrolled_if_not(conn, &user.id)? {
+                return Err(ApiError::FlowExpired);
+            }
             repo::activate_authenticator(conn, &user.id, sealed, now)?;
             crate::sessions::repo::revoke_password_only_for_user(
                 conn,
