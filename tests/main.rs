@@ -10,6 +10,7 @@ mod audit_trail;
 mod bad_input;
 mod cli;
 mod contract;
+mod hardening_small;
 mod ip_allowlist;
 mod login;
 mod me_twofa;
