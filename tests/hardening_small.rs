@@ -1,11 +1,13 @@
 //! Small hardening items, each test named after the attack it stops:
-//! metric labels a client could multiply.
+//! metric labels a client could multiply, and answers a browser could
+//! sniff, cache or frame.
 
 use std::collections::BTreeSet;
 
 use reqwest::Method;
+use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{Answer, TestApp};
 
 /// The values of `label` over the series of `metric` in a Prometheus text page.
 fn label_values(page: &str, metric: &str, label: &str) -> BTreeSet<String> {
@@ -83,4 +85,107 @@ async fn raw_paths_never_become_metric_route_labels() {
         assert!(raw.is_empty(), "{metric} has route labels {raw:?}");
         assert!(routes.contains("unmatched"), "{routes:?}");
     }
+}
+
+/// A request whose answer a test inspects, with its name for messages.
+async fn answers(t: &TestApp, token: &str) -> Vec<(String, Answer)> {
+    let login = t.post("/v1/auth/login", json!({ "email": "x@example.test" }));
+    let mut out = vec![("POST /v1/auth/login".to_owned(), login.await)];
+    let admin = Some(token);
+    for (method, path, bearer) in [
+        (Method::GET, "/v1/me", admin),
+        (Method::GET, "/v1/me/2fa", admin),
+        (Method::GET, "/v1/me/webauthn/credentials", admin),
+        (Method::GET, "/v1/admin/users", admin),
+        (Method::GET, "/v1/admin/ip-allowlist", admin),
+        (Method::GET, "/v1/admin/security", admin),
+        (Method::GET, "/v1/me", None),
+        (Method::GET, "/v1/no-such-thing", None),
+        (Method::PUT, "/v1/me", admin),
+        (Method::GET, "/%761/me", admin),
+        (Method::GET, "/v1/operator/accounts/x", Some("wrong key")),
+    ] {
+        let a = t.call(method.clone(), path, bearer, None).await;
+        out.push((format!("{method} {path}"), a));
+    }
+    let bad_json = t
+        .raw(
+            Method::POST,
+            "/v1/auth/login",
+            "application/json",
+            b"{".to_vec(),
+        )
+        .await;
+    out.push(("POST /v1/auth/login (bad JSON)".to_owned(), bad_json));
+    out
+}
+
+#[actix_web::test]
+async fn v1_answers_with_tokens_or_personal_data_are_never_stored_by_caches() {
+    let t = TestApp::with_env(&[("TWOFOLD_OPERATOR_KEY", "k".repeat(32).as_str())]).await;
+    let admin = t.account("Caching").await;
+    let tokens = t.login(&admin).await;
+    let token = tokens["access_token"].as_str().unwrap();
+    for (what, a) in answers(&t, token).await {
+        assert_eq!(
+            a.header("cache-control"),
+            "no-store",
+            "{what}: {}",
+            a.status
+        );
+        assert_eq!(a.header("x-content-type-options"), "nosniff", "{what}");
+    }
+    // The JWKS is public and meant to be cached by verifiers.
+    let a = t.get("/.well-known/jwks.json", None).await;
+    assert!(a.header("cache-control").starts_with("public"), "{a:?}");
+}
+
+#[actix_web::test]
+async fn no_answer_can_be_content_sniffed_or_framed() {
+    let t = TestApp::spawn().await;
+    for (method, path) in [
+        (Method::GET, "/healthz"),
+        (Method::GET, "/readyz"),
+        (Method::GET, "/metrics"),
+        (Method::GET, "/openapi.json"),
+        (Method::GET, "/.well-known/jwks.json"),
+        (Method::GET, "/docs"),
+        (Method::GET, "/docs/"),
+        (Method::GET, "/docs/swagger-ui-bundle.js"),
+        (Method::GET, "/docs/no-such-file"),
+        (Method::GET, "/no/such/thing"),
+        (Method::DELETE, "/healthz"),
+        (Method::from_bytes(b"Q1").unwrap(), "/healthz"),
+        (Method::OPTIONS, "/v1/auth/login"),
+    ] {
+        let a = t.call(method.clone(), path, None, None).await;
+        let what = format!("{method} {path}: {}", a.status);
+        assert_eq!(a.header("x-content-type-options"), "nosniff", "{what}");
+        let csp = a.header("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp:?}");
+    }
+}
+
+#[actix_web::test]
+async fn swagger_ui_may_load_only_its_own_assets() {
+    let t = TestApp::spawn().await;
+    let page = t.get("/docs/", None).await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy");
+    let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+    for expected in ["default-src 'self'", "frame-ancestors 'none'"] {
+        assert!(directives.contains(&expected), "{csp}");
+    }
+    // Nothing from elsewhere: no scheme or host sources, no inline script.
+    assert!(!csp.contains("http") && !csp.contains('*'), "{csp}");
+    assert!(!csp.contains("unsafe"), "{csp}");
+    // The page names only same-origin assets.
+    assert!(!page.text.contains("//"), "{}", page.text);
+    let config = t.get("/docs/swagger-initializer.js", None).await;
+    assert!(config.text.contains("\"/openapi.json\""), "{}", config.text);
+    assert!(
+        config.text.contains("\"validatorUrl\": \"none\""),
+        "{}",
+        config.text
+    );
 }
