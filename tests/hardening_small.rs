@@ -1,11 +1,13 @@
 //! Small hardening items, each test named after the attack it stops:
-//! metric labels a client could multiply, and answers a browser could
-//! sniff, cache or frame.
+//! metric labels a client could multiply, answers a browser could sniff,
+//! cache or frame, and IPv4-mapped allow-list ranges that never matched.
 
 use std::collections::BTreeSet;
 
+use reqwest::header::HeaderValue;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
+use twofold::clock::Clock as _;
 
 use crate::common::{Answer, TestApp};
 
@@ -188,4 +190,102 @@ async fn swagger_ui_may_load_only_its_own_assets() {
         "{}",
         config.text
     );
+}
+
+/// `GET /v1/admin/ip-allowlist` as seen from `client` (forwarded by the
+/// trusted proxy at 127.0.0.1).
+async fn allowlist_from(t: &TestApp, token: &str, client: &str) -> Value {
+    let response = t
+        .client
+        .get(t.url("/v1/admin/ip-allowlist"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", HeaderValue::from_str(client).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[actix_web::test]
+async fn ipv4_mapped_allowlist_ranges_match_the_ipv4_clients_they_name() {
+    let t = TestApp::with_env(&[("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let admin = t.account("Mapped").await;
+    let token = t.access_token(&admin).await;
+    let add = |cidr: &str| {
+        let body = json!({ "cidr": cidr, "description": "office" });
+        t.call(
+            Method::POST,
+            "/v1/admin/ip-allowlist",
+            Some(&token),
+            Some(body),
+        )
+    };
+
+    let a = add("::ffff:10.0.0.0/104").await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    assert_eq!(a.json["cidr"], "10.0.0.0/8");
+    let seen = allowlist_from(&t, &token, "10.1.2.3").await;
+    assert_eq!(seen["your_address"], "10.1.2.3");
+    assert_eq!(seen["your_address_listed"], true, "{seen}");
+    // The same range written either way is one entry.
+    add("10.0.0.0/8").await.problem(409, "duplicate_entry");
+    let a = add("::FFFF:192.0.2.7").await;
+    assert_eq!(a.json["cidr"], "192.0.2.7/32", "{}", a.text);
+
+    // A row saved before the conversion matches what it names, too.
+    let legacy = twofold::ip_allowlist::repo::Entry {
+        id: uuid::Uuid::new_v4().to_string(),
+        account_id: admin.account_id.clone(),
+        cidr: "::ffff:172.16.0.0/108".to_owned(),
+        description: "saved by an older version".to_owned(),
+        created_at: t.clock.unix(),
+        created_by: None,
+    };
+    t.state
+        .db
+        .run(move |conn| twofold::ip_allowlist::repo::insert(conn, &legacy))
+        .await
+        .unwrap();
+    let seen = allowlist_from(&t, &token, "172.16.5.5").await;
+    assert_eq!(seen["your_address_listed"], true, "{seen}");
+
+    // Host bits are named in IPv4 terms; a prefix shorter than /96 cannot
+    // be an IPv4 range and says what to write instead.
+    let a = add("::ffff:10.1.2.3/104").await;
+    let hint = a.problem(400, "validation_failed").json["errors"][0]["message"].clone();
+    assert!(hint.as_str().unwrap().contains("10.0.0.0/8"), "{hint}");
+    let a = add("::ffff:0:0/95").await;
+    let hint = a.problem(400, "validation_failed").json["errors"][0]["message"].clone();
+    assert!(hint.as_str().unwrap().contains("/96"), "{hint}");
+
+    // Switched on, the entry lets the IPv4 client sign in and keeps others out.
+    let body = json!({ "ip_allowlist_enabled": true, "force": true });
+    t.call(
+        Method::PATCH,
+        "/v1/admin/security",
+        Some(&token),
+        Some(body),
+    )
+    .await
+    .ok();
+    let password = |client: &'static str| {
+        let admin = admin.clone();
+        let t = &t;
+        async move {
+            let flow = t.start_login(&admin.email).await;
+            let body = json!({ "flow_token": flow, "password": admin.password });
+            let response = t
+                .client
+                .post(t.url("/v1/auth/login/password"))
+                .header("x-forwarded-for", client)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        }
+    };
+    assert_eq!(password("10.200.0.1").await, 200);
+    assert_eq!(password("11.0.0.1").await, 403);
 }

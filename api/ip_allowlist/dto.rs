@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 }))]
 pub struct EntryView {
     pub id: String,
-    /// Canonical form: host bits clear; a single address as /32 or /128.
+    /// Canonical form: host bits clear; a single address as /32 or /128; an
+    /// IPv4-mapped range (`::ffff:10.0.0.0/104`) as its IPv4 range (`10.0.0.0/8`).
     pub cidr: String,
     pub description: String,
     pub created_at: String,

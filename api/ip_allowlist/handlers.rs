@@ -69,7 +69,10 @@ pub async fn list(
         .db
         .run(move |conn| repo::list(conn, &account_id))
         .await?;
-    let nets = entries.iter().filter_map(|e| e.cidr.parse().ok()).collect();
+    let nets = entries
+        .iter()
+        .filter_map(|e| repo::parse_stored(&e.cidr))
+        .collect();
     let listed = Rule {
         enabled: true,
         nets,
@@ -182,7 +185,8 @@ pub async fn remove(
             write_tx(conn, |conn| {
                 let entry = repo::find(conn, admin.account_id(), &id)?.ok_or(ApiError::NotFound)?;
                 let mut rule = repo::rule(conn, admin.account_id())?;
-                rule.nets.retain(|net| net.to_string() != entry.cidr);
+                let removed = repo::parse_stored(&entry.cidr);
+                rule.nets.retain(|net| Some(*net) != removed);
                 if !force && !rule.allows(ip) {
                     return Err(would_lock_out(ip));
                 }
