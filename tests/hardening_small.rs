@@ -1,6 +1,7 @@
 //! Small hardening items, each test named after the attack it stops:
 //! metric labels a client could multiply, answers a browser could sniff,
-//! cache or frame, and IPv4-mapped allow-list ranges that never matched.
+//! cache or frame, IPv4-mapped allow-list ranges that never matched, and
+//! two admins demoting each other at the same time.
 
 use std::collections::BTreeSet;
 
@@ -8,6 +9,7 @@ use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde_json::{json, Value};
 use twofold::clock::Clock as _;
+use twofold::users::Role;
 
 use crate::common::{Answer, TestApp};
 
@@ -288,4 +290,53 @@ async fn ipv4_mapped_allowlist_ranges_match_the_ipv4_clients_they_name() {
     };
     assert_eq!(password("10.200.0.1").await, 200);
     assert_eq!(password("11.0.0.1").await, 403);
+}
+
+/// How many admins `account_id` has, read from the database.
+async fn admins(t: &TestApp, account_id: &str) -> i64 {
+    let id = account_id.to_owned();
+    t.state
+        .db
+        .run(move |conn| twofold::admin::users_repo::count_admins(conn, &id))
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn two_admins_demoting_each_other_at_once_leave_the_account_one_admin() {
+    let t = TestApp::spawn().await;
+    let demote = json!({ "role": "technician" });
+    for round in 0..12 {
+        let first = t.account(&format!("Race {round}")).await;
+        let second = t.user(&first.account_id, Role::Admin).await;
+        let (one, two) = (t.access_token(&first).await, t.access_token(&second).await);
+        // Even rounds: each demotes the other. Odd rounds: each steps down.
+        let mutual = round % 2 == 0;
+        let (by_one, by_two) = if mutual {
+            (&second.id, &first.id)
+        } else {
+            (&first.id, &second.id)
+        };
+        let (path_one, path_two) = (
+            format!("/v1/admin/users/{by_one}"),
+            format!("/v1/admin/users/{by_two}"),
+        );
+        let (a, b) = futures_util::join!(
+            t.call(Method::PATCH, &path_one, Some(&one), Some(demote.clone())),
+            t.call(Method::PATCH, &path_two, Some(&two), Some(demote.clone())),
+        );
+        assert_eq!(
+            admins(&t, &first.account_id).await,
+            1,
+            "round {round}: {a:?} {b:?}"
+        );
+        let (won, lost) = if a.status == 200 { (&a, &b) } else { (&b, &a) };
+        assert_eq!(won.status, 200, "round {round}: {}", won.text);
+        // The loser meets the rule, unless (each demoting the other) its own
+        // role was already gone when its request was authorised.
+        if lost.json["code"] == "forbidden" && mutual {
+            continue;
+        }
+        lost.problem(409, "last_admin");
+    }
 }

@@ -223,6 +223,13 @@ pub async fn update(
     app.db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                // Two admins demoting each other at once would each count two
+                // admins (READ COMMITTED) and leave none: a role change holds
+                // the account row until commit, so count and update are one
+                // step. SQLite's write transaction is exclusive already.
+                if input.role.is_some() {
+                    crate::accounts::repo::lock(conn, admin.account_id())?;
+                }
                 let user = repo::find_in_account(conn, admin.account_id(), &id)?
                     .ok_or(ApiError::NotFound)?;
                 let demoting =
