@@ -24,6 +24,7 @@ pub mod operator;
 pub mod ops;
 pub mod sessions;
 pub mod state;
+pub mod text;
 pub mod twofa;
 pub mod users;
 pub mod webauthn;

@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod contract;
 mod hardening_small;
+mod identities;
 mod ip_allowlist;
 mod login;
 mod me_twofa;

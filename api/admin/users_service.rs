@@ -18,7 +18,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
-use crate::users::model::validate_name;
+use crate::users::identity::validate_name;
 use crate::users::{normalize_email, Role, TwofaStatus, User};
 
 pub const MAX_BULK: usize = 500;

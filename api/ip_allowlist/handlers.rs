@@ -112,13 +112,7 @@ pub async fn add(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let net = parse_cidr_or_ip(&body.cidr).map_err(|hint| ApiError::field("cidr", hint))?;
-    let description = body.description.trim().to_owned();
-    if description.chars().count() > 200 || description.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "description",
-            "must be at most 200 printable characters",
-        ));
-    }
+    let description = crate::text::validate("description", &body.description, 0, 200)?;
     let now = app.now();
     let entry = Entry {
         // Time-ordered, so entries of the same second list in order.
