@@ -25,6 +25,7 @@ pub mod operator;
 pub mod ops;
 pub mod sessions;
 pub mod state;
+pub mod text;
 pub mod twofa;
 pub mod users;
 pub mod webauthn;
@@ -127,9 +128,17 @@ pub fn app(
                 .error_handler(|e, _| ApiError::field("query", e.to_string()).into()),
         )
         .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", doc)
+                // The online validator badge would send the contract's URL
+                // to a third party (and the CSP refuses its image anyway).
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
         .default_service(web::to(ops::fallback::not_routed))
         .wrap(Condition::new(cors_enabled, cors))
+        // Inside `observe`, so the problem+json safety net keeps them.
+        .wrap(from_fn(ops::headers::security_headers))
         .wrap(from_fn(ops::observe::observe))
 }
 

@@ -11,6 +11,7 @@ use twofold::clock::{Clock, SystemClock};
 use twofold::config::{Config, LogFormat};
 use twofold::crypto::password::PasswordHasher;
 use twofold::db::Db;
+use twofold::users::profile_check;
 use twofold::{app, AppState};
 
 fn main() -> ExitCode {
@@ -51,11 +52,19 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => {
             let db = open_db(&config)?;
             let applied = db.migrate().map_err(|e| e.to_string())?;
-            print(
-                cli.json,
-                &serde_json::json!({ "applied": applied, "database": db.backend() }),
-                || format!("{applied} migration(s) applied to {}", db.backend()),
-            )
+            let outside = users_outside_profile(&db)?;
+            let value = serde_json::json!({
+                "applied": applied,
+                "database": db.backend(),
+                "users_outside_profile": outside,
+            });
+            print(cli.json, &value, || {
+                format!(
+                    "{applied} migration(s) applied to {}\n{}",
+                    db.backend(),
+                    profile_check::describe(&outside)
+                )
+            })
         }
         Command::Accounts(command) => accounts_command(cli.json, &config, command),
         Command::Users(UsersCommand::ResetTwofa { email }) => {
@@ -84,6 +93,13 @@ fn run(cli: Cli) -> Result<(), String> {
 
 fn open_db(config: &Config) -> Result<Db, String> {
     Db::connect(&config.database_url).map_err(|e| e.to_string())
+}
+
+/// Users created before the identity profile who fall outside it: reported
+/// by `migrate` and at `serve` start, never changed.
+fn users_outside_profile(db: &Db) -> Result<Vec<profile_check::Finding>, String> {
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    profile_check::users_outside_profile(&mut conn).map_err(|e| e.to_string())
 }
 
 fn print(
@@ -185,6 +201,15 @@ fn serve(config: Config) -> Result<(), String> {
     init_logging(&config);
     let db = open_db(&config)?;
     let applied = db.migrate().map_err(|e| e.to_string())?;
+    match users_outside_profile(&db) {
+        Ok(outside) if outside.is_empty() => {}
+        Ok(outside) => tracing::warn!(
+            users_outside_profile = outside.len(),
+            "{}",
+            profile_check::describe(&outside)
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not check users against the identity profile"),
+    }
     let state = AppState::from_config(config.clone(), db).map_err(|e| e.to_string())?;
     tracing::info!(
         bind = %config.bind,

@@ -16,14 +16,22 @@ use ipnet::IpNet;
 
 /// Parses `10.0.0.0/8`, `2001:db8::/32` or a bare address (a /32 or /128).
 /// A range with host bits set is refused, naming the network that was meant.
+///
+/// Client addresses are compared in their [`canonical`] form, so a range
+/// written in IPv4-mapped form (`::ffff:10.0.0.0/104`) is stored as the IPv4
+/// range it names (`10.0.0.0/8`): kept as IPv6 it would never match anyone.
 pub fn parse_cidr_or_ip(input: &str) -> Result<IpNet, String> {
     let input = input.trim();
     if let Ok(addr) = input.parse::<IpAddr>() {
         return Ok(IpNet::from(canonical(addr)));
     }
-    let net: IpNet = input
+    let parsed: IpNet = input
         .parse()
         .map_err(|_| format!("{input}: not an IP address or CIDR range"))?;
+    let net = match parsed {
+        IpNet::V6(v6) if v6.addr().to_ipv4_mapped().is_some() => mapped_to_ipv4(input, v6)?,
+        other => other,
+    };
     if net.trunc() != net {
         return Err(format!(
             "{input}: host bits are set; did you mean {}?",
@@ -31,6 +39,36 @@ pub fn parse_cidr_or_ip(input: &str) -> Result<IpNet, String> {
         ));
     }
     Ok(net)
+}
+
+/// The IPv4 range an IPv4-mapped range names: `::ffff:a.b.c.d/(96+n)` is
+/// `a.b.c.d/n`. A shorter prefix reaches beyond the mapped block and has no
+/// IPv4 equivalent.
+fn mapped_to_ipv4(input: &str, v6: ipnet::Ipv6Net) -> Result<IpNet, String> {
+    let v4 = v6.addr().to_ipv4_mapped();
+    match (v4, v6.prefix_len().checked_sub(96)) {
+        (Some(v4), Some(prefix)) => ipnet::Ipv4Net::new(v4, prefix)
+            .map(IpNet::V4)
+            .map_err(|_| format!("{input}: not a CIDR range")),
+        _ => Err(format!(
+            "{input}: an IPv4-mapped range needs a prefix of /96 or longer; \
+             write the IPv4 range instead (e.g. 10.0.0.0/8)"
+        )),
+    }
+}
+
+/// An allow-list entry as stored, in the form client addresses are compared
+/// with: entries saved before mapped ranges were converted match as well.
+pub fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(|n| IpNet::V4(n.trunc()))
+                .unwrap_or(net),
+            None => net,
+        },
+        other => other,
+    }
 }
 
 /// IPv4-mapped IPv6 (`::ffff:10.1.2.3`) is the IPv4 address it carries.
@@ -297,6 +335,24 @@ mod tests {
         assert_eq!(address_bucket("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
         assert_eq!(address_bucket("203.0.113.9"), "203.0.113.9");
         assert_eq!(address_bucket("::ffff:203.0.113.9"), "203.0.113.9");
+    }
+
+    #[test]
+    fn ipv4_mapped_ranges_are_ipv4_ranges() {
+        let net = |s: &str| parse_cidr_or_ip(s).map(|n| n.to_string());
+        assert_eq!(net("::ffff:10.0.0.0/104").unwrap(), "10.0.0.0/8");
+        assert_eq!(net("::ffff:0:0/96").unwrap(), "0.0.0.0/0");
+        assert_eq!(net("::ffff:192.0.2.7/128").unwrap(), "192.0.2.7/32");
+        let err = net("::ffff:10.1.2.3/104").unwrap_err();
+        assert!(err.contains("did you mean 10.0.0.0/8"), "{err}");
+        let err = net("::ffff:0:0/95").unwrap_err();
+        assert!(err.contains("/96"), "{err}");
+        // Plain IPv6 ranges stay IPv6, even those that contain the block.
+        assert_eq!(net("::/0").unwrap(), "::/0");
+        assert_eq!(net("2001:db8::/32").unwrap(), "2001:db8::/32");
+        let stored: IpNet = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert_eq!(canonical_net(stored).to_string(), "10.0.0.0/8");
+        assert!(canonical_net(stored).contains(&ip("10.9.9.9")));
     }
 
     #[test]

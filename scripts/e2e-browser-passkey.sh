@@ -7,6 +7,8 @@
 #   b. passwordless passkey login (aal 2, amr ["hwk"])
 #   c. password + passkey as the second factor (amr ["pwd","hwk"])
 #   d. a replayed passwordless assertion under a new flow is refused
+#   e. Swagger UI at /docs renders and runs a request under its
+#      Content-Security-Policy with no violation
 #
 #   cargo build && bash scripts/e2e-browser-passkey.sh
 #   TWOFOLD_E2E_DATABASE_URL=postgres://USER:PW@127.0.0.1:5432/DB bash scripts/e2e-browser-passkey.sh

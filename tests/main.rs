@@ -13,6 +13,8 @@ mod contract;
 mod enrollment_flow;
 mod forwarding;
 mod guessing;
+mod hardening_small;
+mod identities;
 mod ip_allowlist;
 mod login;
 mod me_twofa;

@@ -11,7 +11,8 @@ use crate::crypto::password::PasswordHasher;
 use crate::crypto::{random_bytes, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::users::model::{normalize_email, validate_name, Role, User};
+use crate::users::identity::{normalize_email, validate_name};
+use crate::users::{Role, User};
 
 /// What `accounts create` prints; the password is shown this once.
 #[derive(Debug, Serialize)]

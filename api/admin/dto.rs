@@ -83,13 +83,9 @@ impl From<TwofaStatusFilter> for TwofaStatus {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "grace@example.com", "name": "Grace Hopper", "role": "technician"}))]
 pub struct CreateUserRequest {
-    #[schema(schema_with = crate::openapi::email_schema)]
+    #[schema(schema_with = crate::openapi::new_email_schema)]
     pub email: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(schema_with = crate::text::name_schema)]
     pub name: String,
     pub role: Role,
 }
@@ -108,11 +104,7 @@ pub struct CreatedUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "read_only"}))]
 pub struct UpdateUserRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(schema_with = crate::text::optional_name_schema)]
     pub name: Option<String>,
     pub role: Option<Role>,
 }

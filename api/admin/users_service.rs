@@ -18,7 +18,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
-use crate::users::model::validate_name;
+use crate::users::identity::validate_name;
 use crate::users::{normalize_email, Role, TwofaStatus, User};
 
 pub const MAX_BULK: usize = 500;
@@ -223,6 +223,13 @@ pub async fn update(
     app.db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                // Two admins demoting each other at once would each count two
+                // admins (READ COMMITTED) and leave none: a role change holds
+                // the account row until commit, so count and update are one
+                // step. SQLite's write transaction is exclusive already.
+                if input.role.is_some() {
+                    crate::accounts::repo::lock(conn, admin.account_id())?;
+                }
                 let user = repo::find_in_account(conn, admin.account_id(), &id)?
                     .ok_or(ApiError::NotFound)?;
                 let demoting =

@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 }))]
 pub struct EntryView {
     pub id: String,
-    /// Canonical form: host bits clear; a single address as /32 or /128.
+    /// Canonical form: host bits clear; a single address as /32 or /128; an
+    /// IPv4-mapped range (`::ffff:10.0.0.0/104`) as its IPv4 range (`10.0.0.0/8`).
     pub cidr: String,
     pub description: String,
     pub created_at: String,
@@ -35,9 +36,8 @@ pub struct AllowlistView {
 pub struct NewEntry {
     /// An IPv4 or IPv6 address or CIDR range, e.g. `10.0.0.0/8`, `2001:db8::/32`, `198.51.100.7`.
     pub cidr: String,
-    /// Up to 200 characters.
     #[serde(default)]
-    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(schema_with = crate::text::description_schema)]
     pub description: String,
 }
 

@@ -69,7 +69,10 @@ pub async fn list(
         .db
         .run(move |conn| repo::list(conn, &account_id))
         .await?;
-    let nets = entries.iter().filter_map(|e| e.cidr.parse().ok()).collect();
+    let nets = entries
+        .iter()
+        .filter_map(|e| repo::parse_stored(&e.cidr))
+        .collect();
     let listed = Rule {
         enabled: true,
         nets,
@@ -109,13 +112,7 @@ pub async fn add(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let net = parse_cidr_or_ip(&body.cidr).map_err(|hint| ApiError::field("cidr", hint))?;
-    let description = body.description.trim().to_owned();
-    if description.chars().count() > 200 || description.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "description",
-            "must be at most 200 printable characters",
-        ));
-    }
+    let description = crate::text::validate("description", &body.description, 0, 200)?;
     let now = app.now();
     let entry = Entry {
         // Time-ordered, so entries of the same second list in order.
@@ -182,7 +179,8 @@ pub async fn remove(
             write_tx(conn, |conn| {
                 let entry = repo::find(conn, admin.account_id(), &id)?.ok_or(ApiError::NotFound)?;
                 let mut rule = repo::rule(conn, admin.account_id())?;
-                rule.nets.retain(|net| net.to_string() != entry.cidr);
+                let removed = repo::parse_stored(&entry.cidr);
+                rule.nets.retain(|net| Some(*net) != removed);
                 if !force && !rule.allows(ip) {
                     return Err(would_lock_out(ip));
                 }

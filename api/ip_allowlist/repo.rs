@@ -41,10 +41,16 @@ pub fn rule(conn: &mut DbConn, account_id: &str) -> Result<Rule, ApiError> {
         .filter(ip_allowlist_entries::account_id.eq(account_id))
         .select(ip_allowlist_entries::cidr)
         .load(conn)?;
-    // Stored entries were validated on the way in; one that no longer parses
-    // allows nothing rather than everything.
-    let nets = cidrs.iter().filter_map(|c| c.parse().ok()).collect();
+    let nets = cidrs.iter().filter_map(|c| parse_stored(c)).collect();
     Ok(Rule { enabled, nets })
+}
+
+/// A stored entry as client addresses are compared with it. Entries were
+/// validated on the way in; one that no longer parses allows nothing rather
+/// than everything. Rows saved before IPv4-mapped ranges were converted
+/// (`::ffff:10.0.0.0/104`) match the IPv4 clients they name.
+pub fn parse_stored(cidr: &str) -> Option<ipnet::IpNet> {
+    cidr.parse().ok().map(crate::net::canonical_net)
 }
 
 pub fn count(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {

@@ -12,7 +12,8 @@ use crate::error::ApiError;
 use crate::sessions::service::{self as sessions, Assurance, Opened, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa, Owner};
-use crate::users::{self, normalize_email, User};
+use crate::users::identity::lookup_keys;
+use crate::users::{self, User};
 
 /// Lifetime of a flow token; each step gets this long.
 pub const FLOW_TTL_SECS: i64 = 10 * 60;
@@ -32,14 +33,14 @@ pub mod state {
 /// Step 1: the email. Known and unknown emails get the same answer after the
 /// same work (one lookup, one insert); an unknown one fails at the password.
 pub async fn start(state: &AppState, email: &str) -> Result<FlowResponse, ApiError> {
-    let (_, normalized) = normalize_email("email", email)?;
+    let keys = lookup_keys("email", email)?;
     let now = state.now();
     let token = new_token("flw_");
     let token_hash = sha256_hex(token.expose());
     state
         .db
         .run(move |conn| {
-            let user = users::repo::find_by_email(conn, &normalized)?;
+            let user = users::repo::find_by_any_email(conn, &keys)?;
             repo::insert(
                 conn,
                 &Flow {

@@ -1,8 +1,9 @@
-//! Operations: health, readiness, metrics, JWKS, request observation and the
-//! answers for unknown routes and methods.
+//! Operations: health, readiness, metrics, JWKS, request observation,
+//! security headers and the answers for unknown routes and methods.
 
 pub mod fallback;
 pub mod handlers;
+pub mod headers;
 pub mod janitor;
 pub mod metrics;
 pub mod observe;

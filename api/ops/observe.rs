@@ -78,7 +78,7 @@ pub async fn observe(
         }
     }
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let path = req.path().to_owned();
 
     let response = next.call(req).await?;

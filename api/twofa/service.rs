@@ -447,10 +447,9 @@ pub struct ResetDone {
 
 /// The support path: reset by email from the operator CLI.
 pub fn reset_by_email(conn: &mut DbConn, email: &str, now: i64) -> Result<ResetDone, ApiError> {
-    let (_, normalized) = crate::users::normalize_email("email", email)?;
+    let keys = crate::users::identity::lookup_keys("email", email)?;
     crate::db::write_tx(conn, |conn| {
-        let user =
-            crate::users::repo::find_by_email(conn, &normalized)?.ok_or(ApiError::NotFound)?;
+        let user = crate::users::repo::find_by_any_email(conn, &keys)?.ok_or(ApiError::NotFound)?;
         let revoked = reset(conn, &user, Actor::Cli, None, now)?;
         Ok(ResetDone {
             user_id: user.id,

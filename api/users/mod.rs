@@ -1,6 +1,9 @@
 //! Users: identity, role, password hash and the 2FA requirement.
 
+pub mod identity;
 pub mod model;
+pub mod profile_check;
 pub mod repo;
 
-pub use model::{normalize_email, Role, TwofaStatus, User};
+pub use identity::normalize_email;
+pub use model::{Role, TwofaStatus, User};

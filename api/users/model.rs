@@ -5,7 +5,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::users;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -67,8 +66,9 @@ pub struct User {
 }
 
 impl User {
-    /// A new user with a fresh id; `email` must come from [`normalize_email`]
-    /// and `name` from [`validate_name`].
+    /// A new user with a fresh id; `email` must come from
+    /// [`normalize_email`](super::identity::normalize_email) and `name` from
+    /// [`validate_name`](super::identity::validate_name).
     pub fn new(
         account_id: &str,
         (email, email_normalized): (String, String),
@@ -101,61 +101,9 @@ impl User {
     }
 }
 
-/// Trims and validates an email; returns `(as_given, normalized)` where
-/// `normalized` (lower-case) is the case-insensitive unique key.
-pub fn normalize_email(field: &str, input: &str) -> Result<(String, String), ApiError> {
-    let email = input.trim();
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && local.len() <= 64
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if !valid {
-        return Err(ApiError::field(field, "must be a valid email address"));
-    }
-    Ok((email.to_owned(), email.to_lowercase()))
-}
-
-/// Validates a display name.
-pub fn validate_name(field: &str, input: &str) -> Result<String, ApiError> {
-    let name = input.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            field,
-            "must be 1 to 200 printable characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_trimmed_and_keyed_case_insensitively() {
-        let (email, key) = normalize_email("email", "  Ada@Example.COM ").unwrap();
-        assert_eq!(email, "Ada@Example.COM");
-        assert_eq!(key, "ada@example.com");
-        for bad in [
-            "",
-            "ada",
-            "@x.com",
-            "ada@",
-            "a da@x.com",
-            "a@b@c",
-            "ada@.x",
-            "ada@x.",
-        ] {
-            assert!(normalize_email("email", bad).is_err(), "{bad}");
-        }
-        assert!(normalize_email("email", &format!("{}@x.com", "a".repeat(65))).is_err());
-    }
 
     #[test]
     fn roles_round_trip() {

@@ -41,6 +41,17 @@ pub fn find_by_email(conn: &mut DbConn, normalized: &str) -> Result<Option<User>
         .optional()?)
 }
 
+/// The user stored under the first of `keys` that has one (see
+/// [`lookup_keys`](super::identity::lookup_keys)); one query either way.
+pub fn find_by_any_email(conn: &mut DbConn, keys: &[String]) -> Result<Option<User>, ApiError> {
+    let mut found: Vec<User> = users::table
+        .filter(users::email_normalized.eq_any(keys))
+        .select(User::as_select())
+        .load(conn)?;
+    found.sort_by_key(|u| keys.iter().position(|k| *k == u.email_normalized));
+    Ok(found.into_iter().next())
+}
+
 pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> Result<(), ApiError> {
     diesel::update(users::table.find(id))
         .set((

@@ -23,8 +23,7 @@ pub struct RegistrationOptions {
 pub struct RegistrationRequest {
     #[schema(schema_with = crate::openapi::registration_credential)]
     pub credential: Box<RegisterPublicKeyCredential>,
-    /// A name the user recognises, e.g. "MacBook Touch ID" (1 to 100 characters).
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(schema_with = crate::text::credential_name_schema)]
     pub name: String,
 }
 

@@ -139,13 +139,7 @@ pub async fn register(
     ip: &str,
 ) -> Result<CredentialView, ApiError> {
     require_fresh_second_factor(caller, app.now())?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "name",
-            "must be 1 to 100 printable characters",
-        ));
-    }
+    let name = crate::text::validate("name", name, 1, 100)?;
     let now = app.now();
     let owner = ChallengeOwner::Session(caller.session.id.clone());
     let saved = app

@@ -228,9 +228,40 @@ const main = async () => {
   note(`virtual authenticator sign count now ${JSON.stringify((after.credentials || []).map((c) => c.signCount))}`);
 };
 
+// e. Swagger UI at /docs under its Content-Security-Policy: the page renders
+// the contract and runs a request with no violation (a blocked script,
+// style or image would be one).
+const checkDocs = async () => {
+  const docs = await context.newPage();
+  await docs.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sample || 'no sample'})`);
+    });
+  });
+  const resp = await docs.goto(`${api}/docs/`, { timeout: STEP_MS, waitUntil: 'load' });
+  const csp = (resp && resp.headers()['content-security-policy']) || '';
+  check(/default-src 'self'/.test(csp) && /frame-ancestors 'none'/.test(csp),
+    "e. /docs/ answers a Content-Security-Policy with default-src 'self' and frame-ancestors 'none'", `got ${JSON.stringify(csp)}`);
+  await docs.waitForSelector('.opblock', { timeout: STEP_MS });
+  const operations = await docs.locator('.opblock').count();
+  const summary = docs.locator('.opblock-summary:has([data-path="/healthz"])').first();
+  await summary.click();
+  const block = docs.locator('.opblock:has([data-path="/healthz"])').first();
+  await block.locator('.try-out__btn').click();
+  await block.locator('.execute').click();
+  const status = await block.locator('.live-responses-table tbody .response-col_status').first().innerText({ timeout: STEP_MS });
+  const violations = await docs.evaluate(() => window.cspViolations);
+  check(operations > 20 && status.trim() === '200' && violations.length === 0,
+    `e. Swagger UI renders ${operations} operations and runs GET /healthz (${status.trim()}) with no CSP violation`,
+    `violations: ${JSON.stringify(violations)}`);
+  await docs.close();
+};
+
 let code = 0;
 try {
   await withTimeout(main(), 5 * STEP_MS, 'the browser journey');
+  await withTimeout(checkDocs(), STEP_MS, 'the Swagger UI check');
 } catch (e) {
   notOk(`browser journey stopped: ${e && e.message ? e.message.split('\n')[0] : e}`);
   code = 2;
