@@ -288,3 +288,66 @@ async fn the_janitor_removes_expired_flows_and_ended_sessions_only() {
     .await
     .problem(401, "flow_expired");
 }
+
+#[actix_web::test]
+async fn a_hash_made_under_older_argon2_settings_is_replaced_at_the_next_login() {
+    use diesel::prelude::*;
+    use twofold::config::PasswordParams;
+    use twofold::crypto::password::PasswordHasher;
+    use twofold::crypto::Secret;
+    use twofold::db::schema::users;
+
+    let t = TestApp::spawn().await;
+    let admin = t.account("Rehash").await;
+    let weaker = PasswordParams {
+        memory_kib: 32,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let old = PasswordHasher::new(weaker)
+        .unwrap()
+        .hash_blocking(&Secret::new(admin.password.clone()))
+        .unwrap();
+    assert!(old.contains("m=32,"), "{old}");
+    let stored = |id: String| {
+        let db = t.state.db.clone();
+        async move {
+            db.run(move |conn| {
+                Ok(users::table
+                    .find(&id)
+                    .select(users::password_hash)
+                    .first::<String>(conn)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    {
+        let (id, old) = (admin.id.clone(), old.clone());
+        t.state
+            .db
+            .run(move |conn| {
+                diesel::update(users::table.find(&id))
+                    .set(users::password_hash.eq(&old))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+    // A wrong password changes nothing; the right one re-hashes.
+    let flow = t.start_login(&admin.email).await;
+    t.post(
+        "/v1/auth/login/password",
+        json!({ "flow_token": flow, "password": "not the password" }),
+    )
+    .await
+    .problem(401, "invalid_credentials");
+    assert_eq!(stored(admin.id.clone()).await, old);
+    t.login(&admin).await;
+    let new = stored(admin.id.clone()).await;
+    assert_ne!(new, old);
+    assert!(new.contains("m=64,"), "the configured settings: {new}");
+    // And the password still works.
+    t.login(&admin).await;
+}

@@ -96,6 +96,25 @@ impl PasswordHasher {
         Ok(known && matched)
     }
 
+    /// True when `hash` was made with the configured algorithm and cost, so
+    /// a successful login need not re-hash it. Hashes made under older
+    /// settings keep verifying (each records its own parameters) and are
+    /// replaced at the user's next successful login.
+    pub fn is_current(&self, hash: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return false;
+        };
+        let Ok(stored) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let wanted = self.argon2.params();
+        parsed.algorithm == argon2::ARGON2ID_IDENT
+            && parsed.version == Some(u32::from(Version::V0x13))
+            && stored.m_cost() == wanted.m_cost()
+            && stored.t_cost() == wanted.t_cost()
+            && stored.p_cost() == wanted.p_cost()
+    }
+
     fn submit(&self, job: Job) -> Result<(), ApiError> {
         self.queue.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => ApiError::Unavailable {

@@ -195,7 +195,7 @@ pub async fn password(
             .await?
     };
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = app.passwords.verify(stored_hash, password).await?;
+    let matched = app.passwords.verify(stored_hash, password.clone()).await?;
     let Some(user) = user else {
         return Err(wrong_password(app, attempt, None, ip).await);
     };
@@ -214,6 +214,13 @@ pub async fn password(
         return Err(wrong_password(app, attempt, Some(user), ip).await);
     }
     app.db.run(move |conn| attempt.succeeded(conn)).await?;
+    if !app.passwords.is_current(&user.password_hash) {
+        let new_hash = app.passwords.hash(password).await?;
+        let (id, old_hash) = (user.id.clone(), user.password_hash.clone());
+        app.db
+            .run(move |conn| users::repo::rehash_password(conn, &id, &old_hash, &new_hash))
+            .await?;
+    }
 
     let ip = ip.to_owned();
     let step = app

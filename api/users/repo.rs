@@ -62,6 +62,24 @@ pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> Result
     Ok(())
 }
 
+/// Replaces a hash made under older argon2 settings by one of the same
+/// password under the current ones, unless the password changed meanwhile.
+pub fn rehash_password(
+    conn: &mut DbConn,
+    id: &str,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::password_hash.eq(old_hash)),
+    )
+    .set(users::password_hash.eq(new_hash))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn touch_login(conn: &mut DbConn, id: &str, now: i64) -> Result<(), ApiError> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(now))
