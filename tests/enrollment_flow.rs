@@ -123,3 +123,31 @@ async fn a_stale_enrollment_flow_cannot_overwrite_an_authenticator_enrolled_sinc
     let a = login(code_at(&secret, t.clock.unix())).await;
     assert_eq!(a.ok()["status"], "authenticated");
 }
+
+#[actix_web::test]
+async fn after_a_reset_the_new_authenticator_works_in_the_same_time_step() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Reset Step").await;
+    let enrolled = t.enroll(&admin).await;
+    // The user signs in with the old authenticator...
+    t.login_with_totp(&enrolled).await;
+    // ...support resets it, and they enroll a new one at once.
+    let (email, now) = (admin.email.clone(), t.clock.unix());
+    t.state
+        .db
+        .run(move |conn| twofold::twofa::service::reset_by_email(conn, &email, now))
+        .await
+        .unwrap();
+    let flow = t.login_to_enrollment(&admin).await;
+    let (secret, next) = verified(&t, &flow).await;
+    let done = step(&t, CONFIRM, &next, Some(json!({ "confirmed": true }))).await;
+    assert_eq!(done.ok()["status"], "authenticated");
+    // The enrollment code itself stays used.
+    let again = t.login_to_mfa(&admin).await;
+    t.post(
+        "/v1/auth/login/totp",
+        json!({ "flow_token": again, "code": code_at(&secret, t.clock.unix()) }),
+    )
+    .await
+    .problem(401, "code_already_used");
+}

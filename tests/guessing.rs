@@ -174,3 +174,43 @@ async fn an_outsider_cannot_test_passwords_against_an_allow_listed_account() {
         };
     }
 }
+
+#[actix_web::test]
+async fn a_right_but_already_used_code_does_not_clear_the_run_of_failures() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Replayed").await;
+    let enrolled = t.enroll(&admin).await;
+    // The owner signs in; the code they typed is seen by the attacker.
+    let used = code_at(&enrolled.secret, t.clock.unix());
+    t.login_with_totp(&enrolled).await;
+    let wrong = wrong_code(&enrolled.secret, t.clock.unix());
+    let guess = |flow: String, code: String| {
+        let t = &t;
+        async move {
+            t.post(
+                "/v1/auth/login/totp",
+                json!({ "flow_token": flow, "code": code }),
+            )
+            .await
+        }
+    };
+    for tries in [4, 4] {
+        let flow = t.login_to_mfa(&admin).await;
+        for _ in 0..tries {
+            guess(flow.clone(), wrong.clone())
+                .await
+                .problem(401, "invalid_code");
+        }
+        guess(flow, used.clone())
+            .await
+            .problem(401, "code_already_used");
+    }
+    let flow = t.login_to_mfa(&admin).await;
+    guess(flow.clone(), wrong.clone())
+        .await
+        .problem(401, "invalid_code");
+    // Nine wrong so far; the tenth locks, the replays notwithstanding.
+    let a = guess(flow, wrong).await;
+    a.problem(429, "too_many_attempts");
+    assert_eq!(a.header("retry-after"), "900");
+}

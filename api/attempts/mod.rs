@@ -196,6 +196,19 @@ impl Attempt {
         Ok(())
     }
 
+    /// A second factor verified, but not yet used (its TOTP step is claimed,
+    /// its recovery code spent, in the transaction that acts on it): the
+    /// reservation is given back without ending the run of failures, so a
+    /// right but already used code cannot clear a lock. The run ends where
+    /// the factor is used ([`repo::reset_user`]).
+    pub fn verified(self, conn: &mut DbConn) -> Result<(), ApiError> {
+        repo::release_address(conn, &self.address)?;
+        if let Some((which, user_id)) = &self.user {
+            repo::release_user(conn, *which, user_id)?;
+        }
+        Ok(())
+    }
+
     /// Refused for another reason (the IP allow-list) after the secret was
     /// checked: the try still counts against the flow and the address, and
     /// against the user only when the secret was wrong.

@@ -75,6 +75,7 @@ diesel::table! {
         secret_sealed -> Text,
         created_at -> BigInt,
         last_used_at -> Nullable<BigInt>,
+        last_step -> BigInt,
     }
 }
 
@@ -96,6 +97,7 @@ diesel::table! {
         recovery_code_hash -> Nullable<Text>,
         created_at -> BigInt,
         expires_at -> BigInt,
+        last_step -> BigInt,
     }
 }
 

@@ -2,8 +2,9 @@
 //! enrollments that create them and resets (attempt limits: [`crate::attempts`]).
 //!
 //! Invariants kept here:
-//! - a TOTP step is accepted at most once per user, by one conditional
-//!   UPDATE that raises `users.totp_last_step`;
+//! - a TOTP step is accepted at most once per secret, by one conditional
+//!   UPDATE that raises the `last_step` of the authenticator (or of the
+//!   enrollment in progress, whose record the authenticator inherits);
 //! - a recovery code is spent by one conditional DELETE;
 //! - nothing of an enrollment is active until its recovery code is
 //!   confirmed: the secret and code wait in `pending_enrollments`;

@@ -51,11 +51,28 @@ pub fn recovery_code(conn: &mut DbConn, user_id: &str) -> Result<Option<(String,
 /// of any number of concurrent callers with the same step, one sees `true`.
 pub fn claim_step(conn: &mut DbConn, user_id: &str, step: i64) -> Result<bool, ApiError> {
     let claimed = diesel::update(
-        users::table
-            .filter(users::id.eq(user_id))
-            .filter(users::totp_last_step.lt(step)),
+        totp_authenticators::table
+            .filter(totp_authenticators::user_id.eq(user_id))
+            .filter(totp_authenticators::last_step.lt(step)),
     )
-    .set(users::totp_last_step.eq(step))
+    .set(totp_authenticators::last_step.eq(step))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// The same for the secret of an enrollment in progress: its first code is
+/// accepted once, and stays used once the enrollment is active.
+pub fn claim_pending_step(
+    conn: &mut DbConn,
+    pending_id: &str,
+    step: i64,
+) -> Result<bool, ApiError> {
+    let claimed = diesel::update(
+        pending_enrollments::table
+            .filter(pending_enrollments::id.eq(pending_id))
+            .filter(pending_enrollments::last_step.lt(step)),
+    )
+    .set(pending_enrollments::last_step.eq(step))
     .execute(conn)?;
     Ok(claimed == 1)
 }
@@ -96,18 +113,26 @@ pub fn mark_enrolled_if_not(conn: &mut DbConn, user_id: &str) -> Result<bool, Ap
     Ok(n == 1)
 }
 
+/// Makes the pending enrollment's secret the user's authenticator, with the
+/// replay record of that secret (its enrollment code stays used).
 pub fn activate_authenticator(
     conn: &mut DbConn,
     user_id: &str,
+    pending_id: &str,
     secret_sealed: &str,
     now: i64,
 ) -> Result<(), ApiError> {
+    let last_step: i64 = pending_enrollments::table
+        .find(pending_id)
+        .select(pending_enrollments::last_step)
+        .first(conn)?;
     diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
     diesel::insert_into(totp_authenticators::table)
         .values((
             totp_authenticators::user_id.eq(user_id),
             totp_authenticators::secret_sealed.eq(secret_sealed),
             totp_authenticators::created_at.eq(now),
+            totp_authenticators::last_step.eq(last_step),
         ))
         .execute(conn)?;
     diesel::update(users::table.find(user_id))

@@ -191,9 +191,11 @@ pub async fn reserve(
         .await
 }
 
-/// A verified second factor: the reservation is given back.
-pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), ApiError> {
-    state.db.run(move |conn| attempt.succeeded(conn)).await
+/// A verified second factor: the reservation is given back (see
+/// [`Attempt::verified`]); the caller ends the run of failures once the
+/// factor is used.
+pub async fn verified(state: &AppState, attempt: Attempt) -> Result<(), ApiError> {
+    state.db.run(move |conn| attempt.verified(conn)).await
 }
 
 /// Settles a wrong second factor: it stays counted, is audited (with the
@@ -249,7 +251,7 @@ pub async fn check_totp(
     let attempt = reserve(state, &user.id, ip, flow_id).await?;
     match totp::verify(secret, &code, state.now()) {
         Some(step) => {
-            succeeded(state, attempt).await?;
+            verified(state, attempt).await?;
             Ok(step)
         }
         None => Err(failed(state, attempt, user, ip, "totp", ApiError::InvalidCode).await),
@@ -281,7 +283,7 @@ pub async fn check_recovery_code(
     // Without a stored code the dummy hash is checked, at the same cost.
     if state.passwords.verify(stored.clone(), canonical).await? {
         if let Some(hash) = stored {
-            succeeded(state, attempt).await?;
+            verified(state, attempt).await?;
             return Ok(hash);
         }
     }
@@ -324,7 +326,7 @@ pub async fn verify_pending<T: Send + 'static>(
         .db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
-                if !repo::claim_step(conn, &user.id, step)? {
+                if !repo::claim_pending_step(conn, &pending.id, step)? {
                     return Err(ApiError::CodeAlreadyUsed);
                 }
                 if !repo::set_pending_recovery_hash(conn, &pending.id, &hash)? {
@@ -381,7 +383,7 @@ pub fn activate(
             if pending.flow_id.is_some() && !repo::mark_enrolled_if_not(conn, &user.id)? {
                 return Err(ApiError::FlowExpired);
             }
-            repo::activate_authenticator(conn, &user.id, sealed, now)?;
+            repo::activate_authenticator(conn, &user.id, &pending.id, sealed, now)?;
             crate::sessions::repo::revoke_password_only_for_user(
                 conn,
                 &user.id,

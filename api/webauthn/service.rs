@@ -336,7 +336,7 @@ pub async fn second_factor(
         Err(_) => Err(ApiError::WebauthnFailed),
     };
     match verified {
-        Ok(()) => twofa::succeeded(app, attempt).await?,
+        Ok(()) => twofa::verified(app, attempt).await?,
         Err(ApiError::WebauthnFailed) => {
             let wrong = ApiError::WebauthnFailed;
             return Err(twofa::failed(app, attempt, &user, ip, "webauthn", wrong).await);
@@ -445,7 +445,7 @@ pub async fn passkey(
         app.metrics.login("passkey", "webauthn_failed");
         return Err(ApiError::WebauthnFailed);
     };
-    twofa::succeeded(app, attempt).await?;
+    twofa::verified(app, attempt).await?;
     // Proven: now the user's own rules apply (lock, allow-list).
     let user_id = user.id.clone();
     let counter = app
