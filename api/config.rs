@@ -12,6 +12,7 @@
 //! | `TWOFOLD_MASTER_KEY` | generated into the data dir | AES-256-GCM key for TOTP secrets (base64 of 32 bytes) |
 //! | `TWOFOLD_OPERATOR_KEY` | unset (operator API off) | bearer key of `/v1/operator/...`, at least 32 characters |
 //! | `TWOFOLD_ADDRESS_FAILURE_LIMIT` | `100` | wrong passwords and codes per client address per 15 minutes |
+//! | `TWOFOLD_ADDRESS_FLOW_LIMIT` | `100` | open login flows per client address |
 //! | `TWOFOLD_TRUSTED_PROXIES` | empty | CIDRs of reverse proxies whose forwarding header is believed |
 //! | `TWOFOLD_FORWARDED_HEADER` | `x-forwarded-for` | the one header those proxies set: `x-forwarded-for` or `forwarded` |
 //! | `TWOFOLD_CORS_ORIGINS` | empty | browser origins allowed to call the API |
@@ -71,6 +72,8 @@ pub struct Config {
     /// Base64 AES-256 key; `None` means the generated key file.
     pub master_key: Option<crate::crypto::Secret>,
     pub address_failure_limit: i32,
+    /// Open login flows one client address (IPv6: its /64) may hold.
+    pub address_flow_limit: i64,
     /// Bearer key of the operator API; `None` turns the API off.
     pub operator_key: Option<crate::crypto::Secret>,
     pub trusted_proxies: Vec<IpNet>,
@@ -181,6 +184,12 @@ impl Config {
             1..=1_000_000,
         )?)
         .unwrap_or(100);
+        let address_flow_limit = i64::from(number(
+            &get,
+            "TWOFOLD_ADDRESS_FLOW_LIMIT",
+            100,
+            1..=1_000_000,
+        )?);
 
         let trusted_proxies = split_list(get("TWOFOLD_TRUSTED_PROXIES"))
             .map(|entry| crate::net::parse_cidr_or_ip(&entry))
@@ -256,6 +265,7 @@ impl Config {
             data_dir,
             master_key,
             address_failure_limit,
+            address_flow_limit,
             operator_key,
             trusted_proxies,
             forwarded_header,

@@ -214,3 +214,45 @@ async fn a_right_but_already_used_code_does_not_clear_the_run_of_failures() {
     a.problem(429, "too_many_attempts");
     assert_eq!(a.header("retry-after"), "900");
 }
+
+#[actix_web::test]
+async fn anonymous_email_steps_and_passkey_options_cannot_grow_the_flow_table_without_bound() {
+    let t = TestApp::with_env(&[
+        ("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1"),
+        ("TWOFOLD_ADDRESS_FLOW_LIMIT", "20"),
+    ])
+    .await;
+    let admin = t.account("Flooded").await;
+    let flooder = xff(&format!("2001:db8:{:x}:{:x}::1", rand16(), rand16()));
+    for i in 0..20 {
+        let a = match i % 2 {
+            0 => {
+                let body = json!({ "email": crate::common::unique_email("flood") });
+                flooder.post(&t, "/v1/auth/login", None, body).await
+            }
+            _ => {
+                flooder
+                    .post(&t, "/v1/auth/passkey/options", None, json!({}))
+                    .await
+            }
+        };
+        assert_eq!(a.status, 200, "{}", a.text);
+    }
+    // The same answer whatever the email names: the address is full.
+    for email in [crate::common::unique_email("flood"), admin.email.clone()] {
+        let body = json!({ "email": email });
+        let a = flooder.post(&t, "/v1/auth/login", None, body).await;
+        a.problem(429, "too_many_attempts");
+        assert!(a.header("retry-after").parse::<u64>().unwrap() > 0);
+    }
+    flooder
+        .post(&t, "/v1/auth/passkey/options", None, json!({}))
+        .await
+        .problem(429, "too_many_attempts");
+    // Everyone else signs in as usual, and the address's flows expire.
+    xff("198.51.100.80").login(&t, &admin).await;
+    t.advance(10 * 60);
+    let body = json!({ "email": admin.email });
+    let a = flooder.post(&t, "/v1/auth/login", None, body).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+}

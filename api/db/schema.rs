@@ -43,6 +43,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         second_factor -> Nullable<Text>,
+        client_address -> Nullable<Text>,
     }
 }
 

@@ -25,14 +25,16 @@ use crate::state::AppState;
         (status = 400, description = "Malformed body or not an email address (`malformed_json`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This address holds `TWOFOLD_ADDRESS_FLOW_LIMIT` (100) open logins (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/login")]
 pub async fn start(
     state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
     body: ApiJson<StartRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service::start(&state, &body.0.email).await?;
+    let flow = service::start(&state, &body.0.email, &ip.to_string()).await?;
     Ok(no_store(HttpResponse::Ok()).json(flow))
 }
 

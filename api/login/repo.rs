@@ -18,6 +18,40 @@ pub struct Flow {
     pub expires_at: i64,
     /// The second factor passed so far (`otp` or `rcv`).
     pub second_factor: Option<String>,
+    /// The address (bucket) that opened the flow.
+    pub client_address: Option<String>,
+}
+
+/// Opens `flow` unless its address already holds `limit` open flows; then
+/// `Err(retry_after)`, when its oldest open flow expires. Insert first, then
+/// count, as single statements: requests racing past the limit each see
+/// the others' rows and withdraw their own, so the limit holds across
+/// instances.
+pub fn insert_bounded(
+    conn: &mut DbConn,
+    flow: &Flow,
+    limit: i64,
+    now: i64,
+) -> Result<Result<(), i64>, ApiError> {
+    let address = flow.client_address.clone().unwrap_or_default();
+    // Expired flows do not count (the janitor deletes them).
+    let mine = login_flows::table.filter(login_flows::client_address.eq(&address));
+    diesel::insert_into(login_flows::table)
+        .values(flow)
+        .execute(conn)?;
+    let open: i64 = mine
+        .filter(login_flows::expires_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    if open <= limit {
+        return Ok(Ok(()));
+    }
+    diesel::delete(login_flows::table.find(&flow.id)).execute(conn)?;
+    let oldest: Option<i64> = mine
+        .filter(login_flows::expires_at.gt(now))
+        .select(diesel::dsl::min(login_flows::expires_at))
+        .first(conn)?;
+    Ok(Err(oldest.map_or(1, |at| (at - now).max(1))))
 }
 
 pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {

@@ -30,30 +30,50 @@ pub mod state {
     pub const PASSKEY: &str = "passkey_required";
 }
 
+/// Opens a flow for `ip`, or answers 429 while that address holds `limit`
+/// (`TWOFOLD_ADDRESS_FLOW_LIMIT`) open flows: anonymous calls (the email
+/// step, passwordless options) insert rows, so they are bounded where they
+/// come from. Finished flows do not count; an abandoned one counts until it
+/// expires. The answer depends on the address only, never on the email.
+pub fn open_flow(
+    conn: &mut DbConn,
+    mut flow: Flow,
+    ip: &str,
+    limit: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    flow.client_address = Some(crate::net::address_bucket(ip));
+    repo::insert_bounded(conn, &flow, limit, now)?.map_err(|retry_after| {
+        ApiError::TooManyAttempts {
+            retry_after: u64::try_from(retry_after).unwrap_or(1),
+        }
+    })
+}
+
 /// Step 1: the email. Known and unknown emails get the same answer after the
 /// same work (one lookup, one insert); an unknown one fails at the password.
-pub async fn start(state: &AppState, email: &str) -> Result<FlowResponse, ApiError> {
+pub async fn start(state: &AppState, email: &str, ip: &str) -> Result<FlowResponse, ApiError> {
     let keys = lookup_keys("email", email)?;
     let now = state.now();
     let token = new_token("flw_");
     let token_hash = sha256_hex(token.expose());
+    let (ip, limit) = (ip.to_owned(), state.config.address_flow_limit);
     state
         .db
         .run(move |conn| {
             let user = users::repo::find_by_any_email(conn, &keys)?;
-            repo::insert(
-                conn,
-                &Flow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    token_hash,
-                    user_id: user.map(|u| u.id),
-                    state: state::PASSWORD.to_owned(),
-                    failed_attempts: 0,
-                    created_at: now,
-                    expires_at: now + FLOW_TTL_SECS,
-                    second_factor: None,
-                },
-            )
+            let flow = Flow {
+                id: uuid::Uuid::new_v4().to_string(),
+                token_hash,
+                user_id: user.map(|u| u.id),
+                state: state::PASSWORD.to_owned(),
+                failed_attempts: 0,
+                created_at: now,
+                expires_at: now + FLOW_TTL_SECS,
+                second_factor: None,
+                client_address: None,
+            };
+            open_flow(conn, flow, &ip, limit, now)
         })
         .await?;
     Ok(next(FlowStatus::PasswordRequired, token))

@@ -81,11 +81,15 @@ pub async fn second_factor(
     responses(
         (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
         (status = 409, description = "WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This address holds `TWOFOLD_ADDRESS_FLOW_LIMIT` (100) open logins (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/auth/passkey/options")]
-pub async fn passkey_options(app: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let options = service::passkey_options(&app).await?;
+pub async fn passkey_options(
+    app: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+) -> Result<HttpResponse, ApiError> {
+    let options = service::passkey_options(&app, &ip.to_string()).await?;
     Ok(no_store(HttpResponse::Ok()).json(options))
 }
 

@@ -347,7 +347,7 @@ pub async fn second_factor(
 }
 
 /// Options for passwordless login: a new flow, no user named yet.
-pub async fn passkey_options(app: &AppState) -> Result<AssertionOptions, ApiError> {
+pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOptions, ApiError> {
     let now = app.now();
     let (options, authentication) = rp(app)?
         .start_discoverable_authentication()
@@ -363,14 +363,17 @@ pub async fn passkey_options(app: &AppState) -> Result<AssertionOptions, ApiErro
         created_at: now,
         expires_at: now + CEREMONY_TTL_SECS,
         second_factor: None,
+        client_address: None,
     };
     let owner = ChallengeOwner::Flow(flow.id.clone());
+    let (ip, limit) = (ip.to_owned(), app.config.address_flow_limit);
     app.db
         .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                crate::login::repo::insert(conn, &flow)?;
-                repo::put_challenge(conn, "passkey", &owner, &state, now + CEREMONY_TTL_SECS)
-            })
+            // Bounded per address, counted outside a transaction (see
+            // `insert_bounded`); a flow whose challenge failed to save is
+            // refused later as expired.
+            login::open_flow(conn, flow, &ip, limit, now)?;
+            repo::put_challenge(conn, "passkey", &owner, &state, now + CEREMONY_TTL_SECS)
         })
         .await?;
     Ok(AssertionOptions {

@@ -114,6 +114,7 @@ pub fn test_config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
         // database: a per-address counter would leak between tests. The
         // test of that limit sets its own and a unique forwarded address.
         ("TWOFOLD_ADDRESS_FAILURE_LIMIT".into(), "1000000".into()),
+        ("TWOFOLD_ADDRESS_FLOW_LIMIT".into(), "1000000".into()),
     ];
     vars.extend(
         extra

@@ -1,0 +1,2 @@
+DROP INDEX login_flows_client_address;
+ALTER TABLE login_flows DROP COLUMN client_address;
