@@ -141,3 +141,58 @@ async fn signing_out_works_from_an_address_the_allow_list_refuses() {
         .await
         .problem(401, "invalid_token");
 }
+
+#[actix_web::test]
+async fn a_password_only_session_only_enrolls_once_two_factor_becomes_required() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Now Required").await;
+    let tech = t.user(&admin.account_id, Role::Technician).await;
+    let tokens = t.login(&tech).await;
+    let session = access(&tokens);
+    let refresh = json!({ "refresh_token": tokens["refresh_token"] });
+    let admin_tokens = t.login(&admin).await;
+    let admin_session = access(&admin_tokens);
+
+    // An admin requires 2FA for the technician.
+    t.require_twofa(&tech.id).await;
+    t.get("/v1/me/webauthn/credentials", Some(&session))
+        .await
+        .problem(403, "enrollment_required");
+    change(&t, &session, &tech.password, "a brand new password")
+        .await
+        .problem(403, "enrollment_required");
+    t.post("/v1/auth/token/refresh", refresh.clone())
+        .await
+        .problem(403, "enrollment_required");
+    // What enrollment needs still works, and so does signing out.
+    let me = t.get("/v1/me", Some(&session)).await;
+    assert_eq!(me.ok()["twofa_status"], "pending");
+    let secret = start_totp(&t, &session).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    verify_now(&t, &session, &secret).await;
+    assert_eq!(confirm(&t, &session, true).await.status, 200);
+    let a = t
+        .call(Method::POST, "/v1/auth/logout", Some(&session), None)
+        .await;
+    assert_eq!(a.status, 204, "{}", a.text);
+
+    // The account's enforcement becomes due: the admin's password-only
+    // session stops at the admin surface and at refresh.
+    let (account, now) = (admin.account_id.clone(), t.clock.unix());
+    t.state
+        .db
+        .run(move |conn| {
+            twofold::accounts::service::set_paying(conn, &account, now - 2 * 86_400, None)
+        })
+        .await
+        .unwrap();
+    t.get("/v1/admin/users", Some(&admin_session))
+        .await
+        .problem(403, "enrollment_required");
+    let refresh = json!({ "refresh_token": admin_tokens["refresh_token"] });
+    t.post("/v1/auth/token/refresh", refresh)
+        .await
+        .problem(403, "enrollment_required");
+}

@@ -38,7 +38,8 @@ pub fn authorize(caller: &Caller, account: &Account, now: i64) -> Result<(), Api
     if caller.user.role() != Role::Admin {
         return Err(ApiError::Forbidden("This needs the admin role."));
     }
-    let needs_second_factor = account.enforces_twofa(now) || caller.user.twofa_enrolled;
+    let needs_second_factor =
+        account.enforces_twofa(now) || caller.user.twofa_required || caller.user.twofa_enrolled;
     if needs_second_factor && caller.session.aal < 2 {
         return Err(if caller.user.twofa_enrolled {
             ApiError::SecondFactorRequired

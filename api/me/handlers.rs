@@ -6,7 +6,7 @@ use super::dto::{ChangePasswordRequest, MeResponse};
 use super::service;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
-use crate::sessions::Authenticated;
+use crate::sessions::{Authenticated, Enrolling};
 use crate::state::AppState;
 
 /// The signed-in user, their account, 2FA status and current session.
@@ -23,7 +23,7 @@ use crate::state::AppState;
 #[get("/v1/me")]
 pub async fn me(
     state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(service::profile(&state, caller).await?))
 }

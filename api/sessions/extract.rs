@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use super::service::{authenticate, Caller};
+use super::service::{authenticate, refuse_if_enrollment_due, Caller};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
 use crate::state::AppState;
@@ -27,13 +27,20 @@ pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.trim().to_owned()))
 }
 
+/// A live session allowed here, from an allowed address, that may be a
+/// password-only session of a user who must enroll: only for what
+/// enrollment needs (`/v1/me`, `/v1/me/2fa/...`). Everything else takes
+/// [`Authenticated`], which refuses such a session.
+#[derive(Debug, Clone)]
+pub struct Enrolling(pub Caller);
+
 /// A live session's own holder, from any address: only for ending that
 /// session. Signing out must work from wherever the holder is, also from
 /// an address the account's IP allow-list refuses (it grants nothing).
 #[derive(Debug, Clone)]
 pub struct SessionHolder(pub Caller);
 
-impl FromRequest for Authenticated {
+impl FromRequest for Enrolling {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -48,6 +55,22 @@ impl FromRequest for Authenticated {
             let caller = authenticate(&state, &token).await?;
             crate::ip_allowlist::check(&state, &caller.user.account_id, &caller.user.id, ip)
                 .await?;
+            Ok(Enrolling(caller))
+        })
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let enrolling = Enrolling::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Enrolling(caller) = enrolling.await?;
+            let state = state.ok_or_else(|| ApiError::internal("state missing"))?;
+            refuse_if_enrollment_due(&state, &caller.session, &caller.user).await?;
             Ok(Authenticated(caller))
         })
     }

@@ -24,7 +24,7 @@ use crate::state::AppState;
         (status = 200, description = "New access and refresh tokens", body = TokenResponse),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, used, expired or revoked refresh token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`), or the session proved no second factor and 2FA became required for its user (`enrollment_required`: sign in again and enroll)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )

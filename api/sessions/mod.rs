@@ -13,4 +13,4 @@ pub mod keys;
 pub mod repo;
 pub mod service;
 
-pub use extract::Authenticated;
+pub use extract::{Authenticated, Enrolling};

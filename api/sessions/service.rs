@@ -129,6 +129,33 @@ impl Caller {
     }
 }
 
+/// Refuses a password-only (aal 1) session of a user who must now use 2FA
+/// (an admin required it, or the account's enforcement became due after the
+/// session opened): such a session may only enroll (see
+/// [`super::extract::Enrolling`]) and sign out; it cannot refresh nor reach
+/// anything else, so it does not keep working for days past the rule.
+pub async fn refuse_if_enrollment_due(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+) -> Result<(), ApiError> {
+    if session.aal >= 2 {
+        return Ok(());
+    }
+    let now = state.now();
+    let account_id = user.account_id.clone();
+    let account = state
+        .db
+        .run(move |conn| crate::accounts::repo::find(conn, &account_id))
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    if crate::twofa::service::required_by(user, &account, now).is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::EnrollmentRequired)
+    }
+}
+
 /// Verifies an access token and that its session is still live.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let now = state.now();
@@ -174,6 +201,14 @@ pub async fn refresh(
         .await?;
     if let Some(session) = owner {
         crate::ip_allowlist::check(state, &session.account_id, &session.user_id, ip).await?;
+        let user_id = session.user_id.clone();
+        let user = state
+            .db
+            .run(move |conn| crate::users::repo::find(conn, &user_id))
+            .await?;
+        if let Some(user) = user {
+            refuse_if_enrollment_due(state, &session, &user).await?;
+        }
     }
     let outcome = state
         .db

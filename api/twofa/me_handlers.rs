@@ -15,7 +15,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
 use crate::sessions::service::Caller;
-use crate::sessions::Authenticated;
+use crate::sessions::{Authenticated, Enrolling};
 use crate::state::AppState;
 
 /// Refuses unless the session proved a second factor recently, when the
@@ -50,7 +50,7 @@ fn owner(caller: &Caller) -> Owner {
 #[get("/v1/me/2fa")]
 pub async fn overview(
     app: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(twofa::overview(&app, &caller.user).await?))
 }
@@ -72,7 +72,7 @@ pub async fn overview(
 #[post("/v1/me/2fa/totp")]
 pub async fn start(
     app: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
 ) -> Result<HttpResponse, ApiError> {
     require_fresh(&app, &caller).await?;
     let enrollment = twofa::start_totp(&app, owner(&caller), &caller.user, None).await?;
@@ -96,7 +96,7 @@ pub async fn start(
 #[get("/v1/me/2fa/totp/qr.png")]
 pub async fn qr_png(
     app: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
     let uri = twofa::pending_uri(&app, owner(&caller), &caller.user).await?;
@@ -120,7 +120,7 @@ pub async fn qr_png(
 #[get("/v1/me/2fa/totp/qr.svg")]
 pub async fn qr_svg(
     app: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
     let uri = twofa::pending_uri(&app, owner(&caller), &caller.user).await?;
@@ -147,7 +147,7 @@ pub async fn qr_svg(
 #[post("/v1/me/2fa/totp/verify")]
 pub async fn verify(
     app: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
     ClientIp(ip): ClientIp,
     body: ApiJson<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -231,7 +231,7 @@ pub async fn regenerate(
 #[post("/v1/me/2fa/recovery-code/confirm")]
 pub async fn confirm(
     app: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
+    Enrolling(caller): Enrolling,
     ClientIp(ip): ClientIp,
     body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
