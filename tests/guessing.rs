@@ -256,3 +256,26 @@ async fn anonymous_email_steps_and_passkey_options_cannot_grow_the_flow_table_wi
     let a = flooder.post(&t, "/v1/auth/login", None, body).await;
     assert_eq!(a.status, 200, "{}", a.text);
 }
+
+#[actix_web::test]
+async fn the_password_back_off_does_not_tell_known_emails_from_unknown_ones() {
+    let t = TestApp::with_env(&[("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let known = t.account("Enumerated").await;
+    let unknown = crate::common::unique_email("nobody");
+    let mut seen = Vec::new();
+    for email in [known.email.as_str(), unknown.as_str()] {
+        let mut statuses = Vec::new();
+        for i in 0..11 {
+            let attacker = xff(&format!("2001:db8:{:x}:{i:x}::1", rand16()));
+            let a = attacker.password(&t, email, "guess").await;
+            statuses.push((
+                a.status.as_u16(),
+                a.json["code"].clone(),
+                a.header("retry-after").to_owned(),
+            ));
+        }
+        seen.push(statuses);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0][9].0, 429, "{:?}", seen[0]);
+}

@@ -44,6 +44,7 @@ diesel::table! {
         expires_at -> BigInt,
         second_factor -> Nullable<Text>,
         client_address -> Nullable<Text>,
+        unknown_subject -> Nullable<Text>,
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Flow {
     pub second_factor: Option<String>,
     /// The address (bucket) that opened the flow.
     pub client_address: Option<String>,
+    /// For an email no user has: the key its wrong passwords count under.
+    pub unknown_subject: Option<String>,
 }
 
 /// Opens `flow` unless its address already holds `limit` open flows; then

@@ -62,10 +62,17 @@ pub async fn start(state: &AppState, email: &str, ip: &str) -> Result<FlowRespon
         .db
         .run(move |conn| {
             let user = users::repo::find_by_any_email(conn, &keys)?;
+            // An email no user has still gets a password counter of its
+            // own, so the back-off answers alike for known and unknown ones.
+            let unknown_subject = match &user {
+                Some(_) => None,
+                None => keys.first().map(|key| format!("email:{}", sha256_hex(key))),
+            };
             let flow = Flow {
                 id: uuid::Uuid::new_v4().to_string(),
                 token_hash,
                 user_id: user.map(|u| u.id),
+                unknown_subject,
                 state: state::PASSWORD.to_owned(),
                 failed_attempts: 0,
                 created_at: now,
@@ -205,7 +212,12 @@ pub async fn password(
     let now = app.now();
     let (flow, user) = load(app, &flow_token, state::PASSWORD).await?;
     let attempt = {
-        let (flow_id, user_id) = (flow.id.clone(), user.as_ref().map(|u| u.id.clone()));
+        let flow_id = flow.id.clone();
+        // A real user's counter, or the unknown email's: the same back-off.
+        let user_id = user
+            .as_ref()
+            .map(|u| u.id.clone())
+            .or_else(|| flow.unknown_subject.clone());
         let (address, limit) = (ip.to_owned(), app.config.address_failure_limit);
         app.db
             .run(move |conn| {

@@ -364,6 +364,7 @@ pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOption
         expires_at: now + CEREMONY_TTL_SECS,
         second_factor: None,
         client_address: None,
+        unknown_subject: None,
     };
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let (ip, limit) = (ip.to_owned(), app.config.address_flow_limit);

@@ -1,8 +1,11 @@
 -- Consecutive wrong passwords per user, with a doubling back-off (the
 -- second-factor counters live on users; these are kept apart so a
--- password guess never touches the second factor's lock).
+-- password guess never touches the second factor's lock). `user_id` is a
+-- user's id, or `email:<sha256>` of an email no user has: an unknown email
+-- backs off exactly like a known one, so the back-off does not tell which
+-- emails exist (hence no foreign key).
 CREATE TABLE password_failures (
-    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id TEXT PRIMARY KEY NOT NULL,
     failures INTEGER NOT NULL DEFAULT 0,
     lockouts INTEGER NOT NULL DEFAULT 0,
     locked_until BIGINT,
