@@ -14,7 +14,7 @@ use twofold::crypto::password::PasswordHasher;
 use twofold::crypto::Secret;
 use twofold::db::Db;
 
-use crate::common::{backend, database_url, repo_path, unique_email};
+use crate::common::{backend, database_url, own_database_url, repo_path, unique_email};
 
 /// No command may take longer than this (a CLI call, start-up, shutdown).
 const LIMIT: Duration = Duration::from_secs(15);
@@ -525,8 +525,11 @@ async fn serve_starts_with_no_configuration_and_stops_gracefully_on_sigterm() {
 
     let mut cmd = bare(dir.path());
     cmd.env("TWOFOLD_BIND", &bind);
+    // Default limits: on PostgreSQL a database of its own, so the suite's
+    // other logins from 127.0.0.1 do not count against this one.
+    let own_db = own_database_url(&dir);
     if backend() == "postgres" {
-        cmd.env("TWOFOLD_DATABASE_URL", database_url(&dir));
+        cmd.env("TWOFOLD_DATABASE_URL", &own_db);
     }
     let stdout_path = logs.path().join("stdout.log");
     let stderr_path = logs.path().join("stderr.log");
@@ -584,7 +587,7 @@ async fn serve_starts_with_no_configuration_and_stops_gracefully_on_sigterm() {
     // An admin made by the CLI in the same place signs in over HTTP.
     let mut create = bare(dir.path());
     if backend() == "postgres" {
-        create.env("TWOFOLD_DATABASE_URL", database_url(&dir));
+        create.env("TWOFOLD_DATABASE_URL", &own_db);
     }
     let email = unique_email("serve");
     let created = json_ok(&run(

@@ -101,6 +101,19 @@ pub fn database_url(dir: &tempfile::TempDir) -> String {
     }
 }
 
+/// A database of its own for one test even on PostgreSQL, for a spawned
+/// binary with default limits: per-address counters in the shared database
+/// would be the whole suite's (every test connects from 127.0.0.1).
+pub fn own_database_url(dir: &tempfile::TempDir) -> String {
+    match postgres_base() {
+        Some(base) => {
+            postgres_url(); // clean up earlier runs first
+            fresh_postgres_database(&base)
+        }
+        None => database_url(dir),
+    }
+}
+
 /// Configuration for tests: cheap argon2 so the suite stays fast.
 pub fn test_config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
     let url = database_url(dir);
