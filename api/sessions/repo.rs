@@ -85,16 +85,7 @@ pub fn revoke_all_for_user(
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
-    let live = sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::id.ne(keep.unwrap_or("")));
-    Ok(diesel::update(live)
-        .set((
-            sessions::revoked_at.eq(now),
-            sessions::revoked_reason.eq(reason),
-        ))
-        .execute(conn)?)
+    revoke_below(conn, user_id, keep, i32::MAX, reason, now)
 }
 
 /// Ends the user's live sessions that proved no second factor (aal 1),
@@ -106,10 +97,22 @@ pub fn revoke_password_only_for_user(
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
+    revoke_below(conn, user_id, keep, 2, reason, now)
+}
+
+/// Revokes the user's live sessions with `aal` below `aal`, but `keep`.
+fn revoke_below(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    aal: i32,
+    reason: &str,
+    now: i64,
+) -> Result<usize, ApiError> {
     let live = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::aal.lt(2))
+        .filter(sessions::aal.lt(aal))
         .filter(sessions::id.ne(keep.unwrap_or("")));
     Ok(diesel::update(live)
         .set((
