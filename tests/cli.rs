@@ -244,7 +244,7 @@ async fn accounts_create_prints_an_admin_whose_password_verifies() {
     let db = Db::connect(&database_url(&dir)).unwrap();
     let normalized = email.to_lowercase();
     let user = db
-        .run(move |conn| twofold::users::repo::find_by_email(conn, &normalized))
+        .run(move |conn| twofold::users::repo::find_by_any_email(conn, &[normalized]))
         .await
         .unwrap()
         .expect("the admin was stored");

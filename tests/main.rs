@@ -23,6 +23,7 @@ mod ops;
 mod passkey_attacks;
 mod session_attacks;
 mod support_reset;
+mod tenant_probing;
 mod tokens;
 mod twofa;
 mod webauthn;

@@ -51,7 +51,7 @@ pub async fn list(
         (status = 400, description = "Malformed body or invalid email, name or role (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a second factor is needed, or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Email taken (`email_taken`) or no licence free (`license_limit_reached`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A user of this account has the email (`email_taken`) or no licence free (`license_limit_reached`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )

@@ -165,7 +165,7 @@ pub async fn create(
     let password = crate::accounts::service::generate_password();
     let hash = app.passwords.hash(password.clone()).await?;
     let now = app.now();
-    let user = User::new(admin.account_id(), email, name, input.role, hash, now);
+    let mut user = User::new(admin.account_id(), email, name, input.role, hash, now);
     let created = app
         .db
         .run(move |conn| {
@@ -184,7 +184,7 @@ pub async fn create(
                         ),
                     });
                 }
-                crate::users::repo::insert(conn, &user)?;
+                crate::users::addresses::add(conn, &mut user)?;
                 let detail = json!({ "email": user.email, "role": user.role });
                 audit::record(
                     conn,

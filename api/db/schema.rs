@@ -30,6 +30,7 @@ diesel::table! {
         mfa_lockouts -> Integer,
         name_lower -> Text,
         twofa_enrolled -> Bool,
+        email_owner -> Bool,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Users: identity, role, password hash and the 2FA requirement.
 
+pub mod addresses;
 pub mod identity;
 pub mod model;
 pub mod profile_check;

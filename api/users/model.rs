@@ -63,6 +63,11 @@ pub struct User {
     pub name_lower: String,
     /// Whether an authenticator is active (kept with `totp_authenticators`).
     pub twofa_enrolled: bool,
+    /// Whether the email signs in as this user. An email signs in as one
+    /// user across all accounts; a user an admin added with an address that
+    /// already signed in elsewhere is not its owner and never signs in
+    /// (see [`addresses::add`](super::addresses::add)).
+    pub email_owner: bool,
 }
 
 impl User {
@@ -91,6 +96,7 @@ impl User {
             password_changed_at: now,
             last_login_at: None,
             twofa_enrolled: false,
+            email_owner: true,
         }
     }
 

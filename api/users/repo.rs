@@ -7,22 +7,60 @@ use crate::db::schema::users;
 use crate::db::{is_unique_violation, DbConn};
 use crate::error::ApiError;
 
-/// Inserts a user; a taken email (case-insensitive) is a 409 `email_taken`.
+pub fn email_taken() -> ApiError {
+    ApiError::Conflict {
+        code: "email_taken",
+        detail: "A user with this email already exists.".to_owned(),
+    }
+}
+
+/// Inserts a user; an email taken in the user's account, or owned by any
+/// user when `user` is to own it, is a 409 `email_taken`.
 pub fn insert(conn: &mut DbConn, user: &User) -> Result<(), ApiError> {
     diesel::insert_into(users::table)
         .values(user)
         .execute(conn)
         .map_err(|e| {
             if is_unique_violation(&e) {
-                ApiError::Conflict {
-                    code: "email_taken",
-                    detail: "A user with this email already exists.".to_owned(),
-                }
+                email_taken()
             } else {
                 e.into()
             }
         })?;
     Ok(())
+}
+
+/// Inserts a user unless a unique key is taken; whether it was inserted.
+pub fn insert_unless_taken(conn: &mut DbConn, user: &User) -> Result<bool, ApiError> {
+    let inserted = crate::on_backend!(conn, |c| {
+        diesel::insert_into(users::table)
+            .values(user)
+            .on_conflict_do_nothing()
+            .execute(c)
+    })?;
+    Ok(inserted == 1)
+}
+
+/// Who holds the email `key` already: (a user of `account_id`, the user
+/// it signs in as in any account). Two indexed reads, asked both every time.
+pub fn email_holders(
+    conn: &mut DbConn,
+    account_id: &str,
+    key: &str,
+) -> Result<(bool, bool), ApiError> {
+    let in_account = diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::email_normalized.eq(key)),
+    ))
+    .get_result(conn)?;
+    let owned = diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::email_normalized.eq(key))
+            .filter(users::email_owner),
+    ))
+    .get_result(conn)?;
+    Ok((in_account, owned))
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<User>, ApiError> {
@@ -33,19 +71,12 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<User>, ApiError> {
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConn, normalized: &str) -> Result<Option<User>, ApiError> {
-    Ok(users::table
-        .filter(users::email_normalized.eq(normalized))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// The user stored under the first of `keys` that has one (see
+/// The user the first of `keys` that signs in as anyone signs in as (see
 /// [`lookup_keys`](super::identity::lookup_keys)); one query either way.
 pub fn find_by_any_email(conn: &mut DbConn, keys: &[String]) -> Result<Option<User>, ApiError> {
     let mut found: Vec<User> = users::table
         .filter(users::email_normalized.eq_any(keys))
+        .filter(users::email_owner)
         .select(User::as_select())
         .load(conn)?;
     found.sort_by_key(|u| keys.iter().position(|k| *k == u.email_normalized));
