@@ -136,7 +136,10 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "the fields are only deserialised: the tests look at the errors"
+    )]
     struct Login {
         email: String,
         count: Option<u32>,

@@ -20,7 +20,10 @@
 //! directory is used. The measuring client and the password clients run in
 //! this process on two threads, sharing the machine's CPUs with the server.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness stops loudly on any failure
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark harness stops loudly on any failure"
+)]
 
 use std::cell::{Cell, RefCell};
 use std::net::TcpListener;

@@ -13,7 +13,10 @@
 //! DB for each size and dropped afterwards; without it, SQLite files in a
 //! temporary directory are used.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness stops loudly on any failure
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark harness stops loudly on any failure"
+)]
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -4,8 +4,6 @@
 //! set one; sign-in answers such an address like any unknown one; rows
 //! written before the rule are reported, never rewritten.
 
-use std::process::{Command, Stdio};
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use twofold::error::ApiError;
@@ -15,7 +13,7 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_rs::prelude::CreationChallengeResponse;
 
-use crate::common::{Answer, Person, TestApp};
+use crate::common::{binary, Answer, Person, TestApp};
 
 const USERS: &str = "/v1/admin/users";
 
@@ -237,12 +235,8 @@ async fn migrate_reports_users_outside_the_profile_and_changes_none() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_twofold"))
+    let output = binary::on_app(&t, dir.path())
         .args(["migrate", "--json"])
-        .env("TWOFOLD_DATABASE_URL", &t.state.config.database_url)
-        .env("TWOFOLD_DATA_DIR", dir.path())
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");

@@ -1,7 +1,11 @@
 //! One integration-test binary: every module drives the real HTTP app.
 //! Run on PostgreSQL with `TWOFOLD_TEST_DATABASE_URL=postgres://...`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
 
 mod common;
 

@@ -5,6 +5,9 @@
 //! Set `TWOFOLD_TEST_DATABASE_URL=postgres://USER:PASS@HOST:PORT/DB` to run
 //! the suite on PostgreSQL; DB only names where to create the test database.
 
+pub mod binary;
+pub mod qr;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -406,7 +409,8 @@ impl TestApp {
     }
 }
 
-async fn answer(response: reqwest::Response) -> Answer {
+/// The status, headers, text and JSON (or `Null`) of a response.
+pub async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
@@ -417,6 +421,14 @@ async fn answer(response: reqwest::Response) -> Answer {
         text,
         json,
     }
+}
+
+/// The access token of an `authenticated` answer.
+pub fn access(tokens: &Value) -> String {
+    tokens["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 pub fn unique_email(prefix: &str) -> String {

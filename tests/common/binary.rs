@@ -1,0 +1,31 @@
+//! The `twofold` binary as an operator runs it: no `TWOFOLD_*` variable
+//! leaks in from the environment the tests run in.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::TestApp;
+
+/// The binary with every inherited `TWOFOLD_*` variable removed, run in `cwd`.
+pub fn bare(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TWOFOLD_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.current_dir(cwd).stdin(Stdio::null());
+    cmd
+}
+
+/// The binary on the database and data directory of `t`, with cheap argon2,
+/// run in `cwd`.
+pub fn on_app(t: &TestApp, cwd: &Path) -> Command {
+    let config = &t.state.config;
+    let mut cmd = bare(cwd);
+    cmd.env("TWOFOLD_DATABASE_URL", &config.database_url)
+        .env("TWOFOLD_DATA_DIR", &config.data_dir)
+        .env("TWOFOLD_ARGON2_MEMORY_KIB", "64")
+        .env("TWOFOLD_ARGON2_ITERATIONS", "1");
+    cmd
+}
