@@ -31,17 +31,13 @@
 set -euo pipefail
 set -o errtrace
 # A relative TWOFOLD_BIN is taken from where the script was started.
-bin=${TWOFOLD_BIN:-}
-if [ -n "$bin" ] && [[ "$bin" != /* ]]; then
-  bin="$PWD/$bin"
-fi
+start_dir=$PWD
 cd "$(dirname "$0")/.."
 root=$PWD
 browser_dir="$root/e2e/browser"
 chromium_bin=${CHROMIUM:-/usr/bin/chromium}
 
 . "$root/scripts/lib/e2e.sh"
-server_pid=
 static_pid=
 
 cleanup() {
@@ -81,109 +77,28 @@ note "$({ "$chromium_bin" --version 2>/dev/null || echo "chromium at $chromium_b
 
 # --- the servers ----------------------------------------------------------
 
-bin=${bin:-$root/target/debug/twofold}
-if [ ! -x "$bin" ]; then
-  die "no twofold binary at $bin: build it first with \`cargo build\` in $root (or set TWOFOLD_BIN)"
-fi
-db_url=${TWOFOLD_E2E_DATABASE_URL:-}
-log_filter=${TWOFOLD_LOG:-info}
-
-clear_twofold_env
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-e2e-browser.XXXXXX")
-log="$work/server.log"
-port=$(free_port)
+e2e_prepare e2e-browser
 page_port=$(free_port)
 while [ "$page_port" = "$port" ]; do page_port=$(free_port); done
-base="http://127.0.0.1:$port"
 api="http://localhost:$port"
 page_origin="http://localhost:$page_port"
-mkdir -p "$work/data" "$work/profile"
-export TWOFOLD_BIND="127.0.0.1:$port"
+mkdir -p "$work/profile"
 export TWOFOLD_PUBLIC_URL="$api"
 export TWOFOLD_CORS_ORIGINS="$page_origin"
 export TWOFOLD_WEBAUTHN_ORIGINS="$page_origin"
-export TWOFOLD_DATA_DIR="$work/data"
-export TWOFOLD_DATABASE_URL="${db_url:-sqlite://$work/twofold.db}"
-export TWOFOLD_LOG_FORMAT=json
-export TWOFOLD_LOG="$log_filter"
-note "binary $bin"
-note "database $(printf '%s' "$TWOFOLD_DATABASE_URL" | sed -E 's#(//[^:/@]*):[^@]*@#\1:***@#')"
-
-(cd "$work" && exec "$bin" serve) >"$log" 2>&1 &
-server_pid=$!
+e2e_serve
 python3 -m http.server "$page_port" --bind 127.0.0.1 --directory "$browser_dir" \
   >"$work/static.log" 2>&1 &
 static_pid=$!
 
-# wait_for URL WHAT PID_VAR: until URL answers 200 (30 s at most).
-wait_for() {
-  local url=$1 what=$2 pid_var=$3
-  local deadline=$((SECONDS + 30))
-  until curl -fsS --noproxy '*' --max-time 2 -o /dev/null "$url" 2>/dev/null; do
-    if ! kill -0 "${!pid_var}" 2>/dev/null; then
-      printf -v "$pid_var" '%s' ''
-      die "$what exited during start-up"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      die "$url did not answer 200 within 30 s"
-    fi
-    sleep 0.25
-  done
-}
-wait_for "$base/healthz" "twofold serve" server_pid
 ok "twofold serve answers GET /healthz on $base (public URL $api, CORS and WebAuthn origin $page_origin)"
 wait_for "http://127.0.0.1:$page_port/index.html" "python3 -m http.server" static_pid
 ok "the test page is served on $page_origin/index.html"
 
-# --- HTTP helpers -----------------------------------------------------------
-
-status=
-# http METHOD PATH [JSON_BODY] [BEARER]: the status goes to $status, the body
-# to $work/body.
-http() {
-  local method=$1 path=$2 body=${3:-} bearer=${4:-}
-  local args=(-sS --noproxy '*' --max-time 20 -X "$method"
-    -o "$work/body" -w '%{http_code}')
-  if [ -n "$bearer" ]; then
-    args+=(-H "Authorization: Bearer $bearer")
-  fi
-  if [ -n "$body" ]; then
-    args+=(-H 'Content-Type: application/json' --data-binary @-)
-  fi
-  status=$(printf '%s' "$body" | curl "${args[@]}" "$base$path")
-}
-flow=
-take_flow() {
-  local new
-  new=$(field .flow_token)
-  if [ -n "$new" ]; then
-    flow=$new
-  fi
-}
-
 # --- a user with an aal 2 session (curl + oathtool) ---------------------------
 
 email="e2e-browser-$(date +%s)-$RANDOM@example.com"
-cli() { (cd "$work" && timeout 60 "$bin" "$@"); }
-if ! cli accounts create --name "E2E Browser" --admin-email "$email" --json \
-  >"$work/account.json" 2>"$work/cli.err"; then
-  sed 's/^/#   /' "$work/cli.err"
-  die "twofold accounts create --json"
-fi
-account_id=$(jq -r '.account_id // empty' "$work/account.json")
-password=$(jq -r '.password // empty' "$work/account.json")
-if [ -z "$account_id" ] || [ -z "$password" ]; then
-  die "twofold accounts create --json prints account_id and password"
-fi
-ok "twofold accounts create --json: account $account_id, admin $email"
-since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
-if ! cli accounts set-paying --account "$account_id" --since "$since" --json \
-  >"$work/paying.json" 2>"$work/cli.err"; then
-  sed 's/^/#   /' "$work/cli.err"
-  die "twofold accounts set-paying --since $since"
-fi
-ok "twofold accounts set-paying --since $since (2FA due at once)"
+e2e_paying_account "E2E Browser"
 
 http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
 expect_state password_required "POST /v1/auth/login"

@@ -21,14 +21,10 @@
 set -euo pipefail
 set -o errtrace
 # A relative TWOFOLD_BIN is taken from where the script was started.
-bin=${TWOFOLD_BIN:-}
-if [ -n "$bin" ] && [[ "$bin" != /* ]]; then
-  bin="$PWD/$bin"
-fi
+start_dir=$PWD
 cd "$(dirname "$0")/.."
 
 . scripts/lib/e2e.sh
-server_pid=
 leaks_checked=0
 leak_names=()
 leak_values=()
@@ -87,66 +83,12 @@ install_log=
 
 # --- the server -----------------------------------------------------------
 
-bin=${bin:-$PWD/target/debug/twofold}
-if [ ! -x "$bin" ]; then
-  die "no twofold binary at $bin: build it first with \`cargo build\` in $PWD (or set TWOFOLD_BIN)"
-fi
-db_url=${TWOFOLD_E2E_DATABASE_URL:-}
-log_filter=${TWOFOLD_LOG:-info}
-
-clear_twofold_env
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-e2e.XXXXXX")
-log="$work/server.log"
-port=$(free_port)
-base="http://127.0.0.1:$port"
-mkdir -p "$work/data"
-export TWOFOLD_BIND="127.0.0.1:$port"
-export TWOFOLD_PUBLIC_URL="$base"
-export TWOFOLD_DATA_DIR="$work/data"
-export TWOFOLD_DATABASE_URL="${db_url:-sqlite://$work/twofold.db}"
-export TWOFOLD_LOG_FORMAT=json
-export TWOFOLD_LOG="$log_filter"
-note "binary $bin"
-note "database $(printf '%s' "$TWOFOLD_DATABASE_URL" | sed -E 's#(//[^:/@]*):[^@]*@#\1:***@#')"
-
-(cd "$work" && exec "$bin" serve) >"$log" 2>&1 &
-server_pid=$!
-
-deadline=$((SECONDS + 30))
-until curl -fsS --noproxy '*' --max-time 2 -o /dev/null "$base/healthz" 2>/dev/null; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    server_pid=
-    die "twofold serve exited during start-up"
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    die "GET /healthz did not answer 200 within 30 s"
-  fi
-  sleep 0.25
-done
+e2e_prepare e2e
+e2e_serve
 ok "twofold serve answers GET /healthz on $base"
 
 # --- HTTP helpers -----------------------------------------------------------
 
-status=
-# http METHOD PATH [JSON_BODY] [BEARER]: the status goes to $status, the body
-# to $work/body, the headers to $work/headers.
-http() {
-  local method=$1 path=$2 body=${3:-} bearer=${4:-}
-  local args=(-sS --noproxy '*' --max-time 20 -X "$method"
-    -o "$work/body" -D "$work/headers" -w '%{http_code}')
-  if [ -n "$bearer" ]; then
-    args+=(-H "Authorization: Bearer $bearer")
-  fi
-  if [ -n "$body" ]; then
-    args+=(-H 'Content-Type: application/json' --data-binary @-)
-  fi
-  status=$(printf '%s' "$body" | curl "${args[@]}" "$base$path")
-}
-# The last answer's header $1 (last occurrence, trimmed).
-header() {
-  grep -i "^$1:" "$work/headers" | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//; s/ *$//' || true
-}
 # expect_problem STATUS CODE WHAT: a problem+json refusal (a check; goes on).
 expect_problem() {
   local got_code ctype
@@ -182,16 +124,6 @@ check_session() {
     not_ok "$label: JWT has aal 2 and amr $(jq -c . <<<"$amr"); got aal $(jq -c .aal <<<"$payload") amr $(jq -c .amr <<<"$payload")"
   fi
 }
-# Keeps the newest flow token of the last answer in $flow.
-flow=
-take_flow() {
-  local new
-  new=$(field .flow_token)
-  if [ -n "$new" ]; then
-    flow=$new
-    secret_value "flow token ($1)" "$flow"
-  fi
-}
 # login LABEL: email then password; leaves the answer of the password step.
 login() {
   http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
@@ -206,26 +138,7 @@ recovery_re='^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$'
 # --- account --------------------------------------------------------------
 
 email="e2e-$(date +%s)-$RANDOM@example.com"
-cli() { (cd "$work" && "$bin" "$@"); }
-if ! cli accounts create --name "E2E Checkers" --admin-email "$email" --json \
-  >"$work/account.json" 2>"$work/cli.err"; then
-  sed 's/^/#   /' "$work/cli.err"
-  die "twofold accounts create --json"
-fi
-account_id=$(jq -r '.account_id // empty' "$work/account.json")
-password=$(jq -r '.password // empty' "$work/account.json")
-secret_value "password" "$password"
-if [ -z "$account_id" ] || [ -z "$password" ]; then
-  die "twofold accounts create --json prints account_id and password"
-fi
-ok "twofold accounts create --json: account $account_id, admin $email"
-since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
-if ! cli accounts set-paying --account "$account_id" --since "$since" --json \
-  >"$work/paying.json" 2>"$work/cli.err"; then
-  sed 's/^/#   /' "$work/cli.err"
-  die "twofold accounts set-paying --since $since"
-fi
-ok "twofold accounts set-paying --since $since (2FA due at once)"
+e2e_paying_account "E2E Checkers"
 
 # --- enrollment in the login flow ------------------------------------------
 

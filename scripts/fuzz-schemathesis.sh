@@ -2,36 +2,64 @@
 # Property-based API fuzzing with schemathesis against the real binary:
 # every generated request (valid and invalid by openapi.yaml) must get a
 # documented answer, never a 5xx. Signed in as an account admin.
-# Usage: scripts/fuzz-schemathesis.sh   (after `cargo build`)
+#
+#   cargo build && bash scripts/fuzz-schemathesis.sh
+#
+# TWOFOLD_BIN and TWOFOLD_E2E_DATABASE_URL as in scripts/e2e-checkers.sh.
+# Installs schemathesis 4.32.5 (PyPI) when missing. Prints `ok - …` /
+# `not ok - …` lines and `N passed, M failed`; exits non-zero on a failure.
 set -euo pipefail
+set -o errtrace
+start_dir=$PWD
 cd "$(dirname "$0")/.."
-bin=${TWOFOLD_BIN:-target/debug/twofold}
-[ -x "$bin" ] || { echo "build first: cargo build" >&2; exit 1; }
-python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-for v in $(env | grep -o '^TWOFOLD_[A-Z_]*' || true); do unset "$v"; done
-export TWOFOLD_DATABASE_URL="sqlite://$dir/twofold.db" TWOFOLD_DATA_DIR="$dir" \
-  TWOFOLD_BIND="127.0.0.1:$port" TWOFOLD_PUBLIC_URL="http://127.0.0.1:$port" \
-  TWOFOLD_OPERATOR_KEY="fuzz-operator-key-fuzz-operator-key" TWOFOLD_LOG_FORMAT=json
-"$bin" serve > "$dir/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
+. scripts/lib/e2e.sh
+cleanup() {
+  local rc=$?
+  trap - EXIT ERR
+  set +e
+  stop "$server_pid"
+  e2e_finish "$rc"
+}
+e2e_traps
 
-"$bin" accounts create --name "Fuzz MSP" --admin-email fuzz@example.test --licenses 100000 --json > "$dir/admin.json"
-password=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["password"])' "$dir/admin.json")
-post() { curl -s "http://127.0.0.1:$port$1" -H 'Content-Type: application/json' -d "$2"; }
-flow=$(post /v1/auth/login '{"email":"fuzz@example.test"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["flow_token"])')
-access=$(post /v1/auth/login/password "{\"flow_token\":\"$flow\",\"password\":\"$password\"}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "4.32.5")' 2>/dev/null; then
+  note "installing schemathesis 4.32.5 (PyPI)"
+  quietly env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet \
+    --disable-pip-version-check "schemathesis==4.32.5"
+fi
+command -v jq >/dev/null || apt_install jq
 
-status=0
-st run openapi.yaml --url "http://127.0.0.1:$port" -H "Authorization: Bearer $access" \
-  --max-examples 30 --checks all --workers 1 --seed 20261128 || status=$?
-errors=$(grep -c '"status":5[0-9][0-9]' "$dir/serve.log" || true)
-echo "server answered $errors request(s) with a 5xx"
-[ "$errors" -eq 0 ] || { grep '"status":5[0-9][0-9]' "$dir/serve.log" | head -20; status=1; }
-exit "$status"
+e2e_prepare fuzz
+export TWOFOLD_OPERATOR_KEY="fuzz-operator-key-fuzz-operator-key"
+e2e_serve
+ok "twofold serve answers GET /healthz on $base"
+
+email="fuzz-$(date +%s)-$RANDOM@example.test"
+if ! cli accounts create --name "Fuzz MSP" --admin-email "$email" --licenses 100000 --json \
+  >"$work/account.json" 2>"$work/cli.err"; then
+  sed 's/^/#   /' "$work/cli.err"
+  die "twofold accounts create --json"
+fi
+password=$(jq -r '.password // empty' "$work/account.json")
+http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
+expect_state password_required "POST /v1/auth/login"
+take_flow
+http POST /v1/auth/login/password \
+  "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
+expect_state authenticated "POST /v1/auth/login/password"
+access=$(field .access_token)
+
+if st run openapi.yaml --url "$base" -H "Authorization: Bearer $access" \
+  --max-examples 30 --checks all --workers 1 --seed 20261128; then
+  ok "schemathesis: every check passed on every operation"
+else
+  not_ok "schemathesis reported failures (above)"
+fi
+errors=$(grep -c '"status":5[0-9][0-9]' "$log" || true)
+if [ "$errors" -eq 0 ]; then
+  ok "the server answered no request with a 5xx"
+else
+  grep '"status":5[0-9][0-9]' "$log" | head -20 | sed 's/^/#   /'
+  not_ok "the server answered $errors request(s) with a 5xx"
+fi

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Shared by the end-to-end scripts: TAP-like output (`ok - …`,
 # `not ok - …`, `# note`), a closing `N passed, M failed` line, error traps,
-# quiet installs and clean-up. Source it after `set -euo pipefail`.
+# quiet installs, the server under test, HTTP helpers and clean-up. Source
+# it after `set -euo pipefail`, with $start_dir set to where the script was
+# started and the repository root as working directory.
 # A script defines `cleanup` (its own clean-up, ending with
 # `e2e_finish "$rc"`) and then calls `e2e_traps`.
 
@@ -10,7 +12,7 @@ failed=0
 work=
 log=
 install_log=
-# The status of the last answer, set by the calling script's `http`.
+# The status of the last answer, set by `http`.
 status=
 
 ok() {
@@ -111,8 +113,136 @@ e2e_finish() {
   exit "$rc"
 }
 
-# --- checking HTTP answers: the calling script's `http` leaves $status and
-# $work/body -------------------------------------------------------------
+
+# --- the binary and its server ---------------------------------------------
+# Set by `e2e_prepare`: the binary, the working directory, the server log,
+# the API's port and base URL; by `e2e_serve`: the server's pid.
+bin=
+port=
+base=
+server_pid=
+
+# e2e_prepare NAME: resolves the binary ($bin from TWOFOLD_BIN, relative to
+# $start_dir, else the repository's target/debug/twofold: never built here),
+# keeps only this script's TWOFOLD_* configuration, and exports what every
+# end-to-end server gets (a fresh port, data directory and SQLite file, or
+# TWOFOLD_E2E_DATABASE_URL; JSON logs at TWOFOLD_LOG, default info). A script
+# may export more before `e2e_serve`.
+e2e_prepare() {
+  local name=$1 db_url=${TWOFOLD_E2E_DATABASE_URL:-} log_filter=${TWOFOLD_LOG:-info}
+  bin=${TWOFOLD_BIN:-$PWD/target/debug/twofold}
+  if [[ "$bin" != /* ]]; then
+    bin="$start_dir/$bin"
+  fi
+  if [ ! -x "$bin" ]; then
+    die "no twofold binary at $bin: build it first with \`cargo build\` in $PWD (or set TWOFOLD_BIN)"
+  fi
+  clear_twofold_env
+  work=$(mktemp -d "${TMPDIR:-/tmp}/twofold-$name.XXXXXX")
+  log="$work/server.log"
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  mkdir -p "$work/data"
+  export TWOFOLD_BIND="127.0.0.1:$port"
+  export TWOFOLD_PUBLIC_URL="$base"
+  export TWOFOLD_DATA_DIR="$work/data"
+  export TWOFOLD_DATABASE_URL="${db_url:-sqlite://$work/twofold.db}"
+  export TWOFOLD_LOG_FORMAT=json
+  export TWOFOLD_LOG="$log_filter"
+  note "binary $bin"
+  note "database $(printf '%s' "$TWOFOLD_DATABASE_URL" | sed -E 's#(//[^:/@]*):[^@]*@#\1:***@#')"
+}
+
+# wait_for URL WHAT PID_VAR: until URL answers 200 (30 s at most), unless
+# the process whose pid is in PID_VAR exits first.
+wait_for() {
+  local url=$1 what=$2 pid_var=$3
+  local deadline=$((SECONDS + 30))
+  until curl -fsS --noproxy '*' --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+    if ! kill -0 "${!pid_var}" 2>/dev/null; then
+      printf -v "$pid_var" '%s' ''
+      die "$what exited during start-up"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      die "$url did not answer 200 within 30 s"
+    fi
+    sleep 0.25
+  done
+}
+
+# e2e_serve: starts `twofold serve` in $work with the exported configuration
+# and waits until it answers GET /healthz.
+e2e_serve() {
+  (cd "$work" && exec "$bin" serve) >"$log" 2>&1 &
+  server_pid=$!
+  wait_for "$base/healthz" "twofold serve" server_pid
+}
+
+# cli ARG...: the binary in $work, on the server's configuration (60 s at most).
+cli() { (cd "$work" && timeout 60 "$bin" "$@"); }
+
+# e2e_paying_account NAME: a new account (name NAME) whose admin is $email,
+# paying since two days ago so 2FA is due at once; sets $account_id and
+# $password (each a check).
+e2e_paying_account() {
+  if ! cli accounts create --name "$1" --admin-email "$email" --json \
+    >"$work/account.json" 2>"$work/cli.err"; then
+    sed 's/^/#   /' "$work/cli.err"
+    die "twofold accounts create --json"
+  fi
+  account_id=$(jq -r '.account_id // empty' "$work/account.json")
+  password=$(jq -r '.password // empty' "$work/account.json")
+  if declare -F secret_value >/dev/null; then
+    secret_value "password" "$password"
+  fi
+  if [ -z "$account_id" ] || [ -z "$password" ]; then
+    die "twofold accounts create --json prints account_id and password"
+  fi
+  ok "twofold accounts create --json: account $account_id, admin $email"
+  local since
+  since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+  if ! cli accounts set-paying --account "$account_id" --since "$since" --json \
+    >"$work/paying.json" 2>"$work/cli.err"; then
+    sed 's/^/#   /' "$work/cli.err"
+    die "twofold accounts set-paying --since $since"
+  fi
+  ok "twofold accounts set-paying --since $since (2FA due at once)"
+}
+
+# --- HTTP answers: `http` leaves $status, $work/body and $work/headers ------
+
+# http METHOD PATH [JSON_BODY] [BEARER]: the status goes to $status, the body
+# to $work/body, the headers to $work/headers.
+http() {
+  local method=$1 path=$2 body=${3:-} bearer=${4:-}
+  local args=(-sS --noproxy '*' --max-time 20 -X "$method"
+    -o "$work/body" -D "$work/headers" -w '%{http_code}')
+  if [ -n "$bearer" ]; then
+    args+=(-H "Authorization: Bearer $bearer")
+  fi
+  if [ -n "$body" ]; then
+    args+=(-H 'Content-Type: application/json' --data-binary @-)
+  fi
+  status=$(printf '%s' "$body" | curl "${args[@]}" "$base$path")
+}
+# The last answer's header $1 (last occurrence, trimmed).
+header() {
+  grep -i "^$1:" "$work/headers" | tail -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//; s/ *$//' || true
+}
+# take_flow [LABEL]: keeps the newest flow token of the last answer in $flow
+# (and, where the script defines `secret_value`, among the values its
+# server must never log).
+flow=
+take_flow() {
+  local new
+  new=$(field .flow_token)
+  if [ -n "$new" ]; then
+    flow=$new
+    if declare -F secret_value >/dev/null; then
+      secret_value "flow token (${1:-flow})" "$flow"
+    fi
+  fi
+}
 
 show_body() {
   note "response body:"
