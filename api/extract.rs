@@ -151,7 +151,7 @@ mod tests {
             ApiError::Validation(f) => Some(f[0].field.clone()),
             _ => None,
         };
-        (err.code().to_owned(), field)
+        (err.code().as_str().to_owned(), field)
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::accounts::Account;
 use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::{write_tx, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::twofa::service as twofa;
 use crate::users::identity::validate_name;
@@ -177,7 +177,7 @@ pub async fn create(
                 crate::accounts::repo::lock(conn, &account.id)?;
                 if repo::count_in_account(conn, &account.id)? >= i64::from(account.licenses) {
                     return Err(ApiError::Conflict {
-                        code: "license_limit_reached",
+                        code: ErrorCode::LicenseLimitReached,
                         detail: format!(
                             "All {} licences of the account are in use.",
                             account.licenses
@@ -236,7 +236,7 @@ pub async fn update(
                     user.role() == Role::Admin && input.role.is_some_and(|r| r != Role::Admin);
                 if demoting && repo::count_admins(conn, admin.account_id())? <= 1 {
                     return Err(ApiError::Conflict {
-                        code: "last_admin",
+                        code: ErrorCode::LastAdmin,
                         detail: "The account's only admin cannot lose the admin role.".to_owned(),
                     });
                 }

@@ -12,7 +12,7 @@ use crate::admin::Admin;
 use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::write_tx;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::net::{canonical, parse_cidr_or_ip};
 use crate::state::AppState;
@@ -28,7 +28,7 @@ fn view(entry: Entry) -> EntryView {
 
 fn would_lock_out(ip: std::net::IpAddr) -> ApiError {
     ApiError::Conflict {
-        code: "would_lock_out",
+        code: ErrorCode::WouldLockOut,
         detail: format!(
             "Your current address {} would no longer be allowed. Add an entry for it first, or repeat with force: true.",
             canonical(ip)
@@ -131,7 +131,7 @@ pub async fn add(
                 crate::accounts::repo::lock(conn, admin.account_id())?;
                 if repo::count(conn, admin.account_id())? >= MAX_ENTRIES {
                     return Err(ApiError::Conflict {
-                        code: "allowlist_full",
+                        code: ErrorCode::AllowlistFull,
                         detail: format!("An allow-list holds at most {MAX_ENTRIES} entries."),
                     });
                 }

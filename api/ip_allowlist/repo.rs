@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::Rule;
 use crate::db::schema::{accounts, ip_allowlist_entries};
 use crate::db::{is_unique_violation, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ip_allowlist_entries)]
@@ -67,7 +67,7 @@ pub fn insert(conn: &mut DbConn, entry: &Entry) -> Result<(), ApiError> {
         .map_err(|e| {
             if is_unique_violation(&e) {
                 ApiError::Conflict {
-                    code: "duplicate_entry",
+                    code: ErrorCode::DuplicateEntry,
                     detail: format!("{} is already on the allow-list.", entry.cidr),
                 }
             } else {

@@ -67,8 +67,10 @@ impl Metrics {
             .observe(seconds);
     }
 
-    pub fn login(&self, step: &str, outcome: &str) {
-        self.logins.with_label_values(&[step, outcome]).inc();
+    pub fn login(&self, step: &str, outcome: impl AsRef<str>) {
+        self.logins
+            .with_label_values(&[step, outcome.as_ref()])
+            .inc();
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

@@ -13,7 +13,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
 use crate::extract::ClientIp;
 use crate::net::client_ip;
 use crate::state::AppState;
@@ -63,7 +63,7 @@ pub async fn observe(
                 // header would be the client's own word).
                 tracing::warn!(request_id = %id, peer = %peer.ip(), error = %malformed, "unreadable forwarding header");
                 let error = ApiError::BadRequest {
-                    code: "invalid_forwarding",
+                    code: ErrorCode::InvalidForwarding,
                     detail: format!(
                         "The client address cannot be determined: {malformed}. The reverse proxy must set {} correctly.",
                         malformed.header

@@ -11,7 +11,7 @@ use super::dto::{
 use super::handlers::qr_image;
 use super::{repo, service as twofa, Owner};
 use crate::db::write_tx;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
 use crate::sessions::service::Caller;
@@ -187,7 +187,7 @@ pub async fn regenerate(
 ) -> Result<HttpResponse, ApiError> {
     if !require_fresh(&app, &caller).await? {
         return Err(ApiError::Conflict {
-            code: "twofa_not_enabled",
+            code: ErrorCode::TwofaNotEnabled,
             detail: "Enroll an authenticator first; a recovery code comes with it.".to_owned(),
         });
     }

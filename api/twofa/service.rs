@@ -14,7 +14,7 @@ use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{qr, recovery, Secret};
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::users::{TwofaStatus, User};
 
@@ -165,7 +165,7 @@ pub async fn pending_uri(state: &AppState, owner: Owner, user: &User) -> Result<
 
 pub fn not_started() -> ApiError {
     ApiError::Conflict {
-        code: "enrollment_not_started",
+        code: ErrorCode::EnrollmentNotStarted,
         detail: "No authenticator enrollment is in progress; start one with POST .../totp first."
             .to_owned(),
     }
@@ -343,7 +343,7 @@ pub async fn verify_pending<T: Send + 'static>(
 /// Confirming before a code from the app was verified.
 pub fn code_not_verified() -> ApiError {
     ApiError::Conflict {
-        code: "code_not_verified",
+        code: ErrorCode::CodeNotVerified,
         detail: "Verify a code from the authenticator app first.".to_owned(),
     }
 }

@@ -5,11 +5,11 @@ use diesel::prelude::*;
 use super::model::User;
 use crate::db::schema::users;
 use crate::db::{is_unique_violation, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 pub fn email_taken() -> ApiError {
     ApiError::Conflict {
-        code: "email_taken",
+        code: ErrorCode::EmailTaken,
         detail: "A user with this email already exists.".to_owned(),
     }
 }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{webauthn_challenges, webauthn_credentials};
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webauthn_credentials)]
@@ -63,7 +63,7 @@ pub fn insert(conn: &mut DbConn, credential: &Credential) -> Result<(), ApiError
         .map_err(|e| {
             if crate::db::is_unique_violation(&e) {
                 ApiError::Conflict {
-                    code: "credential_exists",
+                    code: ErrorCode::CredentialExists,
                     detail: "This authenticator is already registered.".to_owned(),
                 }
             } else {

@@ -15,7 +15,7 @@ use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
 use crate::clock::rfc3339;
 use crate::crypto::{new_token, sha256_hex, Secret};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::login::dto::LoginStep;
 use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
@@ -56,7 +56,7 @@ fn passkeys(rows: &[Credential]) -> Result<Vec<Passkey>, ApiError> {
 /// has none (an IP-address public URL without `TWOFOLD_RP_ID`).
 fn rp(app: &AppState) -> Result<&webauthn_rs::Webauthn, ApiError> {
     app.webauthn.as_deref().ok_or_else(|| ApiError::Conflict {
-        code: "webauthn_unavailable",
+        code: ErrorCode::WebauthnUnavailable,
         detail: "WebAuthn is not configured: TWOFOLD_PUBLIC_URL must use a host name (see TWOFOLD_RP_ID)."
             .to_owned(),
     })
@@ -78,7 +78,7 @@ fn require_fresh_second_factor(caller: &Caller, now: i64) -> Result<(), ApiError
 
 fn not_started() -> ApiError {
     ApiError::Conflict {
-        code: "ceremony_not_started",
+        code: ErrorCode::CeremonyNotStarted,
         detail: "No WebAuthn ceremony is in progress (or it expired); request options first."
             .to_owned(),
     }
@@ -151,7 +151,7 @@ pub async fn register(
     let passkey = rp(app)?
         .finish_passkey_registration(credential, &registration)
         .map_err(|e| ApiError::BadRequest {
-            code: "registration_failed",
+            code: ErrorCode::RegistrationFailed,
             detail: format!("The authenticator's response was not accepted: {e}."),
         })?;
     let row = Credential {
@@ -280,7 +280,7 @@ pub async fn second_factor_options(
     };
     if rows.is_empty() {
         return Err(ApiError::Conflict {
-            code: "no_webauthn_credentials",
+            code: ErrorCode::NoWebauthnCredentials,
             detail: "This user has no WebAuthn credential; use another method.".to_owned(),
         });
     }

@@ -11,56 +11,12 @@ use std::fmt;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
-use utoipa::ToSchema;
 
-pub const PROBLEM_JSON: &str = "application/problem+json";
+mod code;
+mod problem;
 
-/// One offending field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `email` or `user_ids[2]`.
-    #[schema(example = "email")]
-    pub field: String,
-    #[schema(example = "must be a valid email address")]
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:twofold:problem:invalid_credentials",
-    "title": "Invalid credentials",
-    "status": 401,
-    "detail": "The email or password is not correct.",
-    "code": "invalid_credentials"
-}))]
-pub struct Problem {
-    /// `urn:twofold:problem:<code>`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine-readable error code.
-    #[schema(example = "invalid_credentials")]
-    pub code: String,
-    /// The offending fields (`validation_failed` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
-    /// Seconds until a retry may succeed (`too_many_attempts`, `service_unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
+pub use code::ErrorCode;
+pub use problem::{FieldError, Problem, PROBLEM_JSON};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -80,7 +36,7 @@ pub enum ApiError {
     WebauthnFailed,
     /// A well-formed request refused for a reason named by `code`.
     BadRequest {
-        code: &'static str,
+        code: ErrorCode,
         detail: String,
     },
     /// A right TOTP code whose time step was already accepted for the user.
@@ -99,7 +55,7 @@ pub enum ApiError {
     NotFound,
     MethodNotAllowed(Vec<Method>),
     Conflict {
-        code: &'static str,
+        code: ErrorCode,
         detail: String,
     },
     PayloadTooLarge(usize),
@@ -142,41 +98,41 @@ impl ApiError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
         match self {
-            Self::MalformedJson(_) => "malformed_json",
-            Self::Validation(_) => "validation_failed",
-            Self::Unauthorized => "unauthorized",
-            Self::InvalidToken => "invalid_token",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::InvalidCode => "invalid_code",
-            Self::WebauthnFailed => "webauthn_failed",
-            Self::BadRequest { code, .. } => code,
-            Self::CodeAlreadyUsed => "code_already_used",
-            Self::ReauthenticationRequired => "reauthentication_required",
-            Self::SecondFactorRequired => "second_factor_required",
-            Self::EnrollmentRequired => "enrollment_required",
-            Self::IpNotAllowed => "ip_not_allowed",
-            Self::FlowExpired => "flow_expired",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::Conflict { code, .. } => code,
-            Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::TooManyAttempts { .. } | Self::FlowAttemptsExhausted => "too_many_attempts",
-            Self::Unavailable { .. } => "service_unavailable",
-            Self::Internal(_) => "internal_error",
+            Self::MalformedJson(_) => C::MalformedJson,
+            Self::Validation(_) => C::ValidationFailed,
+            Self::Unauthorized => C::Unauthorized,
+            Self::InvalidToken => C::InvalidToken,
+            Self::InvalidCredentials => C::InvalidCredentials,
+            Self::InvalidCode => C::InvalidCode,
+            Self::WebauthnFailed => C::WebauthnFailed,
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => *code,
+            Self::CodeAlreadyUsed => C::CodeAlreadyUsed,
+            Self::ReauthenticationRequired => C::ReauthenticationRequired,
+            Self::SecondFactorRequired => C::SecondFactorRequired,
+            Self::EnrollmentRequired => C::EnrollmentRequired,
+            Self::IpNotAllowed => C::IpNotAllowed,
+            Self::FlowExpired => C::FlowExpired,
+            Self::Forbidden(_) => C::Forbidden,
+            Self::NotFound => C::NotFound,
+            Self::MethodNotAllowed(_) => C::MethodNotAllowed,
+            Self::PayloadTooLarge(_) => C::PayloadTooLarge,
+            Self::UnsupportedMediaType => C::UnsupportedMediaType,
+            Self::TooManyAttempts { .. } | Self::FlowAttemptsExhausted => C::TooManyAttempts,
+            Self::Unavailable { .. } => C::ServiceUnavailable,
+            Self::Internal(_) => C::InternalError,
             Self::Http(status) => match status.as_u16() {
-                400 => "bad_request",
-                403 => "forbidden",
-                405 => "method_not_allowed",
-                408 => "request_timeout",
-                414 => "uri_too_long",
-                431 => "headers_too_large",
-                503 => "service_unavailable",
-                _ if status.is_server_error() => "internal_error",
-                _ => "http_error",
+                400 => C::BadRequest,
+                403 => C::Forbidden,
+                405 => C::MethodNotAllowed,
+                408 => C::RequestTimeout,
+                414 => C::UriTooLong,
+                431 => C::HeadersTooLarge,
+                503 => C::ServiceUnavailable,
+                _ if status.is_server_error() => C::InternalError,
+                _ => C::HttpError,
             },
         }
     }
@@ -290,7 +246,7 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.detail(),
-            code: self.code().to_owned(),
+            code: self.code(),
             errors: match self {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
@@ -309,7 +265,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Internal(cause) => write!(f, "internal_error: {cause}"),
-            other => f.write_str(other.code()),
+            other => f.write_str(other.code().as_str()),
         }
     }
 }
@@ -368,95 +324,4 @@ impl From<diesel::r2d2::PoolError> for ApiError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::body::to_bytes;
-
-    #[actix_web::test]
-    async fn each_variant_has_its_status_and_code() {
-        let cases = [
-            (ApiError::MalformedJson("x".into()), 400, "malformed_json"),
-            (ApiError::field("email", "bad"), 400, "validation_failed"),
-            (ApiError::Unauthorized, 401, "unauthorized"),
-            (ApiError::InvalidToken, 401, "invalid_token"),
-            (ApiError::InvalidCredentials, 401, "invalid_credentials"),
-            (ApiError::FlowExpired, 401, "flow_expired"),
-            (ApiError::InvalidCode, 401, "invalid_code"),
-            (ApiError::WebauthnFailed, 401, "webauthn_failed"),
-            (
-                ApiError::BadRequest {
-                    code: "registration_failed",
-                    detail: "x".into(),
-                },
-                400,
-                "registration_failed",
-            ),
-            (ApiError::CodeAlreadyUsed, 401, "code_already_used"),
-            (
-                ApiError::ReauthenticationRequired,
-                403,
-                "reauthentication_required",
-            ),
-            (ApiError::Forbidden("no"), 403, "forbidden"),
-            (ApiError::NotFound, 404, "not_found"),
-            (
-                ApiError::MethodNotAllowed(vec![Method::GET]),
-                405,
-                "method_not_allowed",
-            ),
-            (
-                ApiError::Conflict {
-                    code: "email_taken",
-                    detail: "x".into(),
-                },
-                409,
-                "email_taken",
-            ),
-            (ApiError::PayloadTooLarge(10), 413, "payload_too_large"),
-            (
-                ApiError::UnsupportedMediaType,
-                415,
-                "unsupported_media_type",
-            ),
-            (
-                ApiError::TooManyAttempts { retry_after: 30 },
-                429,
-                "too_many_attempts",
-            ),
-            (ApiError::FlowAttemptsExhausted, 429, "too_many_attempts"),
-            (
-                ApiError::Unavailable {
-                    detail: "x",
-                    retry_after: 1,
-                },
-                503,
-                "service_unavailable",
-            ),
-            (ApiError::internal("boom"), 500, "internal_error"),
-        ];
-        for (error, status, code) in cases {
-            let response = error.error_response();
-            assert_eq!(response.status().as_u16(), status, "{code}");
-            assert_eq!(
-                response.headers().get(header::CONTENT_TYPE).unwrap(),
-                PROBLEM_JSON
-            );
-            let body = to_bytes(response.into_body()).await.unwrap();
-            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-            assert_eq!(json["code"], code);
-            assert_eq!(json["status"], status);
-            assert_eq!(json["type"], format!("urn:twofold:problem:{code}"));
-            assert!(!json["detail"].as_str().unwrap().contains("boom"));
-        }
-    }
-
-    #[test]
-    fn headers_that_clients_need() {
-        let r = ApiError::TooManyAttempts { retry_after: 30 }.error_response();
-        assert_eq!(r.headers().get(header::RETRY_AFTER).unwrap(), "30");
-        let r = ApiError::MethodNotAllowed(vec![Method::GET, Method::POST]).error_response();
-        assert_eq!(r.headers().get(header::ALLOW).unwrap(), "GET, POST");
-        let r = ApiError::InvalidToken.error_response();
-        assert_eq!(r.headers().get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
-    }
-}
+mod tests;
