@@ -23,6 +23,7 @@ use crate::sessions::service as sessions;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
 use crate::users::User;
+use crate::webauthn::ceremony::CeremonyKind;
 use crate::webauthn::dto::AssertionOptions;
 use crate::webauthn::repo::{self, ChallengeOwner, Credential};
 
@@ -53,11 +54,7 @@ async fn record_assertion(
         .run(move |conn| {
             if repo::record_use(conn, &row, &json, counter, backup_state, now)? {
                 if backup_eligible && !row.backup_eligible {
-                    use crate::db::schema::webauthn_credentials as wc;
-                    use diesel::prelude::*;
-                    diesel::update(wc::table.find(&row.id))
-                        .set(wc::backup_eligible.eq(true))
-                        .execute(conn)?;
+                    repo::mark_backup_eligible(conn, &row.id)?;
                 }
                 return Ok(true);
             }
@@ -105,7 +102,7 @@ pub async fn second_factor_options(
         .run(move |conn| {
             repo::put_challenge(
                 conn,
-                "second_factor",
+                CeremonyKind::SecondFactor,
                 &owner,
                 &state,
                 now + CEREMONY_TTL_SECS,
@@ -132,7 +129,7 @@ pub async fn second_factor(
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
-        .run(move |conn| repo::take_challenge(conn, "second_factor", &owner, now))
+        .run(move |conn| repo::take_challenge(conn, CeremonyKind::SecondFactor, &owner, now))
         .await?
         .ok_or_else(not_started)?;
     let authentication: PasskeyAuthentication = serde_json::from_str(&saved).map_err(internal)?;
@@ -186,7 +183,13 @@ pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOption
             // `insert_bounded`); a flow whose challenge failed to save is
             // refused later as expired.
             login::open_flow(conn, flow, &ip, limit, now)?;
-            repo::put_challenge(conn, "passkey", &owner, &state, now + CEREMONY_TTL_SECS)
+            repo::put_challenge(
+                conn,
+                CeremonyKind::Passkey,
+                &owner,
+                &state,
+                now + CEREMONY_TTL_SECS,
+            )
         })
         .await?;
     Ok(AssertionOptions {
@@ -213,7 +216,7 @@ pub async fn passkey(
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
-        .run(move |conn| repo::take_challenge(conn, "passkey", &owner, now))
+        .run(move |conn| repo::take_challenge(conn, CeremonyKind::Passkey, &owner, now))
         .await?
         .ok_or(ApiError::FlowExpired)?;
     let authentication: DiscoverableAuthentication =

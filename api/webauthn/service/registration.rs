@@ -16,8 +16,9 @@ use crate::audit::{self, kind, Event};
 use crate::error::ApiError;
 use crate::sessions::service::Caller;
 use crate::state::AppState;
+use crate::webauthn::ceremony::CeremonyKind;
 use crate::webauthn::dto::{CredentialView, RegistrationOptions};
-use crate::webauthn::repo::{self, ChallengeOwner, Credential};
+use crate::webauthn::repo::{self, ChallengeOwner, Credential, Inserted};
 
 pub async fn registration_options(
     app: &AppState,
@@ -53,7 +54,7 @@ pub async fn registration_options(
         .run(move |conn| {
             repo::put_challenge(
                 conn,
-                "registration",
+                CeremonyKind::Registration,
                 &owner,
                 &state,
                 now + CEREMONY_TTL_SECS,
@@ -79,7 +80,7 @@ pub async fn register(
     let owner = ChallengeOwner::Session(caller.session.id.clone());
     let saved = app
         .db
-        .run(move |conn| repo::take_challenge(conn, "registration", &owner, now))
+        .run(move |conn| repo::take_challenge(conn, CeremonyKind::Registration, &owner, now))
         .await?
         .ok_or_else(not_started)?;
     let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
@@ -106,7 +107,9 @@ pub async fn register(
     app.db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
-                repo::insert(conn, &saved_row)?;
+                if repo::insert(conn, &saved_row)? == Inserted::AlreadyRegistered {
+                    return Err(credential_exists());
+                }
                 let detail = json!({
                     "credential": saved_row.id,
                     "name": saved_row.name,
@@ -121,4 +124,13 @@ pub async fn register(
         })
         .await?;
     Ok(view(row))
+}
+
+/// The authenticator's credential id is stored already: registering it
+/// twice (for this user or another) would let one key stand for two.
+fn credential_exists() -> ApiError {
+    ApiError::Conflict {
+        code: "credential_exists",
+        detail: "This authenticator is already registered.".to_owned(),
+    }
 }
