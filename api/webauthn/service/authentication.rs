@@ -146,6 +146,8 @@ pub async fn second_factor(
     };
     match verified {
         Ok(()) => twofa::verified(app, attempt).await?,
+        // `failed` answers with the error of a failure count it could not
+        // write, in place of `wrong`: returned as is, never swallowed.
         Err(ApiError::WebauthnFailed) => {
             let wrong = ApiError::WebauthnFailed;
             return Err(twofa::failed(app, attempt, &user, ip, "webauthn", wrong).await);
@@ -255,14 +257,19 @@ pub async fn passkey(
     };
     let Some((user, rows, result)) = verified else {
         let flow_id = flow.id.clone();
-        app.db
+        // Whether this delete or a racing one ended the flow does not
+        // matter: its challenge is taken, so it cannot be tried again. The
+        // failure's own answer is kept, so a counter that could not be
+        // written (or a limit that was reached) is what the client hears.
+        let failure = app
+            .db
             .run(move |conn| {
                 crate::login::repo::finish(conn, &flow_id, state::PASSKEY)?;
-                attempt.failed(conn, now).map(|_| ())
+                attempt.failed(conn, now)
             })
             .await?;
         app.metrics.login("passkey", "webauthn_failed");
-        return Err(ApiError::WebauthnFailed);
+        return Err(failure.answer(ApiError::WebauthnFailed, now));
     };
     twofa::verified(app, attempt).await?;
     // Proven: now the user's own rules apply (lock, allow-list).
