@@ -1,7 +1,7 @@
-//! Periodic clean-up of rows nobody can use any more: expired login flows
-//! and enrollments in progress, ended address-failure windows and
-//! long-ended sessions. Safe to run on every instance at once: each pass is
-//! a handful of idempotent deletes.
+//! Periodic clean-up of rows nobody can use any more: expired login flows,
+//! TOTP enrollments and WebAuthn ceremonies in progress, ended
+//! address-failure windows and long-ended sessions. Safe to run on every
+//! instance at once: each pass is a handful of idempotent deletes.
 
 use std::time::Duration;
 
@@ -12,7 +12,12 @@ use crate::state::AppState;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Swept {
     pub flows: usize,
+    /// TOTP enrollments never confirmed.
     pub pending_enrollments: usize,
+    /// WebAuthn ceremonies (registration or assertion) never finished:
+    /// counted apart, so a crowd of abandoned passkey prompts does not read
+    /// as abandoned TOTP enrollments.
+    pub webauthn_challenges: usize,
     pub address_windows: usize,
     pub sessions: usize,
 }
@@ -25,8 +30,8 @@ pub async fn pass(state: &AppState) -> Result<Swept, ApiError> {
         .run(move |conn| {
             Ok(Swept {
                 flows: crate::login::repo::purge_expired(conn, now)?,
-                pending_enrollments: crate::twofa::repo::purge_expired_pending(conn, now)?
-                    + crate::webauthn::repo::purge_expired_challenges(conn, now)?,
+                pending_enrollments: crate::twofa::repo::purge_expired_pending(conn, now)?,
+                webauthn_challenges: crate::webauthn::repo::purge_expired_challenges(conn, now)?,
                 address_windows: crate::attempts::purge(conn, now)?,
                 sessions: crate::sessions::repo::purge_ended(
                     conn,

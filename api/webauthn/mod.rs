@@ -7,6 +7,7 @@
 //! another started and no assertion can be replayed. User verification is
 //! required in every ceremony. Sign counters may only move forward.
 
+pub mod ceremony;
 pub mod dto;
 pub mod handlers;
 pub mod login_handlers;

@@ -1,10 +1,13 @@
-//! SQL for WebAuthn credentials and ceremony state.
+//! SQL for WebAuthn credentials and ceremony state. Answers in domain
+//! terms (an outcome, an `Option`, a `bool`); which of them the client
+//! hears about, and with which code, is the service's decision.
 
 use diesel::prelude::*;
 
+use super::ceremony::CeremonyKind;
 use crate::db::schema::{webauthn_challenges, webauthn_credentials};
 use crate::db::DbConn;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webauthn_credentials)]
@@ -56,21 +59,26 @@ pub fn users_with_credentials(conn: &mut DbConn, ids: &[String]) -> Result<Vec<S
         .load(conn)?)
 }
 
-pub fn insert(conn: &mut DbConn, credential: &Credential) -> Result<(), ApiError> {
-    diesel::insert_into(webauthn_credentials::table)
+/// What became of a new credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Inserted {
+    Added,
+    /// Its credential id is already stored (for this user or another): the
+    /// unique key refused it. On PostgreSQL the transaction is aborted and
+    /// must be ended.
+    AlreadyRegistered,
+}
+
+pub fn insert(conn: &mut DbConn, credential: &Credential) -> Result<Inserted, ApiError> {
+    match diesel::insert_into(webauthn_credentials::table)
         .values(credential)
         .execute(conn)
-        .map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
-                ApiError::Conflict {
-                    code: ErrorCode::CredentialExists,
-                    detail: "This authenticator is already registered.".to_owned(),
-                }
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+    {
+        Ok(_) => Ok(Inserted::Added),
+        Err(e) if crate::db::is_unique_violation(&e) => Ok(Inserted::AlreadyRegistered),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Deletes one of the user's credentials; its name, or `None` when the user
@@ -128,10 +136,19 @@ pub fn record_use(
     Ok(updated == 1)
 }
 
+/// The authenticator now says the credential may be backed up (synced);
+/// the flag is only ever raised, never cleared by a later assertion.
+pub fn mark_backup_eligible(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    diesel::update(webauthn_credentials::table.find(id))
+        .set(webauthn_credentials::backup_eligible.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Stores the state of a ceremony, replacing the owner's earlier one.
 pub fn put_challenge(
     conn: &mut DbConn,
-    kind: &str,
+    kind: CeremonyKind,
     owner: &ChallengeOwner,
     state: &str,
     expires_at: i64,
@@ -140,7 +157,7 @@ pub fn put_challenge(
         ChallengeOwner::Session(id) => (Some(id.as_str()), None),
         ChallengeOwner::Flow(id) => (None, Some(id.as_str())),
     };
-    let existing = webauthn_challenges::table.filter(webauthn_challenges::kind.eq(kind));
+    let existing = webauthn_challenges::table.filter(webauthn_challenges::kind.eq(kind.as_str()));
     match owner {
         ChallengeOwner::Session(id) => {
             diesel::delete(existing.filter(webauthn_challenges::session_id.eq(id))).execute(conn)?
@@ -152,7 +169,7 @@ pub fn put_challenge(
     diesel::insert_into(webauthn_challenges::table)
         .values((
             webauthn_challenges::id.eq(uuid::Uuid::new_v4().to_string()),
-            webauthn_challenges::kind.eq(kind),
+            webauthn_challenges::kind.eq(kind.as_str()),
             webauthn_challenges::session_id.eq(session_id),
             webauthn_challenges::flow_id.eq(flow_id),
             webauthn_challenges::state.eq(state),
@@ -167,12 +184,12 @@ pub fn put_challenge(
 /// gets the state and the other `None`, so an assertion cannot be replayed.
 pub fn take_challenge(
     conn: &mut DbConn,
-    kind: &str,
+    kind: CeremonyKind,
     owner: &ChallengeOwner,
     now: i64,
 ) -> Result<Option<String>, ApiError> {
     let query = webauthn_challenges::table
-        .filter(webauthn_challenges::kind.eq(kind))
+        .filter(webauthn_challenges::kind.eq(kind.as_str()))
         .filter(webauthn_challenges::expires_at.gt(now))
         .select((webauthn_challenges::id, webauthn_challenges::state));
     let found: Option<(String, String)> = match owner {

@@ -1,218 +1,31 @@
-//! WebAuthn ceremonies: registration for a signed-in user, the second
-//! factor after the password, and passwordless passkey login.
+//! Signing in with an assertion: as the second factor of a flow that has
+//! passed the password, or passwordless with a discoverable passkey. Each
+//! try is reserved against the attempt limits before anything is verified,
+//! and the sign counter may only move forward.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::json;
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    PublicKeyCredential,
 };
 
-use super::dto::{AssertionOptions, CredentialView, RegistrationOptions};
-use super::repo::{self, ChallengeOwner, Credential};
+use super::{internal, not_started, passkeys, rp, CEREMONY_TTL_SECS};
 use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
-use crate::clock::rfc3339;
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::error::{ApiError, ErrorCode};
 use crate::login::dto::LoginStep;
 use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
-use crate::sessions::service::{self as sessions, Caller};
+use crate::sessions::service as sessions;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
 use crate::users::User;
-
-/// How long a ceremony may take.
-pub const CEREMONY_TTL_SECS: i64 = 5 * 60;
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("webauthn state: {e}"))
-}
-
-fn view(c: Credential) -> CredentialView {
-    CredentialView {
-        id: c.id,
-        name: c.name,
-        created_at: rfc3339(c.created_at),
-        last_used_at: c.last_used_at.map(rfc3339),
-        backup_eligible: c.backup_eligible,
-        backup_state: c.backup_state,
-    }
-}
-
-fn user_handle(user: &User) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(&user.id).map_err(internal)
-}
-
-fn passkeys(rows: &[Credential]) -> Result<Vec<Passkey>, ApiError> {
-    rows.iter()
-        .map(|c| serde_json::from_str(&c.passkey).map_err(internal))
-        .collect()
-}
-
-/// The relying party, or 409 `webauthn_unavailable` when the configuration
-/// has none (an IP-address public URL without `TWOFOLD_RP_ID`).
-fn rp(app: &AppState) -> Result<&webauthn_rs::Webauthn, ApiError> {
-    app.webauthn.as_deref().ok_or_else(|| ApiError::Conflict {
-        code: ErrorCode::WebauthnUnavailable,
-        detail: "WebAuthn is not configured: TWOFOLD_PUBLIC_URL must use a host name (see TWOFOLD_RP_ID)."
-            .to_owned(),
-    })
-}
-
-/// Adding or removing a passkey changes how the account can be entered, so
-/// it needs what TOTP re-enrollment needs: a second factor proven in the
-/// last 15 minutes. An old aal-2 session kept alive by refresh (a stolen
-/// one, say) must not plant a passkey that outlives a password change.
-fn require_fresh_second_factor(caller: &Caller, now: i64) -> Result<(), ApiError> {
-    if caller.session.aal < 2 {
-        return Err(ApiError::SecondFactorRequired);
-    }
-    if !caller.fresh_second_factor(now) {
-        return Err(ApiError::ReauthenticationRequired);
-    }
-    Ok(())
-}
-
-fn not_started() -> ApiError {
-    ApiError::Conflict {
-        code: ErrorCode::CeremonyNotStarted,
-        detail: "No WebAuthn ceremony is in progress (or it expired); request options first."
-            .to_owned(),
-    }
-}
-
-pub async fn registration_options(
-    app: &AppState,
-    caller: &Caller,
-) -> Result<RegistrationOptions, ApiError> {
-    let now = app.now();
-    require_fresh_second_factor(caller, now)?;
-    let user = caller.user.clone();
-    let existing = {
-        let id = user.id.clone();
-        app.db.run(move |conn| repo::credentials(conn, &id)).await?
-    };
-    let exclude = passkeys(&existing)?
-        .iter()
-        .map(|p| p.cred_id().clone())
-        .collect::<Vec<_>>();
-    let (options, registration) = rp(app)?
-        .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, Some(exclude))
-        .map_err(internal)?;
-    // Discoverable where the authenticator can, so the same credential
-    // also serves passwordless login.
-    let mut options = serde_json::to_value(options).map_err(internal)?;
-    if let Some(selection) = options
-        .pointer_mut("/publicKey/authenticatorSelection")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        selection.insert("residentKey".to_owned(), json!("preferred"));
-        selection.insert("requireResidentKey".to_owned(), json!(false));
-    }
-    let state = serde_json::to_string(&registration).map_err(internal)?;
-    let owner = ChallengeOwner::Session(caller.session.id.clone());
-    app.db
-        .run(move |conn| {
-            repo::put_challenge(
-                conn,
-                "registration",
-                &owner,
-                &state,
-                now + CEREMONY_TTL_SECS,
-            )
-        })
-        .await?;
-    Ok(RegistrationOptions {
-        options,
-        expires_in: CEREMONY_TTL_SECS,
-    })
-}
-
-pub async fn register(
-    app: &AppState,
-    caller: &Caller,
-    credential: &RegisterPublicKeyCredential,
-    name: &str,
-    ip: &str,
-) -> Result<CredentialView, ApiError> {
-    require_fresh_second_factor(caller, app.now())?;
-    let name = crate::text::validate("name", name, 1, 100)?;
-    let now = app.now();
-    let owner = ChallengeOwner::Session(caller.session.id.clone());
-    let saved = app
-        .db
-        .run(move |conn| repo::take_challenge(conn, "registration", &owner, now))
-        .await?
-        .ok_or_else(not_started)?;
-    let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
-    let passkey = rp(app)?
-        .finish_passkey_registration(credential, &registration)
-        .map_err(|e| ApiError::BadRequest {
-            code: ErrorCode::RegistrationFailed,
-            detail: format!("The authenticator's response was not accepted: {e}."),
-        })?;
-    let row = Credential {
-        id: uuid::Uuid::now_v7().to_string(),
-        user_id: caller.user.id.clone(),
-        credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref()),
-        passkey: serde_json::to_string(&passkey).map_err(internal)?,
-        name: name.to_owned(),
-        sign_count: 0,
-        backup_eligible: false,
-        backup_state: false,
-        created_at: now,
-        last_used_at: None,
-    };
-    let (user, ip, saved_row) = (caller.user.clone(), ip.to_owned(), row.clone());
-    let session = caller.session.id.clone();
-    app.db
-        .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                repo::insert(conn, &saved_row)?;
-                let detail = json!({
-                    "credential": saved_row.id,
-                    "name": saved_row.name,
-                    "session": session,
-                });
-                audit::record(
-                    conn,
-                    Event::of_user(&user, kind::WEBAUTHN_REGISTERED, &ip, detail),
-                    now,
-                )
-            })
-        })
-        .await?;
-    Ok(view(row))
-}
-
-pub async fn list(app: &AppState, caller: &Caller) -> Result<Vec<CredentialView>, ApiError> {
-    let id = caller.user.id.clone();
-    let rows = app.db.run(move |conn| repo::credentials(conn, &id)).await?;
-    Ok(rows.into_iter().map(view).collect())
-}
-
-pub async fn remove(app: &AppState, caller: &Caller, id: String, ip: &str) -> Result<(), ApiError> {
-    let now = app.now();
-    require_fresh_second_factor(caller, now)?;
-    let (user, ip) = (caller.user.clone(), ip.to_owned());
-    let session = caller.session.id.clone();
-    app.db
-        .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                let name = repo::delete(conn, &user.id, &id)?.ok_or(ApiError::NotFound)?;
-                let detail = json!({ "credential": id, "name": name, "session": session });
-                audit::record(
-                    conn,
-                    Event::of_user(&user, kind::WEBAUTHN_REMOVED, &ip, detail),
-                    now,
-                )
-            })
-        })
-        .await
-}
+use crate::webauthn::ceremony::CeremonyKind;
+use crate::webauthn::dto::AssertionOptions;
+use crate::webauthn::repo::{self, ChallengeOwner, Credential};
 
 /// A verified assertion: matches it to the user's stored credential,
 /// advances the sign counter (refusing and auditing one that went
@@ -241,11 +54,7 @@ async fn record_assertion(
         .run(move |conn| {
             if repo::record_use(conn, &row, &json, counter, backup_state, now)? {
                 if backup_eligible && !row.backup_eligible {
-                    use crate::db::schema::webauthn_credentials as wc;
-                    use diesel::prelude::*;
-                    diesel::update(wc::table.find(&row.id))
-                        .set(wc::backup_eligible.eq(true))
-                        .execute(conn)?;
+                    repo::mark_backup_eligible(conn, &row.id)?;
                 }
                 return Ok(true);
             }
@@ -293,7 +102,7 @@ pub async fn second_factor_options(
         .run(move |conn| {
             repo::put_challenge(
                 conn,
-                "second_factor",
+                CeremonyKind::SecondFactor,
                 &owner,
                 &state,
                 now + CEREMONY_TTL_SECS,
@@ -320,7 +129,7 @@ pub async fn second_factor(
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
-        .run(move |conn| repo::take_challenge(conn, "second_factor", &owner, now))
+        .run(move |conn| repo::take_challenge(conn, CeremonyKind::SecondFactor, &owner, now))
         .await?
         .ok_or_else(not_started)?;
     let authentication: PasskeyAuthentication = serde_json::from_str(&saved).map_err(internal)?;
@@ -337,6 +146,8 @@ pub async fn second_factor(
     };
     match verified {
         Ok(()) => twofa::verified(app, attempt).await?,
+        // `failed` answers with the error of a failure count it could not
+        // write, in place of `wrong`: returned as is, never swallowed.
         Err(ApiError::WebauthnFailed) => {
             let wrong = ApiError::WebauthnFailed;
             return Err(twofa::failed(app, attempt, &user, ip, "webauthn", wrong).await);
@@ -374,7 +185,13 @@ pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOption
             // `insert_bounded`); a flow whose challenge failed to save is
             // refused later as expired.
             login::open_flow(conn, flow, &ip, limit, now)?;
-            repo::put_challenge(conn, "passkey", &owner, &state, now + CEREMONY_TTL_SECS)
+            repo::put_challenge(
+                conn,
+                CeremonyKind::Passkey,
+                &owner,
+                &state,
+                now + CEREMONY_TTL_SECS,
+            )
         })
         .await?;
     Ok(AssertionOptions {
@@ -401,7 +218,7 @@ pub async fn passkey(
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
-        .run(move |conn| repo::take_challenge(conn, "passkey", &owner, now))
+        .run(move |conn| repo::take_challenge(conn, CeremonyKind::Passkey, &owner, now))
         .await?
         .ok_or(ApiError::FlowExpired)?;
     let authentication: DiscoverableAuthentication =
@@ -440,14 +257,19 @@ pub async fn passkey(
     };
     let Some((user, rows, result)) = verified else {
         let flow_id = flow.id.clone();
-        app.db
+        // Whether this delete or a racing one ended the flow does not
+        // matter: its challenge is taken, so it cannot be tried again. The
+        // failure's own answer is kept, so a counter that could not be
+        // written (or a limit that was reached) is what the client hears.
+        let failure = app
+            .db
             .run(move |conn| {
                 crate::login::repo::finish(conn, &flow_id, state::PASSKEY)?;
-                attempt.failed(conn, now).map(|_| ())
+                attempt.failed(conn, now)
             })
             .await?;
         app.metrics.login("passkey", "webauthn_failed");
-        return Err(ApiError::WebauthnFailed);
+        return Err(failure.answer(ApiError::WebauthnFailed, now));
     };
     twofa::verified(app, attempt).await?;
     // Proven: now the user's own rules apply (lock, allow-list).
