@@ -6,8 +6,9 @@ use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 
 use super::dto::{CodeRequest, ConfirmRequest, QrParams, TotpEnrollment};
-use super::service::flow as enrollment;
+use super::service::{flow as enrollment, StartedTotp};
 use crate::crypto::qr::{self, Format};
+use crate::crypto::Secret;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::login::dto::FlowResponse;
@@ -34,10 +35,21 @@ pub fn qr_answer(uri: &str, format: Format, params: &QrParams) -> Result<HttpRes
         .body(body))
 }
 
+/// The flow's QR image in `format`: the two QR endpoints differ only there.
+async fn flow_qr(
+    app: &AppState,
+    token: Secret,
+    ip: &str,
+    format: Format,
+    params: &QrParams,
+) -> Result<HttpResponse, ApiError> {
+    qr_answer(&enrollment::uri(app, token, ip).await?, format, params)
+}
+
 /// A started enrollment as answered: never cached, QR URLs under `qr_path`.
 pub fn enrollment_answer(
     app: &AppState,
-    started: super::service::StartedTotp,
+    started: StartedTotp,
     qr_path: &str,
 ) -> Result<HttpResponse, ApiError> {
     let qr_url = format!("{}{qr_path}", app.config.audience());
@@ -88,8 +100,7 @@ pub async fn qr_png(
     ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = enrollment::uri(&app, token, &ip.to_string()).await?;
-    qr_answer(&uri, Format::Png, &query)
+    flow_qr(&app, token, &ip.to_string(), Format::Png, &query).await
 }
 
 /// The enrollment QR code as SVG.
@@ -113,8 +124,7 @@ pub async fn qr_svg(
     ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = enrollment::uri(&app, token, &ip.to_string()).await?;
-    qr_answer(&uri, Format::Svg, &query)
+    flow_qr(&app, token, &ip.to_string(), Format::Svg, &query).await
 }
 
 /// Verify the first code of the new authenticator.

@@ -15,6 +15,7 @@ use crate::crypto::Secret;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
+use crate::sessions::service::Caller;
 use crate::sessions::{Authenticated, Enrolling};
 use crate::state::AppState;
 
@@ -27,6 +28,16 @@ fn issued(recovery_code: Secret) -> HttpResponse {
         status: "recovery_code_confirmation_required",
         recovery_code,
     })
+}
+
+/// The session's QR image in `format`: the two QR endpoints differ only there.
+async fn session_qr(
+    app: &AppState,
+    caller: &Caller,
+    format: Format,
+    params: &QrParams,
+) -> Result<HttpResponse, ApiError> {
+    qr_answer(&me::qr_uri(app, caller).await?, format, params)
 }
 
 /// The caller's 2FA status, methods, and whether it is required and why.
@@ -91,8 +102,7 @@ pub async fn qr_png(
     Enrolling(caller): Enrolling,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = me::qr_uri(&app, &caller).await?;
-    qr_answer(&uri, Format::Png, &query)
+    session_qr(&app, &caller, Format::Png, &query).await
 }
 
 /// The pending enrollment's QR code as SVG.
@@ -115,8 +125,7 @@ pub async fn qr_svg(
     Enrolling(caller): Enrolling,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = me::qr_uri(&app, &caller).await?;
-    qr_answer(&uri, Format::Svg, &query)
+    session_qr(&app, &caller, Format::Svg, &query).await
 }
 
 /// Verify the new authenticator's first code; answers the recovery code.
