@@ -8,6 +8,44 @@ pub const DEFAULT_SIZE: u32 = 320;
 pub const MIN_SIZE: u32 = 120;
 pub const MAX_SIZE: u32 = 1200;
 
+/// The image formats a QR code is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Svg => "image/svg+xml",
+        }
+    }
+
+    /// The file extension, as in the `qr.png` and `qr.svg` paths.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Svg => "svg",
+        }
+    }
+}
+
+/// `size` (or the default) when it is within bounds: smaller is hard to
+/// scan, larger only costs work on a request anyone holding a token can make.
+pub fn checked_size(size: Option<u32>) -> Option<u32> {
+    Some(size.unwrap_or(DEFAULT_SIZE)).filter(|size| (MIN_SIZE..=MAX_SIZE).contains(size))
+}
+
+/// `text` as a QR image in `format`, about `size` pixels wide.
+pub fn render(text: &str, format: Format, size: u32) -> Result<Vec<u8>, String> {
+    match format {
+        Format::Png => png(text, size),
+        Format::Svg => svg(text, size).map(String::into_bytes),
+    }
+}
+
 fn encode(text: &str) -> Result<QrCode, String> {
     QrCode::encode_text(text, QrCodeEcc::Medium).map_err(|e| e.to_string())
 }
@@ -88,5 +126,14 @@ mod tests {
         assert!(svg.starts_with("<?xml"));
         assert!(svg.contains(r#"width="256""#));
         assert!(svg.contains("<path d=\"M"));
+    }
+
+    #[test]
+    fn sizes_outside_the_bounds_are_refused() {
+        assert_eq!(checked_size(None), Some(DEFAULT_SIZE));
+        assert_eq!(checked_size(Some(MIN_SIZE)), Some(MIN_SIZE));
+        assert_eq!(checked_size(Some(MAX_SIZE)), Some(MAX_SIZE));
+        assert_eq!(checked_size(Some(MIN_SIZE - 1)), None);
+        assert_eq!(checked_size(Some(MAX_SIZE + 1)), None);
     }
 }

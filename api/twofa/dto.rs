@@ -1,9 +1,15 @@
 //! Bodies of the enrollment and second-factor endpoints.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::service::StartedTotp;
+use crate::crypto::qr::{self, Format};
+use crate::crypto::totp;
 use crate::crypto::Secret;
+use crate::error::ApiError;
 use crate::users::TwofaStatus;
 
 /// A new authenticator secret, waiting for its first code.
@@ -61,6 +67,38 @@ pub struct TotpEnrollment {
     /// The SVG inline, for an `<img src>`.
     #[schema(value_type = String)]
     pub qr_svg_data_uri: Secret,
+}
+
+impl TotpEnrollment {
+    /// The answer to a started enrollment; `qr_url` is where the handler
+    /// serves this owner's QR images, without the `.png`/`.svg` extension.
+    pub fn new(started: StartedTotp, qr_url: &str) -> Result<Self, ApiError> {
+        let data_uri = |format: Format| -> Result<Secret, ApiError> {
+            let image =
+                qr::render(&started.uri, format, qr::DEFAULT_SIZE).map_err(ApiError::internal)?;
+            let (mime, base64) = (format.content_type(), STANDARD.encode(image));
+            Ok(Secret::new(format!("data:{mime};base64,{base64}")))
+        };
+        let qr_png_data_uri = data_uri(Format::Png)?;
+        let qr_svg_data_uri = data_uri(Format::Svg)?;
+        Ok(Self {
+            status: "enrollment_required",
+            flow_token: started.flow_token,
+            expires_in: started.expires_in,
+            secret_grouped: Secret::new(started.secret.grouped()),
+            secret: Secret::new(started.secret.base32()),
+            otpauth_uri: Secret::new(started.uri),
+            issuer: started.issuer,
+            account_name: started.account_name,
+            algorithm: "SHA1",
+            digits: totp::DIGITS,
+            period: totp::STEP_SECS,
+            qr_png_url: format!("{qr_url}.{}", Format::Png.extension()),
+            qr_svg_url: format!("{qr_url}.{}", Format::Svg.extension()),
+            qr_png_data_uri,
+            qr_svg_data_uri,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

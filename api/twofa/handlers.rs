@@ -1,12 +1,14 @@
 //! HTTP for enrollment inside the login flow (`/v1/auth/enrollment/...`),
-//! authorised by the flow token as `Authorization: Bearer`.
+//! authorised by the flow token as `Authorization: Bearer`. Also the QR
+//! image answer both enrollment owners share.
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 
 use super::dto::{CodeRequest, ConfirmRequest, QrParams, TotpEnrollment};
-use super::enrollment;
-use crate::crypto::qr;
+use super::service::{flow as enrollment, StartedTotp};
+use crate::crypto::qr::{self, Format};
+use crate::crypto::Secret;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::login::dto::FlowResponse;
@@ -15,24 +17,43 @@ use crate::ops::no_store;
 use crate::sessions::dto::TokenResponse;
 use crate::state::AppState;
 
-/// Renders a QR image of `uri`; `size` is checked against sane bounds.
-pub fn qr_image(uri: &str, svg: bool, size: Option<u32>) -> Result<HttpResponse, ApiError> {
-    let size = size.unwrap_or(qr::DEFAULT_SIZE);
-    if !(qr::MIN_SIZE..=qr::MAX_SIZE).contains(&size) {
-        return Err(ApiError::field(
+/// Where the flow's QR images are served (without the extension).
+const QR_PATH: &str = "/v1/auth/enrollment/totp/qr";
+
+/// The QR image of `uri` in `format`; `size` is checked against sane bounds.
+pub fn qr_answer(uri: &str, format: Format, params: &QrParams) -> Result<HttpResponse, ApiError> {
+    let size = qr::checked_size(params.size).ok_or_else(|| {
+        ApiError::field(
             "size",
             format!("must be {} to {} pixels", qr::MIN_SIZE, qr::MAX_SIZE),
-        ));
-    }
-    let mut response = no_store(HttpResponse::Ok());
-    response.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if svg {
-        let body = qr::svg(uri, size).map_err(ApiError::internal)?;
-        Ok(response.content_type("image/svg+xml").body(body))
-    } else {
-        let body = qr::png(uri, size).map_err(ApiError::internal)?;
-        Ok(response.content_type("image/png").body(body))
-    }
+        )
+    })?;
+    let body = qr::render(uri, format, size).map_err(ApiError::internal)?;
+    Ok(no_store(HttpResponse::Ok())
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .content_type(format.content_type())
+        .body(body))
+}
+
+/// The flow's QR image in `format`: the two QR endpoints differ only there.
+async fn flow_qr(
+    app: &AppState,
+    token: Secret,
+    ip: &str,
+    format: Format,
+    params: &QrParams,
+) -> Result<HttpResponse, ApiError> {
+    qr_answer(&enrollment::uri(app, token, ip).await?, format, params)
+}
+
+/// A started enrollment as answered: never cached, QR URLs under `qr_path`.
+pub fn enrollment_answer(
+    app: &AppState,
+    started: StartedTotp,
+    qr_path: &str,
+) -> Result<HttpResponse, ApiError> {
+    let qr_url = format!("{}{qr_path}", app.config.audience());
+    Ok(no_store(HttpResponse::Ok()).json(TotpEnrollment::new(started, &qr_url)?))
 }
 
 /// Start authenticator enrollment: a new secret and its QR code.
@@ -54,8 +75,8 @@ pub async fn start(
     FlowToken(token): FlowToken,
     ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
-    let enrollment = enrollment::start(&app, token, &ip.to_string()).await?;
-    Ok(no_store(HttpResponse::Ok()).json(enrollment))
+    let started = enrollment::start(&app, token, &ip.to_string()).await?;
+    enrollment_answer(&app, started, QR_PATH)
 }
 
 /// The enrollment QR code as PNG.
@@ -79,8 +100,7 @@ pub async fn qr_png(
     ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = enrollment::uri(&app, token, &ip.to_string()).await?;
-    qr_image(&uri, false, query.size)
+    flow_qr(&app, token, &ip.to_string(), Format::Png, &query).await
 }
 
 /// The enrollment QR code as SVG.
@@ -104,8 +124,7 @@ pub async fn qr_svg(
     ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = enrollment::uri(&app, token, &ip.to_string()).await?;
-    qr_image(&uri, true, query.size)
+    flow_qr(&app, token, &ip.to_string(), Format::Svg, &query).await
 }
 
 /// Verify the first code of the new authenticator.

@@ -1,39 +1,43 @@
 //! HTTP for a signed-in user's own second factor (`/v1/me/2fa/...`):
-//! voluntary enrollment, re-enrollment and a new recovery code. Replacing
-//! a factor that exists needs a second factor proven in the last
-//! 15 minutes, so a stolen session cannot swap in the thief's authenticator.
+//! voluntary enrollment, re-enrollment and a new recovery code. Each
+//! handler makes one call into [`super::service::me`], where the rules live
+//! (among them: replacing a factor needs one proven in the last 15 minutes).
 
 use actix_web::{get, post, web, HttpResponse};
 
 use super::dto::{
     CodeRequest, ConfirmRequest, QrParams, RecoveryCodeIssued, TotpEnrollment, TwofaOverview,
 };
-use super::handlers::qr_image;
-use super::{repo, service as twofa, Owner};
-use crate::db::write_tx;
-use crate::error::{ApiError, ErrorCode, Problem};
+use super::handlers::{enrollment_answer, qr_answer};
+use super::service::me;
+use crate::crypto::qr::Format;
+use crate::crypto::Secret;
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
 use crate::sessions::service::Caller;
 use crate::sessions::{Authenticated, Enrolling};
 use crate::state::AppState;
 
-/// Refuses unless the session proved a second factor recently, when the
-/// user has one to prove.
-async fn require_fresh(app: &AppState, caller: &Caller) -> Result<bool, ApiError> {
-    let user_id = caller.user.id.clone();
-    let enrolled = app
-        .db
-        .run(move |conn| Ok(repo::authenticator(conn, &user_id)?.is_some()))
-        .await?;
-    if enrolled && !caller.fresh_second_factor(app.now()) {
-        return Err(ApiError::ReauthenticationRequired);
-    }
-    Ok(enrolled)
+/// Where the session's QR images are served (without the extension).
+const QR_PATH: &str = "/v1/me/2fa/totp/qr";
+
+/// A new recovery code, shown once: never cached.
+fn issued(recovery_code: Secret) -> HttpResponse {
+    no_store(HttpResponse::Ok()).json(RecoveryCodeIssued {
+        status: "recovery_code_confirmation_required",
+        recovery_code,
+    })
 }
 
-fn owner(caller: &Caller) -> Owner {
-    Owner::Session(caller.session.id.clone())
+/// The session's QR image in `format`: the two QR endpoints differ only there.
+async fn session_qr(
+    app: &AppState,
+    caller: &Caller,
+    format: Format,
+    params: &QrParams,
+) -> Result<HttpResponse, ApiError> {
+    qr_answer(&me::qr_uri(app, caller).await?, format, params)
 }
 
 /// The caller's 2FA status, methods, and whether it is required and why.
@@ -52,7 +56,7 @@ pub async fn overview(
     app: web::Data<AppState>,
     Enrolling(caller): Enrolling,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(twofa::overview(&app, &caller.user).await?))
+    Ok(HttpResponse::Ok().json(me::overview(&app, &caller.user).await?))
 }
 
 /// Start (re-)enrolling an authenticator app.
@@ -74,9 +78,8 @@ pub async fn start(
     app: web::Data<AppState>,
     Enrolling(caller): Enrolling,
 ) -> Result<HttpResponse, ApiError> {
-    require_fresh(&app, &caller).await?;
-    let enrollment = twofa::start_totp(&app, owner(&caller), &caller.user, None).await?;
-    Ok(no_store(HttpResponse::Ok()).json(enrollment))
+    let started = me::start(&app, &caller).await?;
+    enrollment_answer(&app, started, QR_PATH)
 }
 
 /// The pending enrollment's QR code as PNG.
@@ -99,8 +102,7 @@ pub async fn qr_png(
     Enrolling(caller): Enrolling,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = twofa::pending_uri(&app, owner(&caller), &caller.user).await?;
-    qr_image(&uri, false, query.size)
+    session_qr(&app, &caller, Format::Png, &query).await
 }
 
 /// The pending enrollment's QR code as SVG.
@@ -123,8 +125,7 @@ pub async fn qr_svg(
     Enrolling(caller): Enrolling,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let uri = twofa::pending_uri(&app, owner(&caller), &caller.user).await?;
-    qr_image(&uri, true, query.size)
+    session_qr(&app, &caller, Format::Svg, &query).await
 }
 
 /// Verify the new authenticator's first code; answers the recovery code.
@@ -151,21 +152,8 @@ pub async fn verify(
     ClientIp(ip): ClientIp,
     body: ApiJson<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let session_owner = owner(&caller);
-    let (recovery_code, ()) = twofa::verify_pending(
-        &app,
-        session_owner,
-        caller.user,
-        &body.0.code,
-        &ip.to_string(),
-        None,
-        |_| Ok(()),
-    )
-    .await?;
-    Ok(no_store(HttpResponse::Ok()).json(RecoveryCodeIssued {
-        status: "recovery_code_confirmation_required",
-        recovery_code,
-    }))
+    let recovery_code = me::verify(&app, &caller, &body.0.code, &ip.to_string()).await?;
+    Ok(issued(recovery_code))
 }
 
 /// Issue a new recovery code (the old one works until this is confirmed).
@@ -185,31 +173,7 @@ pub async fn regenerate(
     app: web::Data<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    if !require_fresh(&app, &caller).await? {
-        return Err(ApiError::Conflict {
-            code: ErrorCode::TwofaNotEnabled,
-            detail: "Enroll an authenticator first; a recovery code comes with it.".to_owned(),
-        });
-    }
-    let now = app.now();
-    let (display, hash) = twofa::new_recovery_code(&app).await?;
-    let pending = repo::Pending {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: caller.user.id.clone(),
-        flow_id: None,
-        session_id: Some(caller.session.id.clone()),
-        secret_sealed: None,
-        recovery_code_hash: Some(hash),
-        created_at: now,
-        expires_at: now + twofa::PENDING_TTL_SECS,
-    };
-    app.db
-        .run(move |conn| repo::put_pending(conn, &pending))
-        .await?;
-    Ok(no_store(HttpResponse::Ok()).json(RecoveryCodeIssued {
-        status: "recovery_code_confirmation_required",
-        recovery_code: display,
-    }))
+    Ok(issued(me::regenerate(&app, &caller).await?))
 }
 
 /// Confirm the new recovery code is stored; what was pending becomes active.
@@ -235,24 +199,6 @@ pub async fn confirm(
     ClientIp(ip): ClientIp,
     body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if !body.0.confirmed {
-        return Err(ApiError::field(
-            "confirmed",
-            "must be true once the recovery code is stored somewhere safe",
-        ));
-    }
-    let now = app.now();
-    let session_owner = owner(&caller);
-    let user = caller.user.clone();
-    let (ip, session_id) = (ip.to_string(), caller.session.id.clone());
-    app.db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let pending =
-                    repo::pending(conn, &session_owner, now)?.ok_or_else(twofa::not_started)?;
-                twofa::activate(conn, &pending, &user, Some(&session_id), &ip, now)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(twofa::overview(&app, &caller.user).await?))
+    let state = me::confirm(&app, &caller, body.0.confirmed, &ip.to_string()).await?;
+    Ok(HttpResponse::Ok().json(state))
 }

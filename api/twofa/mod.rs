@@ -12,7 +12,6 @@
 //!   argon2id hashes.
 
 pub mod dto;
-pub mod enrollment;
 pub mod handlers;
 pub mod me_handlers;
 pub mod repo;

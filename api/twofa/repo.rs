@@ -223,6 +223,28 @@ pub fn purge_expired_pending(conn: &mut DbConn, now: i64) -> Result<usize, ApiEr
     )
 }
 
+/// After a reset: enrollment is required at the next login and the run of
+/// wrong second factors (with its lock) starts over, in one statement.
+pub fn require_enrollment(conn: &mut DbConn, user_id: &str) -> Result<(), ApiError> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::twofa_required.eq(true),
+            users::mfa_failures.eq(0),
+            users::mfa_lockouts.eq(0),
+            users::mfa_locked_until.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Until when wrong second factors lock the user (possibly in the past).
+pub fn locked_until(conn: &mut DbConn, user_id: &str) -> Result<Option<i64>, ApiError> {
+    Ok(users::table
+        .find(user_id)
+        .select(users::mfa_locked_until)
+        .first(conn)?)
+}
+
 /// Removes every second factor of a user (a reset); returns whether there
 /// was anything to remove.
 pub fn remove_all(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {

@@ -1,10 +1,9 @@
 //! Enrollment inside the login flow, for a user who must set up 2FA before
 //! signing in. The flow token is the credential (`Authorization: Bearer`);
-//! no session exists until the recovery code is confirmed.
+//! no session exists until the recovery code is confirmed. The flow owns
+//! the enrollment in progress; the steps themselves are [`super::enrollment`].
 
-use super::dto::TotpEnrollment;
-use super::repo;
-use super::service as twofa;
+use super::enrollment::{self, StartedTotp};
 use crate::crypto::Secret;
 use crate::db::write_tx;
 use crate::error::ApiError;
@@ -13,16 +12,13 @@ use crate::login::service::{self as login, state};
 use crate::sessions::dto::TokenResponse;
 use crate::sessions::service as sessions;
 use crate::state::AppState;
+use crate::twofa::repo;
 
 /// A new secret for the flow's user (replacing any earlier, unverified one).
-pub async fn start(
-    app: &AppState,
-    flow_token: Secret,
-    ip: &str,
-) -> Result<TotpEnrollment, ApiError> {
+pub async fn start(app: &AppState, flow_token: Secret, ip: &str) -> Result<StartedTotp, ApiError> {
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     let expires_at = flow.expires_at;
-    twofa::start_totp(
+    enrollment::start_totp(
         app,
         login::owner(&flow),
         &user,
@@ -34,7 +30,7 @@ pub async fn start(
 /// The otpauth URI of the flow's enrollment, for the QR endpoints.
 pub async fn uri(app: &AppState, flow_token: Secret, ip: &str) -> Result<String, ApiError> {
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
-    twofa::pending_uri(app, login::owner(&flow), &user).await
+    enrollment::pending_uri(app, login::owner(&flow), &user).await
 }
 
 /// The first code proves the app holds the secret; the answer carries the
@@ -50,7 +46,7 @@ pub async fn verify(
     let owner = login::owner(&flow);
     let flow_id = Some(flow.id.clone());
     let (recovery_code, token) =
-        twofa::verify_pending(app, owner, user, &code, ip, flow_id, move |conn| {
+        enrollment::verify_pending(app, owner, user, &code, ip, flow_id, move |conn| {
             login::advance(conn, &flow, state::CONFIRM, Some("otp"), now)
         })
         .await?;
@@ -71,18 +67,13 @@ pub async fn confirm(
     confirmed: bool,
     ip: &str,
 ) -> Result<TokenResponse, ApiError> {
-    if !confirmed {
-        return Err(ApiError::field(
-            "confirmed",
-            "must be true once the recovery code is stored somewhere safe",
-        ));
-    }
+    enrollment::require_confirmed(confirmed)?;
     let now = app.now();
     let (flow, user) = match login::load_user(app, &flow_token, state::CONFIRM, ip).await {
         // Still at enrollment: nothing to confirm yet, and the answer says so.
         Err(ApiError::FlowExpired) => {
             login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
-            return Err(twofa::code_not_verified());
+            return Err(enrollment::code_not_verified());
         }
         other => other?,
     };
@@ -93,7 +84,7 @@ pub async fn confirm(
             write_tx(conn, |conn| {
                 let pending =
                     repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
-                twofa::activate(conn, &pending, &user, None, &ip, now)?;
+                enrollment::activate(conn, &pending, &user, None, &ip, now)?;
                 let assurance = login::assurance(flow.second_factor.as_deref());
                 login::complete(conn, &flow, &user, assurance, &ip, now)
             })

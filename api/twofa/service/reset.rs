@@ -1,0 +1,64 @@
+//! Resetting a user's second factor, by an admin (the API) or by support
+//! (the operator CLI): every factor goes, enrollment is required at the
+//! next login, and every session and login in progress of the user ends,
+//! so whoever held the old factor or a session keeps nothing.
+
+use serde_json::json;
+
+use crate::audit::{self, kind, Actor, Event};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::twofa::repo;
+use crate::users::User;
+
+/// Removes every second factor of `user`, requires enrollment at next
+/// login, and ends every session and login in progress of theirs. Runs
+/// inside the caller's transaction; returns how many sessions it ended.
+pub fn reset(
+    conn: &mut DbConn,
+    user: &User,
+    actor: Actor,
+    ip: Option<String>,
+    now: i64,
+) -> Result<usize, ApiError> {
+    let removed = repo::remove_all(conn, &user.id)?;
+    repo::require_enrollment(conn, &user.id)?;
+    crate::login::repo::delete_for_user(conn, &user.id)?;
+    let revoked =
+        crate::sessions::repo::revoke_all_for_user(conn, &user.id, None, "twofa_reset", now)?;
+    audit::record(
+        conn,
+        Event {
+            account_id: &user.account_id,
+            actor,
+            subject_user_id: Some(&user.id),
+            kind: kind::TWOFA_RESET,
+            ip,
+            detail: json!({ "factors_removed": removed, "sessions_revoked": revoked }),
+        },
+        now,
+    )?;
+    Ok(revoked)
+}
+
+/// What `users reset-2fa` prints.
+#[derive(Debug, serde::Serialize)]
+pub struct ResetDone {
+    pub user_id: String,
+    pub email: String,
+    pub sessions_revoked: usize,
+}
+
+/// The support path: reset by email from the operator CLI.
+pub fn reset_by_email(conn: &mut DbConn, email: &str, now: i64) -> Result<ResetDone, ApiError> {
+    let keys = crate::users::identity::lookup_keys("email", email)?;
+    crate::db::write_tx(conn, |conn| {
+        let user = crate::users::repo::find_by_any_email(conn, &keys)?.ok_or(ApiError::NotFound)?;
+        let revoked = reset(conn, &user, Actor::Cli, None, now)?;
+        Ok(ResetDone {
+            user_id: user.id,
+            email: user.email,
+            sessions_revoked: revoked,
+        })
+    })
+}
