@@ -228,7 +228,7 @@ async fn migrate_reports_users_outside_the_profile_and_changes_none() {
         let row = user.clone();
         t.state
             .db
-            .run(move |conn| twofold::users::repo::insert(conn, &row))
+            .run(move |conn| twofold::users::addresses::add_owner(conn, &row))
             .await
             .unwrap();
         users.push(user);

@@ -72,7 +72,7 @@ pub fn create(
     );
     crate::db::write_tx(conn, |conn| {
         repo::insert(conn, &account)?;
-        crate::users::repo::insert(conn, &user)
+        crate::users::addresses::add_owner(conn, &user)
     })?;
     Ok(CreatedAccount {
         account_id: account.id,

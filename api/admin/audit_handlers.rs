@@ -1,12 +1,10 @@
-//! `GET /v1/admin/audit-events`: the account's audit trail.
+//! `GET /v1/admin/audit-events`: the account's audit trail. HTTP only: the
+//! filters, paging and how an event is shown are in [`super::audit_service`].
 
 use actix_web::{get, web, HttpResponse};
 
-use super::cursor;
-use super::dto::{AuditActor, AuditEvent, AuditPage, AuditParams};
-use super::Admin;
-use crate::audit;
-use crate::clock::rfc3339;
+use super::dto::{AuditPage, AuditParams};
+use super::{audit_service as service, Admin};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -29,56 +27,6 @@ pub async fn list(
     admin: Admin,
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = params.into_inner();
-    let limit = cursor::limit(params.limit)?;
-    if let Some(kind) = &params.kind {
-        if !audit::kind::ALL.contains(&kind.as_str()) {
-            return Err(ApiError::field(
-                "kind",
-                format!("one of: {}", audit::kind::ALL.join(", ")),
-            ));
-        }
-    }
-    let before = params
-        .cursor
-        .as_deref()
-        .map(cursor::decode::<(i64, String)>)
-        .transpose()?;
-    let account_id = admin.account_id().to_owned();
-    let mut rows = app
-        .db
-        .run(move |conn| {
-            audit::page(
-                conn,
-                &account_id,
-                params.user_id.as_deref(),
-                params.kind.as_deref(),
-                before,
-                limit,
-            )
-        })
-        .await?;
-    let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > page_size;
-    rows.truncate(page_size);
-    let next_cursor = match (more, rows.last()) {
-        (true, Some(last)) => Some(cursor::encode(&(last.created_at, &last.id))),
-        _ => None,
-    };
-    let items = rows
-        .into_iter()
-        .map(|row| AuditEvent {
-            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
-            created_at: rfc3339(row.created_at),
-            actor: AuditActor {
-                kind: row.actor_kind,
-                user_id: row.actor_user_id,
-            },
-            id: row.id,
-            kind: row.kind,
-            subject_user_id: row.subject_user_id,
-            ip: row.ip,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
+    let page = service::list(&app, &admin, params.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -1,6 +1,6 @@
-//! Opaque keyset cursors: the sort key of the last row of a page, base64url
-//! JSON. Not a secret and not signed: a forged cursor only moves the caller
-//! within their own account's rows.
+//! Opaque keyset cursors and the pages they mark: the sort key of the last
+//! row of a page, base64url JSON. Not a secret and not signed: a forged
+//! cursor only moves the caller within their own account's rows.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -36,6 +36,30 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     Ok(limit)
 }
 
+/// One page of rows and the cursor of the next, if any.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Cuts the `limit + 1` rows a repo fetched to one page. The extra row is
+/// fetched only to learn that another page follows without counting; the
+/// next cursor is then `key` of this page's last row.
+pub fn page<T, K: Serialize>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> Page<T> {
+    let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > page_size;
+    rows.truncate(page_size);
+    let next_cursor = match (more, rows.last()) {
+        (true, Some(last)) => Some(encode(&key(last))),
+        _ => None,
+    };
+    Page {
+        items: rows,
+        next_cursor,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +77,16 @@ mod tests {
         );
         assert_eq!(limit(None).unwrap(), 50);
         assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
+    }
+
+    #[test]
+    fn a_page_has_a_cursor_only_when_a_row_was_left_over() {
+        let full = page(vec![1, 2, 3], 2, |n| *n);
+        assert_eq!(full.items, [1, 2]);
+        assert_eq!(decode::<i32>(&full.next_cursor.unwrap()).unwrap(), 2);
+        let last = page(vec![1, 2], 2, |n| *n);
+        assert_eq!((last.items, last.next_cursor), (vec![1, 2], None));
+        let empty = page(Vec::<i32>::new(), 2, |n| *n);
+        assert!(empty.items.is_empty() && empty.next_cursor.is_none());
     }
 }

@@ -71,3 +71,115 @@ impl FromRequest for Admin {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::model::ENFORCEMENT_GRACE_SECS;
+    use crate::sessions::repo::Session;
+    use crate::twofa::service::FRESH_MFA_SECS;
+    use crate::users::User;
+
+    const NOW: i64 = 1_800_000_000;
+
+    /// A trial account (not paying, so no enforcement).
+    fn account() -> Account {
+        Account {
+            id: "acc".into(),
+            name: "Acme".into(),
+            paying_since: None,
+            licenses: 5,
+            ip_allowlist_enabled: false,
+            created_at: 0,
+        }
+    }
+
+    /// A caller of `role` whose session proved `aal`, opened `age` ago.
+    fn caller(role: Role, aal: i32, age: i64) -> Caller {
+        let email = ("ada@example.com".to_owned(), "ada@example.com".to_owned());
+        let user = User::new("acc", email, "Ada".into(), role, "hash".into(), 0);
+        let session = Session {
+            id: "s".into(),
+            user_id: user.id.clone(),
+            account_id: "acc".into(),
+            aal,
+            amr: if aal >= 2 { "pwd otp" } else { "pwd" }.into(),
+            created_at: NOW - age,
+            expires_at: NOW + 3600,
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        Caller { session, user }
+    }
+
+    fn code(result: Result<(), ApiError>) -> &'static str {
+        result.err().map_or("ok", |e| e.code().as_str())
+    }
+
+    #[test]
+    fn only_the_admin_role_passes() {
+        for role in [Role::Technician, Role::ReadOnly] {
+            assert_eq!(
+                code(authorize(&caller(role, 2, 0), &account(), NOW)),
+                "forbidden"
+            );
+        }
+        assert_eq!(
+            code(authorize(&caller(Role::Admin, 1, 0), &account(), NOW)),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn an_enforcing_account_needs_aal_2_once_the_grace_day_is_over() {
+        let mut paying = account();
+        paying.paying_since = Some(NOW - ENFORCEMENT_GRACE_SECS + 60);
+        let password_only = caller(Role::Admin, 1, 0);
+        assert_eq!(
+            code(authorize(&password_only, &paying, NOW)),
+            "ok",
+            "grace day"
+        );
+        paying.paying_since = Some(NOW - ENFORCEMENT_GRACE_SECS);
+        assert_eq!(
+            code(authorize(&password_only, &paying, NOW)),
+            "enrollment_required"
+        );
+        assert_eq!(
+            code(authorize(&caller(Role::Admin, 2, 0), &paying, NOW)),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn an_admin_required_or_enrolled_needs_aal_2() {
+        let mut required = caller(Role::Admin, 1, 0);
+        required.user.twofa_required = true;
+        assert_eq!(
+            code(authorize(&required, &account(), NOW)),
+            "enrollment_required"
+        );
+        let mut enrolled = caller(Role::Admin, 1, 0);
+        enrolled.user.twofa_enrolled = true;
+        assert_eq!(
+            code(authorize(&enrolled, &account(), NOW)),
+            "second_factor_required"
+        );
+        enrolled.session.aal = 2;
+        assert_eq!(code(authorize(&enrolled, &account(), NOW)), "ok");
+    }
+
+    #[test]
+    fn a_second_factor_is_fresh_for_fifteen_minutes_from_sign_in() {
+        let admin = |aal, age| Admin {
+            caller: caller(Role::Admin, aal, age),
+            account: account(),
+        };
+        assert!(admin(2, FRESH_MFA_SECS).fresh_second_factor(NOW));
+        assert!(!admin(2, FRESH_MFA_SECS + 1).fresh_second_factor(NOW));
+        assert!(
+            !admin(1, 0).fresh_second_factor(NOW),
+            "a password is no factor"
+        );
+    }
+}

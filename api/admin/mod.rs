@@ -3,6 +3,7 @@
 //! trail. Anything of another account answers 404, never 403.
 
 pub mod audit_handlers;
+pub mod audit_service;
 pub mod cursor;
 pub mod dto;
 pub mod guard;

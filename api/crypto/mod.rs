@@ -1,6 +1,7 @@
 //! Pure cryptographic helpers: random tokens, digests, typed secrets and the
 //! bounded password-hashing pool. Nothing here touches the database or HTTP.
 
+pub mod keyfile;
 pub mod password;
 pub mod qr;
 pub mod recovery;

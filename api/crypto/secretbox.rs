@@ -5,9 +5,6 @@
 //! the associated data binds each ciphertext to its owner, so a row copied
 //! onto another user does not decrypt.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -16,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use super::keyfile::{self, FileError, KeyFile};
 use super::random_bytes;
 
 pub const KEY_FILE: &str = "master.key";
@@ -42,6 +40,15 @@ pub enum SecretBoxError {
     Open,
 }
 
+impl From<FileError> for SecretBoxError {
+    fn from(e: FileError) -> Self {
+        Self::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
 impl SecretBox {
     pub fn from_key(key: &[u8; 32]) -> Self {
         let digest = Sha256::digest([b"twofold-master-key-id:".as_slice(), key].concat());
@@ -63,30 +70,12 @@ impl SecretBox {
 
     /// The key in `dir/master.key`, generated (mode 0600) on first use.
     pub fn load_or_create(dir: &Path) -> Result<Self, SecretBoxError> {
-        let path = dir.join(KEY_FILE);
-        let file_error = |message: String| SecretBoxError::File {
-            path: path.display().to_string(),
-            message,
-        };
-        fs::create_dir_all(dir).map_err(|e| file_error(e.to_string()))?;
         let key = random_bytes::<32>();
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                file.write_all(format!("{}\n", STANDARD.encode(key)).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| file_error(e.to_string()))?;
-                Ok(Self::from_key(&key))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = fs::read_to_string(&path).map_err(|e| file_error(e.to_string()))?;
-                Self::from_base64(&text).map_err(|e| file_error(e.to_string()))
-            }
-            Err(e) => Err(file_error(e.to_string())),
+        let new_text = format!("{}\n", STANDARD.encode(key));
+        match keyfile::read_or_create(dir, KEY_FILE, &new_text)? {
+            KeyFile::Created => Ok(Self::from_key(&key)),
+            KeyFile::Existing(text) => Self::from_base64(&text)
+                .map_err(|e| FileError::new(&dir.join(KEY_FILE), e.to_string()).into()),
         }
     }
 
@@ -141,6 +130,7 @@ impl SecretBox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt as _;
 
     #[test]

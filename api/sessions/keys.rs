@@ -5,9 +5,6 @@
 //! restart and every instance sharing the directory signs alike. The key id
 //! is the RFC 7638 thumbprint of the public key.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -16,6 +13,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKe
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256};
 
+use crate::crypto::keyfile::{self, FileError, KeyFile};
 use crate::crypto::random_bytes;
 
 pub const KEY_FILE: &str = "jwt-signing-key.pem";
@@ -40,42 +38,37 @@ pub enum KeyError {
     Key(String),
 }
 
+impl From<FileError> for KeyError {
+    fn from(e: FileError) -> Self {
+        Self::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
 impl SigningKey {
     /// A fresh in-memory key (tests, or a caller that persists it itself).
     pub fn generate() -> Result<Self, KeyError> {
         Self::from_der(&pkcs8_der(&random_bytes::<32>()))
     }
 
-    /// Loads the key from `dir`, creating it on first use. Creation uses
-    /// `create_new`, so two instances starting at once cannot overwrite each
-    /// other's key: the loser reads the winner's.
+    /// Loads the key from `dir`, creating it on first use (see
+    /// [`keyfile`](crate::crypto::keyfile) for why two instances starting at
+    /// once end up with the same key).
     pub fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
-        let path = dir.join(KEY_FILE);
-        let file_error = |message: String| KeyError::File {
-            path: path.display().to_string(),
-            message,
-        };
-        fs::create_dir_all(dir).map_err(|e| file_error(e.to_string()))?;
         let der = pkcs8_der(&random_bytes::<32>());
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                file.write_all(pem(&der).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| file_error(e.to_string()))?;
-                Self::from_der(&der)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = fs::read_to_string(&path).map_err(|e| file_error(e.to_string()))?;
-                let encoding = EncodingKey::from_ed_pem(text.as_bytes())
-                    .map_err(|e| file_error(format!("not an Ed25519 PKCS#8 PEM key: {e}")))?;
+        match keyfile::read_or_create(dir, KEY_FILE, &pem(&der))? {
+            KeyFile::Created => Self::from_der(&der),
+            KeyFile::Existing(text) => {
+                let encoding = EncodingKey::from_ed_pem(text.as_bytes()).map_err(|e| {
+                    FileError::new(
+                        &dir.join(KEY_FILE),
+                        format!("not an Ed25519 PKCS#8 PEM key: {e}"),
+                    )
+                })?;
                 Self::from_encoding(encoding)
             }
-            Err(e) => Err(file_error(e.to_string())),
         }
     }
 
@@ -133,6 +126,7 @@ fn pem(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt as _;
 
     #[test]

@@ -1,33 +1,31 @@
-//! SQL for users.
+//! SQL for users. Answers in domain terms (an email is taken); the
+//! services decide what a client is told.
 
 use diesel::prelude::*;
 
 use super::model::User;
 use crate::db::schema::users;
 use crate::db::{is_unique_violation, DbConn};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
-pub fn email_taken() -> ApiError {
-    ApiError::Conflict {
-        code: ErrorCode::EmailTaken,
-        detail: "A user with this email already exists.".to_owned(),
-    }
+/// What inserting a user met. A unique key on users is always an email
+/// (within the account, or the one owner across accounts); ids are fresh
+/// UUIDs. What a taken email means to a client is the caller's to say.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insert {
+    Stored,
+    EmailTaken,
 }
 
 /// Inserts a user; an email taken in the user's account, or owned by any
-/// user when `user` is to own it, is a 409 `email_taken`.
-pub fn insert(conn: &mut DbConn, user: &User) -> Result<(), ApiError> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .execute(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                email_taken()
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+/// user when `user` is to own it, is [`Insert::EmailTaken`].
+pub fn insert(conn: &mut DbConn, user: &User) -> Result<Insert, ApiError> {
+    match diesel::insert_into(users::table).values(user).execute(conn) {
+        Ok(_) => Ok(Insert::Stored),
+        Err(e) if is_unique_violation(&e) => Ok(Insert::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Inserts a user unless a unique key is taken; whether it was inserted.

@@ -362,7 +362,7 @@ impl TestApp {
         let row = user.clone();
         self.state
             .db
-            .run(move |conn| twofold::users::repo::insert(conn, &row))
+            .run(move |conn| twofold::users::addresses::add_owner(conn, &row))
             .await
             .expect("insert user");
         Person {

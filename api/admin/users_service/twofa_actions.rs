@@ -1,0 +1,152 @@
+//! Bulk 2FA actions on users of the admin's account: require 2FA, or reset
+//! a user's second factors. All of a request's users or none: an id of
+//! another account fails the whole request with 404 before anything changes.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use super::event;
+use crate::admin::dto::{BulkResult, UserResult};
+use crate::admin::guard::Admin;
+use crate::admin::users_repo as repo;
+use crate::audit::{self, kind, Actor};
+use crate::db::{write_tx, DbConn};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::twofa::service as twofa;
+use crate::users::{TwofaStatus, User};
+
+pub const MAX_BULK: usize = 500;
+
+/// Validates and de-duplicates bulk ids, keeping their order.
+pub fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ApiError::field(
+            "user_ids",
+            format!("give 1 to {MAX_BULK} user ids"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    Ok(ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect())
+}
+
+/// A stolen session must not be able to strip its own account's
+/// protection: resetting oneself needs a second factor just proven.
+fn check_self_reset(ids: &[String], admin_id: &str, fresh: bool) -> Result<(), ApiError> {
+    if ids.iter().any(|id| id == admin_id) && !fresh {
+        return Err(ApiError::ReauthenticationRequired);
+    }
+    Ok(())
+}
+
+/// All of `ids`, from the admin's account, or 404 with nothing done.
+fn targets(conn: &mut DbConn, admin: &Admin, ids: &[String]) -> Result<Vec<User>, ApiError> {
+    let found = repo::find_many_in_account(conn, admin.account_id(), ids)?;
+    if found.len() != ids.len() {
+        return Err(ApiError::NotFound);
+    }
+    // Answer in the order asked.
+    let mut ordered = Vec::with_capacity(ids.len());
+    for id in ids {
+        let user = found
+            .iter()
+            .find(|u| &u.id == id)
+            .ok_or(ApiError::NotFound)?;
+        ordered.push(user.clone());
+    }
+    Ok(ordered)
+}
+
+/// Requires 2FA for each user: they meet enrollment at their next login.
+pub async fn enable(
+    app: &AppState,
+    admin: Admin,
+    ids: Vec<String>,
+    ip: String,
+) -> Result<BulkResult, ApiError> {
+    let ids = bulk_ids(ids)?;
+    let now = app.now();
+    app.db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut results = Vec::new();
+                for user in targets(conn, &admin, &ids)? {
+                    let changed = repo::set_required(conn, &user.id)?;
+                    if changed {
+                        audit::record(
+                            conn,
+                            event(&admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({})),
+                            now,
+                        )?;
+                    }
+                    results.push(UserResult {
+                        user_id: user.id.clone(),
+                        changed,
+                        twofa_status: twofa::status(user.twofa_enrolled, true),
+                        sessions_revoked: None,
+                    });
+                }
+                Ok(BulkResult { results })
+            })
+        })
+        .await
+}
+
+/// Removes each user's second factors and ends their sessions; the next
+/// login enrolls a new authenticator and recovery code.
+pub async fn reset(
+    app: &AppState,
+    admin: Admin,
+    ids: Vec<String>,
+    ip: String,
+) -> Result<BulkResult, ApiError> {
+    let ids = bulk_ids(ids)?;
+    let now = app.now();
+    check_self_reset(&ids, admin.user_id(), admin.fresh_second_factor(now))?;
+    app.db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut results = Vec::new();
+                for user in targets(conn, &admin, &ids)? {
+                    let actor = Actor::User(admin.user_id().to_owned());
+                    let revoked = twofa::reset(conn, &user, actor, Some(ip.clone()), now)?;
+                    results.push(UserResult {
+                        user_id: user.id.clone(),
+                        changed: true,
+                        twofa_status: TwofaStatus::Pending,
+                        sessions_revoked: Some(revoked),
+                    });
+                }
+                Ok(BulkResult { results })
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_ids_are_bounded_and_deduplicated_in_order() {
+        assert!(bulk_ids(Vec::new()).is_err());
+        assert!(bulk_ids(vec!["u".into(); MAX_BULK + 1]).is_err());
+        let ids = bulk_ids(vec!["b".into(), "a".into(), "b".into()]).unwrap();
+        assert_eq!(ids, ["b", "a"]);
+    }
+
+    #[test]
+    fn resetting_oneself_needs_a_fresh_second_factor() {
+        let ids = vec!["other".to_owned(), "me".to_owned()];
+        assert_eq!(
+            check_self_reset(&ids, "me", false).unwrap_err().code(),
+            "reauthentication_required"
+        );
+        assert!(check_self_reset(&ids, "me", true).is_ok());
+        assert!(check_self_reset(&ids[..1], "me", false).is_ok());
+    }
+}
