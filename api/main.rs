@@ -172,8 +172,9 @@ fn accounts_command(json: bool, config: &Config, command: AccountsCommand) -> Re
             since,
             licenses,
         } => {
-            let state = accounts::set_paying(&mut conn, &account, since.unwrap_or(now), licenses)
-                .map_err(describe)?;
+            let state =
+                accounts::set_paying(&mut conn, &account, since.unwrap_or(now), licenses, now)
+                    .map_err(describe)?;
             let value = serde_json::to_value(&state).map_err(|e| e.to_string())?;
             print(json, &value, || {
                 format!(
