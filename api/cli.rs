@@ -1,6 +1,17 @@
 //! The `twofold` command line: serve, migrate, print the contract, and the
 //! operator's account commands. Every command takes `--json` for output a
 //! script can read.
+//!
+//! This file holds what clap parses; [`run`] (in `cli/dispatch.rs`) carries
+//! a parsed command out, `cli/accounts.rs` the account commands and
+//! `cli/serve.rs` the server. None of them holds a rule of its own: each
+//! calls the service the API uses.
+
+mod accounts;
+mod dispatch;
+mod serve;
+
+pub use dispatch::run;
 
 use std::path::PathBuf;
 

@@ -31,6 +31,10 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use url::Url;
 
+use parse::{invalid, number, split_list};
+
+mod parse;
+
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordParams {
@@ -90,13 +94,6 @@ pub struct Config {
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
-}
-
-fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        message: message.into(),
-    }
 }
 
 impl Config {
@@ -282,111 +279,5 @@ impl Config {
     }
 }
 
-fn split_list(value: Option<String>) -> impl Iterator<Item = String> {
-    value
-        .unwrap_or_default()
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .into_iter()
-}
-
-fn number(
-    get: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u32,
-    range: std::ops::RangeInclusive<u32>,
-) -> Result<u32, ConfigError> {
-    let Some(raw) = get(variable) else {
-        return Ok(default);
-    };
-    let value: u32 = raw
-        .parse()
-        .map_err(|_| invalid(variable, format!("{raw}: expected a whole number")))?;
-    if !range.contains(&value) {
-        return Err(invalid(
-            variable,
-            format!("{value}: expected {} to {}", range.start(), range.end()),
-        ));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
-    }
-
-    #[test]
-    fn defaults_match_the_design() {
-        let c = config(&[]).unwrap();
-        assert_eq!(c.database_url, "sqlite://twofold.db");
-        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.audience(), "http://localhost:8080");
-        assert_eq!(c.issuer, "twofold");
-        assert_eq!(c.data_dir, PathBuf::from("."));
-        assert!(c.trusted_proxies.is_empty() && c.cors_origins.is_empty());
-        assert_eq!(c.password, PasswordParams::default());
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        for (var, value) in [
-            ("TWOFOLD_DATABASE_URL", "mysql://x"),
-            ("TWOFOLD_DATABASE_URL", "host=db password=secret"),
-            ("TWOFOLD_BIND", "localhost"),
-            ("TWOFOLD_PUBLIC_URL", "ftp://x"),
-            ("TWOFOLD_ISSUER", "a:b"),
-            ("TWOFOLD_TRUSTED_PROXIES", "10.0.0.1/8"),
-            ("TWOFOLD_CORS_ORIGINS", "https://app.example.com/path"),
-            ("TWOFOLD_ARGON2_ITERATIONS", "0"),
-            ("TWOFOLD_LOG_FORMAT", "xml"),
-            ("TWOFOLD_MASTER_KEY", "c2hvcnQ="),
-            ("TWOFOLD_ADDRESS_FAILURE_LIMIT", "0"),
-            ("TWOFOLD_OPERATOR_KEY", "short"),
-        ] {
-            let err = config(&[(var, value)]).unwrap_err();
-            assert_eq!(err.variable, var, "{value}");
-        }
-    }
-
-    #[test]
-    fn the_rp_id_comes_from_the_public_host_unless_that_is_an_address() {
-        let c = config(&[("TWOFOLD_PUBLIC_URL", "https://Auth.Example.com")]).unwrap();
-        assert_eq!(c.rp_id.as_deref(), Some("auth.example.com"));
-        let c = config(&[("TWOFOLD_PUBLIC_URL", "http://127.0.0.1:8080")]).unwrap();
-        assert_eq!(c.rp_id, None, "WebAuthn forbids IP addresses as RP ids");
-        let c = config(&[
-            ("TWOFOLD_PUBLIC_URL", "https://auth.example.com"),
-            ("TWOFOLD_RP_ID", "example.com"),
-        ])
-        .unwrap();
-        assert_eq!(c.rp_id.as_deref(), Some("example.com"));
-    }
-
-    #[test]
-    fn lists_are_parsed() {
-        let c = config(&[
-            ("TWOFOLD_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
-            (
-                "TWOFOLD_CORS_ORIGINS",
-                "https://app.example.com,http://localhost:5173/",
-            ),
-        ])
-        .unwrap();
-        assert_eq!(c.trusted_proxies.len(), 2);
-        assert_eq!(
-            c.cors_origins,
-            vec!["https://app.example.com", "http://localhost:5173"]
-        );
-    }
-}
+mod tests;

@@ -398,6 +398,71 @@ fn set_paying_with_a_malformed_since_is_a_usage_error() {
     }
 }
 
+/// `set-paying --json` for `account` with extra arguments.
+fn set_paying(dir: &tempfile::TempDir, account: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--json", "accounts", "set-paying", "--account", account];
+    args.extend(extra);
+    run(twofold(dir), &args)
+}
+
+#[test]
+fn set_paying_takes_the_operator_apis_licence_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = create_account(&dir);
+    let account = created["account_id"].as_str().unwrap();
+    for bad in ["0", "1000001"] {
+        let message = json_error(&set_paying(&dir, account, &["--licenses", bad]));
+        assert!(message.contains("--licenses"), "{bad}: {message}");
+    }
+    let state = json_ok(&set_paying(&dir, account, &["--licenses", "1000000"]));
+    assert_eq!(state["licenses"], 1_000_000);
+}
+
+#[actix_web::test]
+async fn set_paying_is_audited_like_the_operator_api() {
+    use diesel::prelude::*;
+    use twofold::db::schema::audit_events;
+
+    let dir = tempfile::tempdir().unwrap();
+    let created = create_account(&dir);
+    let account = created["account_id"].as_str().unwrap().to_owned();
+    let since = ["--since", "2026-01-01T00:00:00Z", "--licenses", "25"];
+    json_ok(&set_paying(&dir, &account, &since));
+    // A refused change leaves no event.
+    json_error(&set_paying(&dir, &account, &["--licenses", "1000001"]));
+
+    let db = Db::connect(&database_url(&dir)).unwrap();
+    let id = account.clone();
+    let events: Vec<(String, Option<String>, Option<String>, String)> = db
+        .run(move |conn| {
+            Ok(audit_events::table
+                .filter(audit_events::account_id.eq(&id))
+                .filter(audit_events::kind.eq("account.billing_changed"))
+                .select((
+                    audit_events::actor_kind,
+                    audit_events::actor_user_id,
+                    audit_events::ip,
+                    audit_events::detail,
+                ))
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let (actor, user, ip, detail) = &events[0];
+    assert_eq!((actor.as_str(), user, ip), ("cli", &None, &None));
+    let detail: Value = serde_json::from_str(detail).unwrap();
+    assert_eq!(
+        detail,
+        json!({
+            "paying_since": "2026-01-01T00:00:00Z",
+            "licenses": 25,
+            "previous_paying_since": null,
+            "previous_licenses": 1,
+        })
+    );
+}
+
 #[test]
 fn accounts_create_refuses_a_taken_admin_email() {
     let dir = tempfile::tempdir().unwrap();

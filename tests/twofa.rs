@@ -37,10 +37,10 @@ async fn bytes(
 }
 
 async fn set_paying(t: &TestApp, account_id: &str, since: i64) {
-    let id = account_id.to_owned();
+    let (id, now) = (account_id.to_owned(), t.state.now());
     t.state
         .db
-        .run(move |conn| twofold::accounts::service::set_paying(conn, &id, since, None))
+        .run(move |conn| twofold::accounts::service::set_paying(conn, &id, since, None, now))
         .await
         .unwrap();
 }

@@ -1,5 +1,6 @@
-//! Creating accounts with their first admin, and billing changes.
-//! Used by the operator CLI; no HTTP here.
+//! Creating accounts with their first admin. Used by the operator CLI; no
+//! HTTP here. Billing changes have their own home, [`super::billing`]; its
+//! CLI entry stays reachable here.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -13,6 +14,8 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::users::identity::{normalize_email, validate_name};
 use crate::users::{Role, User};
+
+pub use super::billing::{set_paying, PayingState};
 
 /// What `accounts create` prints; the password is shown this once.
 #[derive(Debug, Serialize)]
@@ -79,37 +82,5 @@ pub fn create(
         user_id: user.id,
         email: user.email,
         password,
-    })
-}
-
-/// What `accounts set-paying` prints.
-#[derive(Debug, Serialize)]
-pub struct PayingState {
-    pub account_id: String,
-    pub paying_since: String,
-    pub licenses: i32,
-    /// From this moment every user of the account must use 2FA.
-    pub twofa_enforced_from: String,
-}
-
-pub fn set_paying(
-    conn: &mut DbConn,
-    account_id: &str,
-    since: i64,
-    licenses: Option<i32>,
-) -> Result<PayingState, ApiError> {
-    if licenses.is_some_and(|n| n < 1) {
-        return Err(ApiError::field("licenses", "must be at least 1"));
-    }
-    let account = crate::db::write_tx(conn, |conn| {
-        repo::find(conn, account_id)?.ok_or(ApiError::NotFound)?;
-        repo::set_billing(conn, account_id, Some(Some(since)), licenses)?;
-        repo::find(conn, account_id)?.ok_or(ApiError::NotFound)
-    })?;
-    Ok(PayingState {
-        account_id: account.id.clone(),
-        paying_since: crate::clock::rfc3339(since),
-        licenses: account.licenses,
-        twofa_enforced_from: crate::clock::rfc3339(account.enforced_from().unwrap_or(since)),
     })
 }

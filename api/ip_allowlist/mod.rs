@@ -5,26 +5,27 @@
 //! The list is cached in memory per account for one second: a check costs
 //! nothing on the hot path, a change made on this instance applies at once
 //! (the cache entry is dropped), and a change made on another instance
-//! sharing the database applies here within a second.
+//! sharing the database applies here within a second. The cache reads the
+//! time it is given (the injected clock), never the system time, so tests
+//! move time instead of waiting for an entry to expire.
 
 pub mod dto;
 pub mod handlers;
 pub mod repo;
+pub mod service;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
-use serde_json::json;
 
-use crate::audit::{self, Actor, Event};
-use crate::error::ApiError;
 use crate::net::canonical;
-use crate::state::AppState;
 
-pub const CACHE_TTL: Duration = Duration::from_secs(1);
+pub use service::{check, disable_by_support, rule};
+
+/// How long a cached rule is believed, in seconds of the injected clock.
+pub const CACHE_TTL_SECS: i64 = 1;
 pub const MAX_ENTRIES: i64 = 500;
 
 /// An account's rule as checked on every request.
@@ -41,28 +42,37 @@ impl Rule {
     }
 }
 
-/// Per-account rules with a short lifetime.
+/// Per-account rules with a short lifetime, keyed by account id and stamped
+/// with the unix second they were read.
 #[derive(Default)]
 pub struct Cache {
-    rules: Mutex<HashMap<String, (Instant, Rule)>>,
+    rules: Mutex<HashMap<String, (i64, Rule)>>,
+}
+
+/// Whether a rule read at `at` may still be used at `now`. A clock that went
+/// backwards counts as expired: better one more query than a stale rule.
+fn fresh(at: i64, now: i64) -> bool {
+    (0..CACHE_TTL_SECS).contains(&now.saturating_sub(at))
 }
 
 impl Cache {
-    fn get(&self, account_id: &str) -> Option<Rule> {
+    /// The rule cached for the account, unless it has expired at `now`.
+    pub fn get(&self, account_id: &str, now: i64) -> Option<Rule> {
         let rules = self.rules.lock().ok()?;
         rules
             .get(account_id)
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .filter(|(at, _)| fresh(*at, now))
             .map(|(_, rule)| rule.clone())
     }
 
-    fn put(&self, account_id: &str, rule: Rule) {
+    /// Caches the rule read at `now`.
+    pub fn put(&self, account_id: &str, rule: Rule, now: i64) {
         if let Ok(mut rules) = self.rules.lock() {
             // Bounded: expired entries go whenever the map grows large.
             if rules.len() > 10_000 {
-                rules.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+                rules.retain(|_, (at, _)| fresh(*at, now));
             }
-            rules.insert(account_id.to_owned(), (Instant::now(), rule));
+            rules.insert(account_id.to_owned(), (now, rule));
         }
     }
 
@@ -74,74 +84,23 @@ impl Cache {
     }
 }
 
-/// The account's current rule, from the cache or one indexed query.
-pub async fn rule(app: &AppState, account_id: &str) -> Result<Rule, ApiError> {
-    if let Some(rule) = app.allowlists.get(account_id) {
-        return Ok(rule);
-    }
-    let id = account_id.to_owned();
-    let rule = app.db.run(move |conn| repo::rule(conn, &id)).await?;
-    app.allowlists.put(account_id, rule.clone());
-    Ok(rule)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Refuses `ip` with 403 `ip_not_allowed` (and an audit event) when the
-/// account's allow-list is on and does not list it.
-pub async fn check(
-    app: &AppState,
-    account_id: &str,
-    user_id: &str,
-    ip: IpAddr,
-) -> Result<(), ApiError> {
-    if rule(app, account_id).await?.allows(ip) {
-        return Ok(());
+    #[test]
+    fn a_cached_rule_expires_by_the_given_clock() {
+        let cache = Cache::default();
+        let rule = Rule {
+            enabled: true,
+            nets: vec![],
+        };
+        cache.put("a", rule, 1_000);
+        assert!(cache.get("a", 1_000).is_some());
+        assert!(cache.get("a", 1_000 + CACHE_TTL_SECS).is_none());
+        assert!(cache.get("a", 999).is_none(), "a clock set back expires it");
+        assert!(cache.get("b", 1_000).is_none());
+        cache.invalidate("a");
+        assert!(cache.get("a", 1_000).is_none());
     }
-    let now = app.now();
-    let (account_id, user_id) = (account_id.to_owned(), user_id.to_owned());
-    app.db
-        .run(move |conn| {
-            audit::record(
-                conn,
-                Event {
-                    account_id: &account_id,
-                    actor: Actor::User(user_id.clone()),
-                    subject_user_id: Some(&user_id),
-                    kind: audit::kind::IP_DENIED,
-                    ip: Some(canonical(ip).to_string()),
-                    detail: json!({}),
-                },
-                now,
-            )
-        })
-        .await?;
-    Err(ApiError::IpNotAllowed)
-}
-
-/// The support path: turns the list off from the operator CLI; `true` when
-/// it was on. Other instances follow within [`CACHE_TTL`].
-pub fn disable_by_support(
-    conn: &mut crate::db::DbConn,
-    account_id: &str,
-    now: i64,
-) -> Result<bool, ApiError> {
-    crate::db::write_tx(conn, |conn| {
-        let account = crate::accounts::repo::find(conn, account_id)?.ok_or(ApiError::NotFound)?;
-        if !account.ip_allowlist_enabled {
-            return Ok(false);
-        }
-        repo::set_enabled(conn, account_id, false)?;
-        audit::record(
-            conn,
-            Event {
-                account_id,
-                actor: Actor::Cli,
-                subject_user_id: None,
-                kind: audit::kind::IP_ALLOWLIST_CHANGED,
-                ip: None,
-                detail: json!({ "enabled": false, "via": "support" }),
-            },
-            now,
-        )?;
-        Ok(true)
-    })
 }

@@ -1,11 +1,13 @@
-//! SQL for allow-list entries and the account's switch.
+//! SQL for allow-list entries and the account's switch. Database errors
+//! pass through as internal errors; what a client is told (a duplicate, a
+//! missing entry) is decided by [`super::service`].
 
 use diesel::prelude::*;
 
 use super::Rule;
 use crate::db::schema::{accounts, ip_allowlist_entries};
 use crate::db::{is_unique_violation, DbConn};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ip_allowlist_entries)]
@@ -60,21 +62,18 @@ pub fn count(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {
         .get_result(conn)?)
 }
 
-pub fn insert(conn: &mut DbConn, entry: &Entry) -> Result<(), ApiError> {
-    diesel::insert_into(ip_allowlist_entries::table)
+/// Stores an entry; `false` when the account already lists that range (the
+/// unique key decides, so two concurrent adds cannot both succeed). The
+/// caller turns `false` into the answer it owes.
+pub fn insert(conn: &mut DbConn, entry: &Entry) -> Result<bool, ApiError> {
+    match diesel::insert_into(ip_allowlist_entries::table)
         .values(entry)
         .execute(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::Conflict {
-                    code: ErrorCode::DuplicateEntry,
-                    detail: format!("{} is already on the allow-list.", entry.cidr),
-                }
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+    {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn find(conn: &mut DbConn, account_id: &str, id: &str) -> Result<Option<Entry>, ApiError> {

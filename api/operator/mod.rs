@@ -2,7 +2,9 @@
 //! `Authorization: Bearer $TWOFOLD_OPERATOR_KEY`, compared in constant
 //! time. With no key configured the whole API does not exist (404).
 
+pub mod dto;
 pub mod handlers;
+pub mod service;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
