@@ -16,6 +16,7 @@ use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::sessions::amr::Factor;
 use crate::sessions::service::{self as sessions, Assurance, Opened};
 use crate::state::AppState;
 use crate::twofa::Owner;
@@ -130,7 +131,7 @@ pub fn advance(
     conn: &mut DbConn,
     flow: &Flow,
     to: &str,
-    second_factor: Option<&str>,
+    second_factor: Option<Factor>,
     now: i64,
 ) -> Result<Secret, ApiError> {
     let token = new_token("flw_");

@@ -18,16 +18,22 @@ use crate::audit::{self, kind, Event};
 use crate::crypto::Secret;
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
+use crate::sessions::amr::Factor;
 use crate::sessions::service::{self as sessions, Assurance};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
 use crate::users::User;
 
-pub fn assurance(second_factor: Option<&str>) -> Assurance {
+/// The assurance of a session opened after the password and
+/// `second_factor`. A flow that recorded no second factor, or the password
+/// as one, is refused as expired: it cannot have reached this point
+/// honestly, and must not be read as the authenticator app.
+pub fn assurance(second_factor: Option<Factor>) -> Result<Assurance, ApiError> {
     match second_factor {
-        Some("rcv") => sessions::PASSWORD_AND_RECOVERY_CODE,
-        Some("hwk") => sessions::PASSWORD_AND_KEY,
-        _ => sessions::PASSWORD_AND_TOTP,
+        Some(Factor::Totp) => Ok(sessions::PASSWORD_AND_TOTP),
+        Some(Factor::RecoveryCode) => Ok(sessions::PASSWORD_AND_RECOVERY_CODE),
+        Some(Factor::Key) => Ok(sessions::PASSWORD_AND_KEY),
+        Some(Factor::Password) | None => Err(ApiError::FlowExpired),
     }
 }
 
@@ -39,7 +45,7 @@ fn after_second_factor(
     conn: &mut DbConn,
     flow: &Flow,
     user: &User,
-    factor: &'static str,
+    factor: Factor,
     new_code: Option<(Secret, String)>,
     ip: &str,
     now: i64,
@@ -65,7 +71,7 @@ fn after_second_factor(
             answer.recovery_code = Some(display);
             Ok(Step::Next(answer))
         }
-        None => complete(conn, flow, user, assurance(Some(factor)), ip, now)
+        None => complete(conn, flow, user, assurance(Some(factor))?, ip, now)
             .map(|opened| Step::Done(Box::new(opened))),
     }
 }
@@ -95,7 +101,7 @@ pub async fn totp(
         }
     };
     let user_id = user.id.clone();
-    finish_second_factor(app, flow, user, "otp", ip, move |conn| {
+    finish_second_factor(app, flow, user, Factor::Totp, ip, move |conn| {
         if !factors::claim_step(conn, &user_id, step)? {
             return Err(ApiError::CodeAlreadyUsed);
         }
@@ -111,7 +117,7 @@ pub async fn finish_second_factor(
     app: &AppState,
     flow: Flow,
     user: User,
-    factor: &'static str,
+    factor: Factor,
     ip: &str,
     proof: impl FnOnce(&mut DbConn) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<LoginStep, ApiError> {
@@ -138,7 +144,7 @@ pub async fn finish_second_factor(
         })
         .await;
     let step = match factor {
-        "hwk" => "webauthn",
+        Factor::Key => "webauthn",
         _ => "totp",
     };
     finish_step(app, step, outcome, now)
@@ -176,7 +182,15 @@ pub async fn recovery_code(
                     Event::of_user(&user, kind::RECOVERY_CODE_USED, &ip, json!({})),
                     now,
                 )?;
-                after_second_factor(conn, &flow, &user, "rcv", Some(new_code), &ip, now)
+                after_second_factor(
+                    conn,
+                    &flow,
+                    &user,
+                    Factor::RecoveryCode,
+                    Some(new_code),
+                    &ip,
+                    now,
+                )
             })
         })
         .await;
@@ -206,5 +220,34 @@ fn finish_step(
             app.metrics.login(step, e.code());
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amr(factor: Option<Factor>) -> Option<(i32, &'static [Factor])> {
+        assurance(factor).ok().map(|a| (a.aal, a.amr))
+    }
+
+    #[test]
+    fn each_second_factor_opens_a_session_that_names_it() {
+        use Factor::{Key, Password, RecoveryCode, Totp};
+        assert_eq!(amr(Some(Totp)), Some((2, &[Password, Totp][..])));
+        assert_eq!(
+            amr(Some(RecoveryCode)),
+            Some((2, &[Password, RecoveryCode][..]))
+        );
+        assert_eq!(amr(Some(Key)), Some((2, &[Password, Key][..])));
+    }
+
+    #[test]
+    fn a_flow_without_a_second_factor_is_never_read_as_the_app() {
+        assert!(matches!(assurance(None), Err(ApiError::FlowExpired)));
+        assert!(matches!(
+            assurance(Some(Factor::Password)),
+            Err(ApiError::FlowExpired)
+        ));
     }
 }

@@ -15,3 +15,4 @@ pub use super::password::{
     after_password, password, second_factor_methods, start, wrong_password, AfterPassword,
 };
 pub use super::second_factor::{assurance, finish_second_factor, recovery_code, totp};
+pub use crate::sessions::amr::Factor;
