@@ -10,7 +10,8 @@
 
 use serde_json::json;
 
-use super::dto::{FlowResponse, FlowStatus};
+use super::dto::FlowResponse;
+use super::flow_state::FlowState;
 use super::repo::{self, Flow};
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
@@ -26,16 +27,6 @@ use crate::users::{self, User};
 pub const FLOW_TTL_SECS: i64 = 10 * 60;
 /// No login, however many steps, stays open longer than this.
 pub const FLOW_MAX_SECS: i64 = 30 * 60;
-
-/// Flow states, as stored.
-pub mod state {
-    pub const PASSWORD: &str = "password_required";
-    pub const MFA: &str = "mfa_required";
-    pub const ENROLLMENT: &str = "enrollment_required";
-    pub const CONFIRM: &str = "recovery_code_confirmation_required";
-    /// A passwordless passkey login, before the assertion.
-    pub const PASSKEY: &str = "passkey_required";
-}
 
 /// When the token of a step taken at `now` expires: a step's full
 /// [`FLOW_TTL_SECS`], but never past [`FLOW_MAX_SECS`] after the flow
@@ -64,15 +55,20 @@ pub fn open_flow(
     })
 }
 
-/// The answer that sends the client to the next step with `flow_token`.
-pub(super) fn next(status: FlowStatus, flow_token: Secret) -> FlowResponse {
-    FlowResponse {
+/// The answer that sends the client to step `to` with `flow_token`. No
+/// answer leads to a passkey flow (it starts with WebAuthn options), so
+/// asking for one is a bug.
+pub(super) fn next(to: FlowState, flow_token: Secret) -> Result<FlowResponse, ApiError> {
+    let status = to
+        .status()
+        .ok_or_else(|| ApiError::Internal(format!("no answer leads to {}", to.as_str())))?;
+    Ok(FlowResponse {
         status,
         flow_token,
         expires_in: FLOW_TTL_SECS,
         methods: None,
         recovery_code: None,
-    }
+    })
 }
 
 /// Where a step inside a transaction led: another step, or a session.
@@ -85,7 +81,7 @@ pub(super) enum Step {
 pub async fn load(
     app: &AppState,
     flow_token: &Secret,
-    expected: &'static str,
+    expected: FlowState,
 ) -> Result<(Flow, Option<User>), ApiError> {
     let now = app.now();
     let token_hash = sha256_hex(flow_token.expose());
@@ -107,7 +103,7 @@ pub async fn load(
 pub async fn load_user(
     app: &AppState,
     flow_token: &Secret,
-    expected: &'static str,
+    expected: FlowState,
     ip: &str,
 ) -> Result<(Flow, User), ApiError> {
     match load(app, flow_token, expected).await? {
@@ -130,7 +126,7 @@ pub async fn allowed(app: &AppState, user: &User, ip: &str) -> Result<(), ApiErr
 pub fn advance(
     conn: &mut DbConn,
     flow: &Flow,
-    to: &str,
+    to: FlowState,
     second_factor: Option<Factor>,
     now: i64,
 ) -> Result<Secret, ApiError> {
@@ -140,7 +136,7 @@ pub fn advance(
     if !repo::advance(
         conn,
         &flow.id,
-        &flow.state,
+        flow.state,
         to,
         &hash,
         expires_at,
@@ -160,7 +156,7 @@ pub fn complete(
     ip: &str,
     now: i64,
 ) -> Result<Opened, ApiError> {
-    if !repo::finish(conn, &flow.id, &flow.state)? {
+    if !repo::finish(conn, &flow.id, flow.state)? {
         return Err(ApiError::FlowExpired);
     }
     users::repo::touch_login(conn, &user.id, now)?;

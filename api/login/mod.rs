@@ -9,6 +9,7 @@
 pub mod dto;
 pub mod extract;
 pub mod flow;
+pub mod flow_state;
 pub mod handlers;
 pub mod password;
 pub mod repo;

@@ -8,7 +8,8 @@
 use serde_json::json;
 
 use super::dto::{FlowStatus, LoginStep, Method};
-use super::flow::{self, advance, allowed, complete, load, next, state, Step, FLOW_TTL_SECS};
+use super::flow::{self, advance, allowed, complete, load, next, Step, FLOW_TTL_SECS};
+use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::{self, kind, Event};
@@ -85,7 +86,7 @@ pub async fn start(
                 token_hash,
                 user_id: user.map(|u| u.id),
                 unknown_subject,
-                state: state::PASSWORD.to_owned(),
+                state: FlowState::Password,
                 failed_attempts: 0,
                 created_at: now,
                 expires_at: now + FLOW_TTL_SECS,
@@ -95,7 +96,7 @@ pub async fn start(
             flow::open_flow(conn, flow, &ip, limit, now)
         })
         .await?;
-    Ok(next(FlowStatus::PasswordRequired, token))
+    next(FlowState::Password, token)
 }
 
 /// Step 2: the password. Then, by what the user has and must have: a
@@ -107,7 +108,7 @@ pub async fn password(
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
-    let (flow, user) = load(app, &flow_token, state::PASSWORD).await?;
+    let (flow, user) = load(app, &flow_token, FlowState::Password).await?;
     let attempt = {
         let flow_id = flow.id.clone();
         // A real user's counter, or the unknown email's: the same back-off.
@@ -162,18 +163,18 @@ pub async fn password(
                 let required = !twofa::required_by(&user, &account, now).is_empty();
                 match after_password(enrolled, required) {
                     AfterPassword::SecondFactor => {
-                        let token = advance(conn, &flow, state::MFA, None, now)?;
+                        let token = advance(conn, &flow, FlowState::Mfa, None, now)?;
                         let methods = second_factor_methods(
                             factors::recovery_code(conn, &user.id)?.is_some(),
                             crate::webauthn::repo::has_credentials(conn, &user.id)?,
                         );
-                        let mut answer = next(FlowStatus::MfaRequired, token);
+                        let mut answer = next(FlowState::Mfa, token)?;
                         answer.methods = Some(methods);
                         Ok(Step::Next(answer))
                     }
                     AfterPassword::Enrollment => {
-                        let token = advance(conn, &flow, state::ENROLLMENT, None, now)?;
-                        Ok(Step::Next(next(FlowStatus::EnrollmentRequired, token)))
+                        let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
+                        Ok(Step::Next(next(FlowState::Enrollment, token)?))
                     }
                     AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, &ip, now)
                         .map(|opened| Step::Done(Box::new(opened))),

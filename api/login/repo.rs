@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use super::flow_state::FlowState;
 use crate::db::schema::login_flows;
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -15,7 +16,7 @@ pub struct Flow {
     pub id: String,
     pub token_hash: String,
     pub user_id: Option<String>,
-    pub state: String,
+    pub state: FlowState,
     pub failed_attempts: i32,
     pub created_at: i64,
     pub expires_at: i64,
@@ -49,7 +50,7 @@ impl From<&Flow> for FlowRow {
             id: flow.id.clone(),
             token_hash: flow.token_hash.clone(),
             user_id: flow.user_id.clone(),
-            state: flow.state.clone(),
+            state: flow.state.as_str().to_owned(),
             failed_attempts: flow.failed_attempts,
             created_at: flow.created_at,
             expires_at: flow.expires_at,
@@ -64,6 +65,13 @@ impl FlowRow {
     /// The flow this row holds, or `None` when a column holds a value this
     /// version does not know.
     fn into_flow(self) -> Option<Flow> {
+        let state = match FlowState::parse(&self.state) {
+            Ok(state) => state,
+            Err(unknown) => {
+                tracing::warn!(flow = %self.id, ?unknown, "login flow refused: unknown state");
+                return None;
+            }
+        };
         let second_factor = match self.second_factor.as_deref().map(Factor::parse) {
             None => None,
             Some(Ok(factor)) => Some(factor),
@@ -76,7 +84,7 @@ impl FlowRow {
             id: self.id,
             token_hash: self.token_hash,
             user_id: self.user_id,
-            state: self.state,
+            state,
             failed_attempts: self.failed_attempts,
             created_at: self.created_at,
             expires_at: self.expires_at,
@@ -130,12 +138,12 @@ pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {
 pub fn find_at(
     conn: &mut DbConn,
     token_hash: &str,
-    state: &str,
+    state: FlowState,
     now: i64,
 ) -> Result<Option<Flow>, ApiError> {
     Ok(login_flows::table
         .filter(login_flows::token_hash.eq(token_hash))
-        .filter(login_flows::state.eq(state))
+        .filter(login_flows::state.eq(state.as_str()))
         .filter(login_flows::expires_at.gt(now))
         .select(FlowRow::as_select())
         .first(conn)
@@ -145,11 +153,11 @@ pub fn find_at(
 
 /// Ends a flow that is still at `state`; `false` when another request got
 /// there first (the single-use guarantee).
-pub fn finish(conn: &mut DbConn, id: &str, state: &str) -> Result<bool, ApiError> {
+pub fn finish(conn: &mut DbConn, id: &str, state: FlowState) -> Result<bool, ApiError> {
     let deleted = diesel::delete(
         login_flows::table
             .filter(login_flows::id.eq(id))
-            .filter(login_flows::state.eq(state)),
+            .filter(login_flows::state.eq(state.as_str())),
     )
     .execute(conn)?;
     Ok(deleted == 1)
@@ -161,19 +169,19 @@ pub fn finish(conn: &mut DbConn, id: &str, state: &str) -> Result<bool, ApiError
 pub fn advance(
     conn: &mut DbConn,
     id: &str,
-    from: &str,
-    to: &str,
+    from: FlowState,
+    to: FlowState,
     token_hash: &str,
     expires_at: i64,
     second_factor: Option<Factor>,
 ) -> Result<bool, ApiError> {
     let target = login_flows::table
         .filter(login_flows::id.eq(id))
-        .filter(login_flows::state.eq(from));
+        .filter(login_flows::state.eq(from.as_str()));
     let changed = match second_factor {
         Some(factor) => diesel::update(target)
             .set((
-                login_flows::state.eq(to),
+                login_flows::state.eq(to.as_str()),
                 login_flows::token_hash.eq(token_hash),
                 login_flows::expires_at.eq(expires_at),
                 login_flows::failed_attempts.eq(0),
@@ -182,7 +190,7 @@ pub fn advance(
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                login_flows::state.eq(to),
+                login_flows::state.eq(to.as_str()),
                 login_flows::token_hash.eq(token_hash),
                 login_flows::expires_at.eq(expires_at),
                 login_flows::failed_attempts.eq(0),
@@ -245,6 +253,14 @@ mod tests {
         let flow = row(Some("rcv")).into_flow().unwrap();
         let stored = FlowRow::from(&flow);
         assert_eq!(stored.second_factor.as_deref(), Some("rcv"));
-        assert_eq!(stored.state, flow.state);
+        assert_eq!(stored.state, "recovery_code_confirmation_required");
+        assert_eq!(flow.state, FlowState::Confirm);
+    }
+
+    #[test]
+    fn an_unknown_state_is_a_flow_that_does_not_exist() {
+        let mut unknown = row(Some("otp"));
+        unknown.state = "authenticated".into();
+        assert!(unknown.into_flow().is_none());
     }
 }

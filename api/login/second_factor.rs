@@ -10,8 +10,9 @@
 
 use serde_json::json;
 
-use super::dto::{FlowStatus, LoginStep};
-use super::flow::{advance, complete, load_user, next, state, Step};
+use super::dto::LoginStep;
+use super::flow::{advance, complete, load_user, next, Step};
+use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
@@ -66,8 +67,8 @@ fn after_second_factor(
                     expires_at: now + twofa::PENDING_TTL_SECS,
                 },
             )?;
-            let token = advance(conn, flow, state::CONFIRM, Some(factor), now)?;
-            let mut answer = next(FlowStatus::RecoveryCodeConfirmationRequired, token);
+            let token = advance(conn, flow, FlowState::Confirm, Some(factor), now)?;
+            let mut answer = next(FlowState::Confirm, token)?;
             answer.recovery_code = Some(display);
             Ok(Step::Next(answer))
         }
@@ -84,7 +85,7 @@ pub async fn totp(
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
-    let (flow, user) = load_user(app, &flow_token, state::MFA, ip).await?;
+    let (flow, user) = load_user(app, &flow_token, FlowState::Mfa, ip).await?;
     let user_id = user.id.clone();
     let authenticator = app
         .db
@@ -159,7 +160,7 @@ pub async fn recovery_code(
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
-    let (flow, user) = load_user(app, &flow_token, state::MFA, ip).await?;
+    let (flow, user) = load_user(app, &flow_token, FlowState::Mfa, ip).await?;
     let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone())).await;
     let matched = match matched {
         Ok(hash) => hash,
