@@ -30,7 +30,7 @@ pub const FLOW_MAX_SECS: i64 = 30 * 60;
 
 /// When the token of a step taken at `now` expires: a step's full
 /// [`FLOW_TTL_SECS`], but never past [`FLOW_MAX_SECS`] after the flow
-/// opened, so stepping back and forth cannot keep a login open for ever.
+/// opened, so a login that keeps taking steps cannot stay open for ever.
 pub fn step_expires_at(created_at: i64, now: i64) -> i64 {
     (now + FLOW_TTL_SECS).min(created_at + FLOW_MAX_SECS)
 }

@@ -1,5 +1,6 @@
 //! The login rules, by use case: [`super::flow`] (a flow's life and its
-//! tokens), [`super::password`] (the email and password steps) and
+//! tokens), [`super::flow_state`] (the step a flow is at),
+//! [`super::password`] (the email and password steps) and
 //! [`super::second_factor`] (the app code, the recovery code, and what
 //! every proven second factor shares).
 //!
