@@ -8,6 +8,10 @@
 
 pub mod dto;
 pub mod extract;
+pub mod flow;
+pub mod flow_state;
 pub mod handlers;
+pub mod password;
 pub mod repo;
+pub mod second_factor;
 pub mod service;

@@ -1,27 +1,98 @@
-//! SQL for login flows.
+//! SQL for login flows. The row's text columns become types here, at the
+//! boundary: a row holding a value this version does not know is a flow
+//! that does not exist (the client starts again), never a guess.
 
 use diesel::prelude::*;
 
+use super::flow_state::FlowState;
 use crate::db::schema::login_flows;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::sessions::amr::Factor;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = login_flows)]
+/// A login in progress.
+#[derive(Debug, Clone)]
 pub struct Flow {
     pub id: String,
     pub token_hash: String,
     pub user_id: Option<String>,
-    pub state: String,
+    pub state: FlowState,
     pub failed_attempts: i32,
     pub created_at: i64,
     pub expires_at: i64,
-    /// The second factor passed so far (`otp` or `rcv`).
-    pub second_factor: Option<String>,
+    /// The second factor passed so far.
+    pub second_factor: Option<Factor>,
     /// The address (bucket) that opened the flow.
     pub client_address: Option<String>,
     /// For an email no user has: the key its wrong passwords count under.
     pub unknown_subject: Option<String>,
+}
+
+/// A flow as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_flows)]
+struct FlowRow {
+    id: String,
+    token_hash: String,
+    user_id: Option<String>,
+    state: String,
+    failed_attempts: i32,
+    created_at: i64,
+    expires_at: i64,
+    second_factor: Option<String>,
+    client_address: Option<String>,
+    unknown_subject: Option<String>,
+}
+
+impl From<&Flow> for FlowRow {
+    fn from(flow: &Flow) -> Self {
+        FlowRow {
+            id: flow.id.clone(),
+            token_hash: flow.token_hash.clone(),
+            user_id: flow.user_id.clone(),
+            state: flow.state.as_str().to_owned(),
+            failed_attempts: flow.failed_attempts,
+            created_at: flow.created_at,
+            expires_at: flow.expires_at,
+            second_factor: flow.second_factor.map(|f| f.as_str().to_owned()),
+            client_address: flow.client_address.clone(),
+            unknown_subject: flow.unknown_subject.clone(),
+        }
+    }
+}
+
+impl FlowRow {
+    /// The flow this row holds, or `None` when a column holds a value this
+    /// version does not know.
+    fn into_flow(self) -> Option<Flow> {
+        let state = match FlowState::parse(&self.state) {
+            Ok(state) => state,
+            Err(unknown) => {
+                tracing::warn!(flow = %self.id, ?unknown, "login flow refused: unknown state");
+                return None;
+            }
+        };
+        let second_factor = match self.second_factor.as_deref().map(Factor::parse) {
+            None => None,
+            Some(Ok(factor)) => Some(factor),
+            Some(Err(unknown)) => {
+                tracing::warn!(flow = %self.id, ?unknown, "login flow refused: unknown second factor");
+                return None;
+            }
+        };
+        Some(Flow {
+            id: self.id,
+            token_hash: self.token_hash,
+            user_id: self.user_id,
+            state,
+            failed_attempts: self.failed_attempts,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            second_factor,
+            client_address: self.client_address,
+            unknown_subject: self.unknown_subject,
+        })
+    }
 }
 
 /// Opens `flow` unless its address already holds `limit` open flows; then
@@ -39,7 +110,7 @@ pub fn insert_bounded(
     // Expired flows do not count (the janitor deletes them).
     let mine = login_flows::table.filter(login_flows::client_address.eq(&address));
     diesel::insert_into(login_flows::table)
-        .values(flow)
+        .values(FlowRow::from(flow))
         .execute(conn)?;
     let open: i64 = mine
         .filter(login_flows::expires_at.gt(now))
@@ -58,7 +129,7 @@ pub fn insert_bounded(
 
 pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {
     diesel::insert_into(login_flows::table)
-        .values(flow)
+        .values(FlowRow::from(flow))
         .execute(conn)?;
     Ok(())
 }
@@ -67,25 +138,26 @@ pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {
 pub fn find_at(
     conn: &mut DbConn,
     token_hash: &str,
-    state: &str,
+    state: FlowState,
     now: i64,
 ) -> Result<Option<Flow>, ApiError> {
     Ok(login_flows::table
         .filter(login_flows::token_hash.eq(token_hash))
-        .filter(login_flows::state.eq(state))
+        .filter(login_flows::state.eq(state.as_str()))
         .filter(login_flows::expires_at.gt(now))
-        .select(Flow::as_select())
+        .select(FlowRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .and_then(FlowRow::into_flow))
 }
 
 /// Ends a flow that is still at `state`; `false` when another request got
 /// there first (the single-use guarantee).
-pub fn finish(conn: &mut DbConn, id: &str, state: &str) -> Result<bool, ApiError> {
+pub fn finish(conn: &mut DbConn, id: &str, state: FlowState) -> Result<bool, ApiError> {
     let deleted = diesel::delete(
         login_flows::table
             .filter(login_flows::id.eq(id))
-            .filter(login_flows::state.eq(state)),
+            .filter(login_flows::state.eq(state.as_str())),
     )
     .execute(conn)?;
     Ok(deleted == 1)
@@ -97,28 +169,28 @@ pub fn finish(conn: &mut DbConn, id: &str, state: &str) -> Result<bool, ApiError
 pub fn advance(
     conn: &mut DbConn,
     id: &str,
-    from: &str,
-    to: &str,
+    from: FlowState,
+    to: FlowState,
     token_hash: &str,
     expires_at: i64,
-    second_factor: Option<&str>,
+    second_factor: Option<Factor>,
 ) -> Result<bool, ApiError> {
     let target = login_flows::table
         .filter(login_flows::id.eq(id))
-        .filter(login_flows::state.eq(from));
+        .filter(login_flows::state.eq(from.as_str()));
     let changed = match second_factor {
         Some(factor) => diesel::update(target)
             .set((
-                login_flows::state.eq(to),
+                login_flows::state.eq(to.as_str()),
                 login_flows::token_hash.eq(token_hash),
                 login_flows::expires_at.eq(expires_at),
                 login_flows::failed_attempts.eq(0),
-                login_flows::second_factor.eq(factor),
+                login_flows::second_factor.eq(factor.as_str()),
             ))
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                login_flows::state.eq(to),
+                login_flows::state.eq(to.as_str()),
                 login_flows::token_hash.eq(token_hash),
                 login_flows::expires_at.eq(expires_at),
                 login_flows::failed_attempts.eq(0),
@@ -139,4 +211,56 @@ pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiErr
 /// Deletes flows that expired before `now`.
 pub fn purge_expired(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
     Ok(diesel::delete(login_flows::table.filter(login_flows::expires_at.le(now))).execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(second_factor: Option<&str>) -> FlowRow {
+        FlowRow {
+            id: "f".into(),
+            token_hash: "h".into(),
+            user_id: Some("u".into()),
+            state: "recovery_code_confirmation_required".into(),
+            failed_attempts: 0,
+            created_at: 0,
+            expires_at: 600,
+            second_factor: second_factor.map(str::to_owned),
+            client_address: None,
+            unknown_subject: None,
+        }
+    }
+
+    #[test]
+    fn a_stored_second_factor_reads_back_as_itself() {
+        for factor in [Factor::Totp, Factor::RecoveryCode, Factor::Key] {
+            let flow = row(Some(factor.as_str())).into_flow();
+            assert_eq!(flow.and_then(|f| f.second_factor), Some(factor));
+        }
+        let flow = row(None).into_flow();
+        assert!(flow.is_some_and(|f| f.second_factor.is_none()));
+    }
+
+    #[test]
+    fn an_unknown_second_factor_is_a_flow_that_does_not_exist() {
+        assert!(row(Some("sms")).into_flow().is_none());
+        assert!(row(Some("")).into_flow().is_none());
+    }
+
+    #[test]
+    fn a_flow_is_stored_as_it_was_read() {
+        let flow = row(Some("rcv")).into_flow().unwrap();
+        let stored = FlowRow::from(&flow);
+        assert_eq!(stored.second_factor.as_deref(), Some("rcv"));
+        assert_eq!(stored.state, "recovery_code_confirmation_required");
+        assert_eq!(flow.state, FlowState::Confirm);
+    }
+
+    #[test]
+    fn an_unknown_state_is_a_flow_that_does_not_exist() {
+        let mut unknown = row(Some("otp"));
+        unknown.state = "authenticated".into();
+        assert!(unknown.into_flow().is_none());
+    }
 }

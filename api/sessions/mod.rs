@@ -5,6 +5,7 @@
 //! checks that its session row is live, so logout, a password change or an
 //! admin reset revokes access at once rather than after 15 minutes.
 
+pub mod amr;
 pub mod dto;
 pub mod extract;
 pub mod handlers;

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::amr::Factor;
 use super::dto::TokenResponse;
 use super::jwt::{AccessClaims, ACCESS_TTL_SECS};
 use super::repo::{self, Session};
@@ -23,33 +24,33 @@ pub const ENDED_RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assurance {
     pub aal: i32,
-    pub amr: &'static [&'static str],
+    pub amr: &'static [Factor],
 }
 
 pub const PASSWORD_ONLY: Assurance = Assurance {
     aal: 1,
-    amr: &["pwd"],
+    amr: &[Factor::Password],
 };
 
 pub const PASSWORD_AND_TOTP: Assurance = Assurance {
     aal: 2,
-    amr: &["pwd", "otp"],
+    amr: &[Factor::Password, Factor::Totp],
 };
 
 pub const PASSWORD_AND_RECOVERY_CODE: Assurance = Assurance {
     aal: 2,
-    amr: &["pwd", "rcv"],
+    amr: &[Factor::Password, Factor::RecoveryCode],
 };
 
 pub const PASSWORD_AND_KEY: Assurance = Assurance {
     aal: 2,
-    amr: &["pwd", "hwk"],
+    amr: &[Factor::Password, Factor::Key],
 };
 
 /// Passwordless passkey login with user verification.
 pub const PASSKEY_ONLY: Assurance = Assurance {
     aal: 2,
-    amr: &["hwk"],
+    amr: &[Factor::Key],
 };
 
 /// A session just opened, before its access token is signed.
@@ -71,7 +72,12 @@ pub fn open(
         user_id: user.id.clone(),
         account_id: user.account_id.clone(),
         aal: assurance.aal,
-        amr: assurance.amr.join(" "),
+        amr: assurance
+            .amr
+            .iter()
+            .map(|factor| factor.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         created_at: now,
         expires_at: now + SESSION_TTL_SECS,
         revoked_at: None,

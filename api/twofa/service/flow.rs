@@ -47,7 +47,7 @@ pub async fn verify(
     let flow_id = Some(flow.id.clone());
     let (recovery_code, token) =
         enrollment::verify_pending(app, owner, user, &code, ip, flow_id, move |conn| {
-            login::advance(conn, &flow, state::CONFIRM, Some("otp"), now)
+            login::advance(conn, &flow, state::CONFIRM, Some(login::Factor::Totp), now)
         })
         .await?;
     Ok(FlowResponse {
@@ -85,7 +85,7 @@ pub async fn confirm(
                 let pending =
                     repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
                 enrollment::activate(conn, &pending, &user, None, &ip, now)?;
-                let assurance = login::assurance(flow.second_factor.as_deref());
+                let assurance = login::assurance(flow.second_factor)?;
                 login::complete(conn, &flow, &user, assurance, &ip, now)
             })
         })

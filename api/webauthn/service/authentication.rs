@@ -154,7 +154,7 @@ pub async fn second_factor(
         }
         Err(other) => return Err(other),
     }
-    login::finish_second_factor(app, flow, user, "hwk", ip, |_| Ok(())).await
+    login::finish_second_factor(app, flow, user, login::Factor::Key, ip, |_| Ok(())).await
 }
 
 /// Options for passwordless login: a new flow, no user named yet.

@@ -1,0 +1,200 @@
+//! A login flow's life: opening one (bounded per client address), loading
+//! it at the step its token claims, moving it to the next step under a new
+//! token, and completing it into a session.
+//!
+//! The flow row is the only state carried between steps. Every move is one
+//! conditional write in [`super::repo`] that names the state the flow was
+//! loaded at, so a flow token is single use and of two racing requests only
+//! one advances the flow; this module must never read a flow and write it
+//! back in two steps.
+
+use serde_json::json;
+
+use super::dto::FlowResponse;
+use super::flow_state::FlowState;
+use super::repo::{self, Flow};
+use crate::audit::{self, kind, Event};
+use crate::crypto::{new_token, sha256_hex, Secret};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::sessions::amr::Factor;
+use crate::sessions::service::{self as sessions, Assurance, Opened};
+use crate::state::AppState;
+use crate::twofa::Owner;
+use crate::users::{self, User};
+
+/// Lifetime of a flow token; each step gets this long.
+pub const FLOW_TTL_SECS: i64 = 10 * 60;
+/// No login, however many steps, stays open longer than this.
+pub const FLOW_MAX_SECS: i64 = 30 * 60;
+
+/// When the token of a step taken at `now` expires: a step's full
+/// [`FLOW_TTL_SECS`], but never past [`FLOW_MAX_SECS`] after the flow
+/// opened, so a login that keeps taking steps cannot stay open for ever.
+pub fn step_expires_at(created_at: i64, now: i64) -> i64 {
+    (now + FLOW_TTL_SECS).min(created_at + FLOW_MAX_SECS)
+}
+
+/// Opens a flow for `ip`, or answers 429 while that address holds `limit`
+/// (`TWOFOLD_ADDRESS_FLOW_LIMIT`) open flows: anonymous calls (the email
+/// step, passwordless options) insert rows, so they are bounded where they
+/// come from. Finished flows do not count; an abandoned one counts until it
+/// expires. The answer depends on the address only, never on the email.
+pub fn open_flow(
+    conn: &mut DbConn,
+    mut flow: Flow,
+    ip: &str,
+    limit: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    flow.client_address = Some(crate::net::address_bucket(ip));
+    repo::insert_bounded(conn, &flow, limit, now)?.map_err(|retry_after| {
+        ApiError::TooManyAttempts {
+            retry_after: u64::try_from(retry_after).unwrap_or(1),
+        }
+    })
+}
+
+/// The answer that sends the client to step `to` with `flow_token`. No
+/// answer leads to a passkey flow (it starts with WebAuthn options), so
+/// asking for one is a bug.
+pub(super) fn next(to: FlowState, flow_token: Secret) -> Result<FlowResponse, ApiError> {
+    let status = to
+        .status()
+        .ok_or_else(|| ApiError::Internal(format!("no answer leads to {}", to.as_str())))?;
+    Ok(FlowResponse {
+        status,
+        flow_token,
+        expires_in: FLOW_TTL_SECS,
+        methods: None,
+        recovery_code: None,
+    })
+}
+
+/// Where a step inside a transaction led: another step, or a session.
+pub(super) enum Step {
+    Next(FlowResponse),
+    Done(Box<Opened>),
+}
+
+/// The flow a token addresses at `expected` state, and its user.
+pub async fn load(
+    app: &AppState,
+    flow_token: &Secret,
+    expected: FlowState,
+) -> Result<(Flow, Option<User>), ApiError> {
+    let now = app.now();
+    let token_hash = sha256_hex(flow_token.expose());
+    app.db
+        .run(move |conn| {
+            let flow =
+                repo::find_at(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)?;
+            let user = match &flow.user_id {
+                Some(id) => users::repo::find(conn, id)?,
+                None => None,
+            };
+            Ok((flow, user))
+        })
+        .await
+}
+
+/// Like [`load`], for steps only a real user's flow can reach: also
+/// applies the account's IP allow-list to the client address.
+pub async fn load_user(
+    app: &AppState,
+    flow_token: &Secret,
+    expected: FlowState,
+    ip: &str,
+) -> Result<(Flow, User), ApiError> {
+    match load(app, flow_token, expected).await? {
+        (flow, Some(user)) => {
+            allowed(app, &user, ip).await?;
+            Ok((flow, user))
+        }
+        _ => Err(ApiError::FlowExpired),
+    }
+}
+
+/// The account's IP allow-list, for the client address of a login step.
+pub async fn allowed(app: &AppState, user: &User, ip: &str) -> Result<(), ApiError> {
+    let ip = ip.parse().map_err(|_| ApiError::IpNotAllowed)?;
+    crate::ip_allowlist::check(app, &user.account_id, &user.id, ip).await
+}
+
+/// Moves `flow` to `to` under a new token; `FlowExpired` if another request
+/// moved it first.
+pub fn advance(
+    conn: &mut DbConn,
+    flow: &Flow,
+    to: FlowState,
+    second_factor: Option<Factor>,
+    now: i64,
+) -> Result<Secret, ApiError> {
+    let token = new_token("flw_");
+    let expires_at = step_expires_at(flow.created_at, now);
+    let hash = sha256_hex(token.expose());
+    if !repo::advance(
+        conn,
+        &flow.id,
+        flow.state,
+        to,
+        &hash,
+        expires_at,
+        second_factor,
+    )? {
+        return Err(ApiError::FlowExpired);
+    }
+    Ok(token)
+}
+
+/// Ends `flow` and opens the session, inside the caller's transaction.
+pub fn complete(
+    conn: &mut DbConn,
+    flow: &Flow,
+    user: &User,
+    assurance: Assurance,
+    ip: &str,
+    now: i64,
+) -> Result<Opened, ApiError> {
+    if !repo::finish(conn, &flow.id, flow.state)? {
+        return Err(ApiError::FlowExpired);
+    }
+    users::repo::touch_login(conn, &user.id, now)?;
+    crate::attempts::login_completed(conn, &user.id, ip, now)?;
+    audit::record(
+        conn,
+        Event::of_user(
+            user,
+            kind::LOGIN_SUCCEEDED,
+            ip,
+            json!({ "amr": assurance.amr }),
+        ),
+        now,
+    )?;
+    sessions::open(conn, user, assurance, now)
+}
+
+/// Flow-owned enrollment: the owner of a flow's pending enrollment.
+pub fn owner(flow: &Flow) -> Owner {
+    Owner::Flow(flow.id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_gets_its_full_lifetime_early_in_a_flow() {
+        assert_eq!(step_expires_at(1_000, 1_000), 1_000 + FLOW_TTL_SECS);
+        assert_eq!(step_expires_at(1_000, 1_300), 1_300 + FLOW_TTL_SECS);
+    }
+
+    #[test]
+    fn no_step_outlives_the_flow_maximum() {
+        let opened = 1_000;
+        let late = opened + FLOW_MAX_SECS - 60;
+        assert_eq!(step_expires_at(opened, late), opened + FLOW_MAX_SECS);
+        let after = opened + FLOW_MAX_SECS + 600;
+        assert_eq!(step_expires_at(opened, after), opened + FLOW_MAX_SECS);
+    }
+}

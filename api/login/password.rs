@@ -1,0 +1,289 @@
+//! The first two login steps: the email, then the password, and where a
+//! right password leads (a session, a second factor, or enrollment).
+//!
+//! Nothing here may let a caller tell a known email from an unknown one:
+//! both get a flow, a password check against a hash and a counter of their
+//! own, and the same answers.
+
+use serde_json::json;
+
+use super::dto::{FlowStatus, LoginStep, Method};
+use super::flow::{self, advance, allowed, complete, load, next, Step, FLOW_TTL_SECS};
+use super::flow_state::FlowState;
+use super::repo::Flow;
+use crate::attempts::{self, Attempt, UserCounter};
+use crate::audit::{self, kind, Event};
+use crate::crypto::{new_token, sha256_hex, Secret};
+use crate::db::write_tx;
+use crate::error::ApiError;
+use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
+use crate::state::AppState;
+use crate::twofa::{repo as factors, service as twofa};
+use crate::users::identity::lookup_keys;
+use crate::users::{self, User};
+
+/// Where a right password leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterPassword {
+    /// The user has an authenticator app: a second factor comes next.
+    SecondFactor,
+    /// 2FA is required but no authenticator is set up: enroll one first.
+    Enrollment,
+    /// Neither: the password alone opens the session.
+    Session,
+}
+
+/// The step after a right password. Only an authenticator app makes a user
+/// "enrolled": passkeys and recovery codes are offered beside it, never in
+/// its place, so a user with a passkey alone signs in like one with none.
+pub fn after_password(has_authenticator: bool, twofa_required: bool) -> AfterPassword {
+    if has_authenticator {
+        AfterPassword::SecondFactor
+    } else if twofa_required {
+        AfterPassword::Enrollment
+    } else {
+        AfterPassword::Session
+    }
+}
+
+/// The second factors offered to an enrolled user: the app always, then
+/// what else they hold.
+pub fn second_factor_methods(has_recovery_code: bool, has_passkey: bool) -> Vec<Method> {
+    let mut methods = vec![Method::Totp];
+    if has_recovery_code {
+        methods.push(Method::RecoveryCode);
+    }
+    if has_passkey {
+        methods.push(Method::Webauthn);
+    }
+    methods
+}
+
+/// Step 1: the email. Known and unknown emails get the same answer after the
+/// same work (one lookup, one insert); an unknown one fails at the password.
+pub async fn start(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+) -> Result<super::dto::FlowResponse, ApiError> {
+    let keys = lookup_keys("email", email)?;
+    let now = state.now();
+    let token = new_token("flw_");
+    let token_hash = sha256_hex(token.expose());
+    let (ip, limit) = (ip.to_owned(), state.config.address_flow_limit);
+    state
+        .db
+        .run(move |conn| {
+            let user = users::repo::find_by_any_email(conn, &keys)?;
+            // An email no user has still gets a password counter of its
+            // own, so the back-off answers alike for known and unknown ones.
+            let unknown_subject = match &user {
+                Some(_) => None,
+                None => keys.first().map(|key| format!("email:{}", sha256_hex(key))),
+            };
+            let flow = Flow {
+                id: uuid::Uuid::new_v4().to_string(),
+                token_hash,
+                user_id: user.map(|u| u.id),
+                unknown_subject,
+                state: FlowState::Password,
+                failed_attempts: 0,
+                created_at: now,
+                expires_at: now + FLOW_TTL_SECS,
+                second_factor: None,
+                client_address: None,
+            };
+            flow::open_flow(conn, flow, &ip, limit, now)
+        })
+        .await?;
+    next(FlowState::Password, token)
+}
+
+/// Step 2: the password. Then, by what the user has and must have: a
+/// session, a second factor, or enrollment.
+pub async fn password(
+    app: &AppState,
+    flow_token: Secret,
+    password: Secret,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = load(app, &flow_token, FlowState::Password).await?;
+    let attempt = {
+        let flow_id = flow.id.clone();
+        // A real user's counter, or the unknown email's: the same back-off.
+        let user_id = user
+            .as_ref()
+            .map(|u| u.id.clone())
+            .or_else(|| flow.unknown_subject.clone());
+        let (address, limit) = (ip.to_owned(), app.config.address_failure_limit);
+        app.db
+            .run(move |conn| {
+                let counter = user_id.as_deref().map(|id| (UserCounter::Password, id));
+                attempts::reserve(conn, Some(&flow_id), counter, &address, limit, now)
+            })
+            .await?
+    };
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matched = app.passwords.verify(stored_hash, password.clone()).await?;
+    let Some(user) = user else {
+        return Err(wrong_password(app, attempt, None, ip).await);
+    };
+    // From an address the account's allow-list refuses, the answer is the
+    // same whether the password was right or not (the hash was checked
+    // either way, so the timing matches too): the list must not let an
+    // outsider test passwords. The try still counts.
+    if let Err(refused) = allowed(app, &user, ip).await {
+        app.db
+            .run(move |conn| attempt.refused(conn, matched, now))
+            .await?;
+        app.metrics.login("password", refused.code());
+        return Err(refused);
+    }
+    if !matched {
+        return Err(wrong_password(app, attempt, Some(user), ip).await);
+    }
+    app.db.run(move |conn| attempt.succeeded(conn)).await?;
+    if !app.passwords.is_current(&user.password_hash) {
+        let new_hash = app.passwords.hash(password).await?;
+        let (id, old_hash) = (user.id.clone(), user.password_hash.clone());
+        app.db
+            .run(move |conn| users::repo::rehash_password(conn, &id, &old_hash, &new_hash))
+            .await?;
+    }
+
+    let ip = ip.to_owned();
+    let step = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let account = crate::accounts::repo::find(conn, &user.account_id)?
+                    .ok_or(ApiError::FlowExpired)?;
+                let enrolled = factors::authenticator(conn, &user.id)?.is_some();
+                let required = !twofa::required_by(&user, &account, now).is_empty();
+                match after_password(enrolled, required) {
+                    AfterPassword::SecondFactor => {
+                        let token = advance(conn, &flow, FlowState::Mfa, None, now)?;
+                        let methods = second_factor_methods(
+                            factors::recovery_code(conn, &user.id)?.is_some(),
+                            crate::webauthn::repo::has_credentials(conn, &user.id)?,
+                        );
+                        let mut answer = next(FlowState::Mfa, token)?;
+                        answer.methods = Some(methods);
+                        Ok(Step::Next(answer))
+                    }
+                    AfterPassword::Enrollment => {
+                        let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
+                        Ok(Step::Next(next(FlowState::Enrollment, token)?))
+                    }
+                    AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, &ip, now)
+                        .map(|opened| Step::Done(Box::new(opened))),
+                }
+            })
+        })
+        .await?;
+    match step {
+        Step::Next(answer) => {
+            let outcome = match answer.status {
+                FlowStatus::MfaRequired => "mfa_required",
+                _ => "enrollment_required",
+            };
+            app.metrics.login("password", outcome);
+            Ok(LoginStep::Next(answer))
+        }
+        Step::Done(opened) => {
+            app.metrics.login("password", "authenticated");
+            Ok(LoginStep::Authenticated(sessions::tokens(
+                app, *opened, now,
+            )?))
+        }
+    }
+}
+
+/// Settles a wrong password: counted, audited for a real user (at most once
+/// a minute each, and whenever it starts a back-off, so guesses cannot flood
+/// the trail) and answered `invalid_credentials`, or 429 when it started a
+/// back-off or used up the flow.
+pub async fn wrong_password(
+    app: &AppState,
+    attempt: Attempt,
+    user: Option<User>,
+    ip: &str,
+) -> ApiError {
+    let now = app.now();
+    let ip = ip.to_owned();
+    let settled = app
+        .db
+        .run(move |conn| {
+            let failure = attempt.failed(conn, now)?;
+            let Some(user) = user else {
+                return Ok(failure);
+            };
+            let audit_now = failure.locked_until.is_some()
+                || attempts::repo::claim_password_audit(
+                    conn,
+                    &user.id,
+                    attempts::PASSWORD_AUDIT_EVERY_SECS,
+                    now,
+                )?;
+            if audit_now {
+                let detail = json!({
+                    "factor": "password",
+                    "consecutive": failure.consecutive,
+                    "locked_until": failure.locked_until.map(crate::clock::rfc3339),
+                });
+                audit::record(
+                    conn,
+                    Event::of_user(&user, kind::LOGIN_FAILED, &ip, detail),
+                    now,
+                )?;
+            }
+            Ok(failure)
+        })
+        .await;
+    let answer = match settled {
+        Ok(failure) => failure.answer(ApiError::InvalidCredentials, now),
+        Err(e) => e,
+    };
+    app.metrics.login("password", answer.code());
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_authenticator_app_always_asks_for_a_second_factor() {
+        assert_eq!(after_password(true, false), AfterPassword::SecondFactor);
+        assert_eq!(after_password(true, true), AfterPassword::SecondFactor);
+    }
+
+    #[test]
+    fn required_2fa_without_an_app_means_enrollment() {
+        assert_eq!(after_password(false, true), AfterPassword::Enrollment);
+    }
+
+    #[test]
+    fn without_an_app_or_a_requirement_the_password_suffices() {
+        // Also the case of a user whose only factor is a passkey.
+        assert_eq!(after_password(false, false), AfterPassword::Session);
+    }
+
+    #[test]
+    fn the_app_is_offered_first_then_what_else_the_user_holds() {
+        assert_eq!(second_factor_methods(false, false), vec![Method::Totp]);
+        assert_eq!(
+            second_factor_methods(true, false),
+            vec![Method::Totp, Method::RecoveryCode]
+        );
+        assert_eq!(
+            second_factor_methods(false, true),
+            vec![Method::Totp, Method::Webauthn]
+        );
+        assert_eq!(
+            second_factor_methods(true, true),
+            vec![Method::Totp, Method::RecoveryCode, Method::Webauthn]
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! The second login step for an enrolled user: a code from the
+//! authenticator app or the recovery code (passkeys, in
+//! [`crate::webauthn`], end through [`finish_second_factor`] too), and what
+//! every second factor shares once proven: the counter reset, the session,
+//! or first a new recovery code when the user has none left.
+//!
+//! A proof and the flow's move happen in one transaction, so a factor that
+//! is refused at the last moment (a TOTP step or recovery code spent by a
+//! racing request) leaves the flow where it was.
+
+use serde_json::json;
+
+use super::dto::LoginStep;
+use super::flow::{advance, complete, load_user, next, Step};
+use super::flow_state::FlowState;
+use super::repo::Flow;
+use crate::attempts::{self, UserCounter};
+use crate::audit::{self, kind, Event};
+use crate::crypto::Secret;
+use crate::db::{write_tx, DbConn};
+use crate::error::ApiError;
+use crate::sessions::amr::Factor;
+use crate::sessions::service::{self as sessions, Assurance};
+use crate::state::AppState;
+use crate::twofa::{repo as factors, service as twofa};
+use crate::users::User;
+
+/// The assurance of a session opened after the password and
+/// `second_factor`. A flow that recorded no second factor, or the password
+/// as one, is refused as expired: it cannot have reached this point
+/// honestly, and must not be read as the authenticator app.
+pub fn assurance(second_factor: Option<Factor>) -> Result<Assurance, ApiError> {
+    match second_factor {
+        Some(Factor::Totp) => Ok(sessions::PASSWORD_AND_TOTP),
+        Some(Factor::RecoveryCode) => Ok(sessions::PASSWORD_AND_RECOVERY_CODE),
+        Some(Factor::Key) => Ok(sessions::PASSWORD_AND_KEY),
+        Some(Factor::Password) | None => Err(ApiError::FlowExpired),
+    }
+}
+
+/// After a second factor: a session, unless the user has no recovery code
+/// (the last one was spent and its successor never confirmed), in which
+/// case a new one is issued and must be confirmed first. Runs inside the
+/// caller's transaction.
+fn after_second_factor(
+    conn: &mut DbConn,
+    flow: &Flow,
+    user: &User,
+    factor: Factor,
+    new_code: Option<(Secret, String)>,
+    ip: &str,
+    now: i64,
+) -> Result<Step, ApiError> {
+    attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
+    match new_code {
+        Some((display, hash)) => {
+            factors::put_pending(
+                conn,
+                &factors::Pending {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    user_id: user.id.clone(),
+                    flow_id: Some(flow.id.clone()),
+                    session_id: None,
+                    secret_sealed: None,
+                    recovery_code_hash: Some(hash),
+                    created_at: now,
+                    expires_at: now + twofa::PENDING_TTL_SECS,
+                },
+            )?;
+            let token = advance(conn, flow, FlowState::Confirm, Some(factor), now)?;
+            let mut answer = next(FlowState::Confirm, token)?;
+            answer.recovery_code = Some(display);
+            Ok(Step::Next(answer))
+        }
+        None => complete(conn, flow, user, assurance(Some(factor))?, ip, now)
+            .map(|opened| Step::Done(Box::new(opened))),
+    }
+}
+
+/// Second factor: a code from the authenticator app.
+pub async fn totp(
+    app: &AppState,
+    flow_token: Secret,
+    code: Secret,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = load_user(app, &flow_token, FlowState::Mfa, ip).await?;
+    let user_id = user.id.clone();
+    let authenticator = app
+        .db
+        .run(move |conn| factors::authenticator(conn, &user_id))
+        .await?
+        .ok_or(ApiError::FlowExpired)?;
+    let secret = twofa::open(app, &user.id, &authenticator.secret_sealed)?;
+    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone())).await;
+    let step = match step {
+        Ok(step) => step,
+        Err(e) => {
+            app.metrics.login("totp", e.code());
+            return Err(e);
+        }
+    };
+    let user_id = user.id.clone();
+    finish_second_factor(app, flow, user, Factor::Totp, ip, move |conn| {
+        if !factors::claim_step(conn, &user_id, step)? {
+            return Err(ApiError::CodeAlreadyUsed);
+        }
+        factors::touch_authenticator(conn, &user_id, now)
+    })
+    .await
+}
+
+/// Ends a proven second factor: a session, or first a new recovery code
+/// when the user has none. `proof` runs first in the same transaction (it
+/// claims a TOTP step, for instance) and can still refuse.
+pub async fn finish_second_factor(
+    app: &AppState,
+    flow: Flow,
+    user: User,
+    factor: Factor,
+    ip: &str,
+    proof: impl FnOnce(&mut DbConn) -> Result<(), ApiError> + Send + 'static,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let has_code = {
+        let id = user.id.clone();
+        app.db
+            .run(move |conn| Ok(factors::recovery_code(conn, &id)?.is_some()))
+            .await?
+    };
+    let new_code = if has_code {
+        None
+    } else {
+        Some(twofa::new_recovery_code(app).await?)
+    };
+    let ip = ip.to_owned();
+    let outcome = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                proof(conn)?;
+                after_second_factor(conn, &flow, &user, factor, new_code, &ip, now)
+            })
+        })
+        .await;
+    let step = match factor {
+        Factor::Key => "webauthn",
+        _ => "totp",
+    };
+    finish_step(app, step, outcome, now)
+}
+
+/// Second factor: the recovery code. It is spent at once; a new one is
+/// issued and must be confirmed before the session opens.
+pub async fn recovery_code(
+    app: &AppState,
+    flow_token: Secret,
+    code: Secret,
+    ip: &str,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let (flow, user) = load_user(app, &flow_token, FlowState::Mfa, ip).await?;
+    let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone())).await;
+    let matched = match matched {
+        Ok(hash) => hash,
+        Err(e) => {
+            app.metrics.login("recovery_code", e.code());
+            return Err(e);
+        }
+    };
+    let new_code = twofa::new_recovery_code(app).await?;
+    let ip = ip.to_owned();
+    let outcome = app
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if !factors::spend_recovery_code(conn, &user.id, &matched)? {
+                    return Err(ApiError::CodeAlreadyUsed);
+                }
+                audit::record(
+                    conn,
+                    Event::of_user(&user, kind::RECOVERY_CODE_USED, &ip, json!({})),
+                    now,
+                )?;
+                after_second_factor(
+                    conn,
+                    &flow,
+                    &user,
+                    Factor::RecoveryCode,
+                    Some(new_code),
+                    &ip,
+                    now,
+                )
+            })
+        })
+        .await;
+    finish_step(app, "recovery_code", outcome, now)
+}
+
+/// Answers a second-factor step and counts it under `step` in the metrics.
+fn finish_step(
+    app: &AppState,
+    step: &str,
+    outcome: Result<Step, ApiError>,
+    now: i64,
+) -> Result<LoginStep, ApiError> {
+    match outcome {
+        Ok(Step::Next(answer)) => {
+            app.metrics
+                .login(step, "recovery_code_confirmation_required");
+            Ok(LoginStep::Next(answer))
+        }
+        Ok(Step::Done(opened)) => {
+            app.metrics.login(step, "authenticated");
+            Ok(LoginStep::Authenticated(sessions::tokens(
+                app, *opened, now,
+            )?))
+        }
+        Err(e) => {
+            app.metrics.login(step, e.code());
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amr(factor: Option<Factor>) -> Option<(i32, &'static [Factor])> {
+        assurance(factor).ok().map(|a| (a.aal, a.amr))
+    }
+
+    #[test]
+    fn each_second_factor_opens_a_session_that_names_it() {
+        use Factor::{Key, Password, RecoveryCode, Totp};
+        assert_eq!(amr(Some(Totp)), Some((2, &[Password, Totp][..])));
+        assert_eq!(
+            amr(Some(RecoveryCode)),
+            Some((2, &[Password, RecoveryCode][..]))
+        );
+        assert_eq!(amr(Some(Key)), Some((2, &[Password, Key][..])));
+    }
+
+    #[test]
+    fn a_flow_without_a_second_factor_is_never_read_as_the_app() {
+        assert!(matches!(assurance(None), Err(ApiError::FlowExpired)));
+        assert!(matches!(
+            assurance(Some(Factor::Password)),
+            Err(ApiError::FlowExpired)
+        ));
+    }
+}
