@@ -49,14 +49,7 @@ pub fn after_password(has_authenticator: bool, twofa_required: bool) -> AfterPas
 /// The second factors offered to an enrolled user: the app always, then
 /// what else they hold.
 pub fn second_factor_methods(has_recovery_code: bool, has_passkey: bool) -> Vec<Method> {
-    let mut methods = vec![Method::Totp];
-    if has_recovery_code {
-        methods.push(Method::RecoveryCode);
-    }
-    if has_passkey {
-        methods.push(Method::Webauthn);
-    }
-    methods
+    twofa::login_methods(true, has_recovery_code, has_passkey)
 }
 
 /// Step 1: the email. Known and unknown emails get the same answer after the

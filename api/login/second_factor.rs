@@ -56,16 +56,13 @@ fn after_second_factor(
         Some((display, hash)) => {
             factors::put_pending(
                 conn,
-                &factors::Pending {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    user_id: user.id.clone(),
-                    flow_id: Some(flow.id.clone()),
-                    session_id: None,
-                    secret_sealed: None,
-                    recovery_code_hash: Some(hash),
-                    created_at: now,
-                    expires_at: now + twofa::PENDING_TTL_SECS,
-                },
+                &twofa::new_pending(
+                    &super::flow::owner(flow),
+                    &user.id,
+                    twofa::Waiting::RecoveryCode(hash),
+                    now,
+                    now + twofa::PENDING_TTL_SECS,
+                ),
             )?;
             let token = advance(conn, flow, FlowState::Confirm, Some(factor), now)?;
             let mut answer = next(FlowState::Confirm, token)?;
