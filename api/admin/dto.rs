@@ -175,6 +175,7 @@ pub struct AuditParams {
     /// Events where this user acted or was acted upon.
     pub user_id: Option<String>,
     /// One kind, e.g. `twofa.reset`.
+    #[param(value_type = Option<crate::audit::AuditKind>)]
     pub kind: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
@@ -183,7 +184,8 @@ pub struct AuditParams {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActor {
-    /// `user`, `cli`, `operator` or `system`.
+    /// Who acted: a user, the operator CLI, the operator API, or twofold.
+    #[schema(value_type = crate::audit::ActorKind)]
     pub kind: String,
     pub user_id: Option<String>,
 }
@@ -200,6 +202,7 @@ pub struct AuditActor {
 }))]
 pub struct AuditEvent {
     pub id: String,
+    #[schema(value_type = crate::audit::AuditKind)]
     pub kind: String,
     pub actor: AuditActor,
     pub subject_user_id: Option<String>,

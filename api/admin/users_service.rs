@@ -139,7 +139,7 @@ pub async fn get(app: &AppState, admin: &Admin, id: String) -> Result<AdminUser,
 fn event<'a>(
     admin: &'a Admin,
     subject: &'a str,
-    kind: &'static str,
+    kind: crate::audit::AuditKind,
     ip: &str,
     detail: serde_json::Value,
 ) -> Event<'a> {

@@ -11,6 +11,10 @@ use crate::db::schema::audit_events;
 use crate::db::DbConn;
 use crate::error::ApiError;
 
+mod kinds;
+
+pub use kinds::{kind, ActorKind, AuditKind};
+
 /// Who acted.
 #[derive(Debug, Clone)]
 pub enum Actor {
@@ -28,7 +32,7 @@ pub struct Event<'a> {
     pub account_id: &'a str,
     pub actor: Actor,
     pub subject_user_id: Option<&'a str>,
-    pub kind: &'static str,
+    pub kind: AuditKind,
     pub ip: Option<String>,
     pub detail: Value,
 }
@@ -36,12 +40,7 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// An event in which `user` acts on their own account (login,
     /// enrollment, recovery code, password).
-    pub fn of_user(
-        user: &'a crate::users::User,
-        kind: &'static str,
-        ip: &str,
-        detail: Value,
-    ) -> Self {
+    pub fn of_user(user: &'a crate::users::User, kind: AuditKind, ip: &str, detail: Value) -> Self {
         Self {
             account_id: &user.account_id,
             actor: Actor::User(user.id.clone()),
@@ -55,10 +54,10 @@ impl<'a> Event<'a> {
 
 pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiError> {
     let (actor_kind, actor_user_id) = match &event.actor {
-        Actor::User(id) => ("user", Some(id.as_str())),
-        Actor::Cli => ("cli", None),
-        Actor::Operator => ("operator", None),
-        Actor::System => ("system", None),
+        Actor::User(id) => (ActorKind::User, Some(id.as_str())),
+        Actor::Cli => (ActorKind::Cli, None),
+        Actor::Operator => (ActorKind::Operator, None),
+        Actor::System => (ActorKind::System, None),
     };
     diesel::insert_into(audit_events::table)
         .values((
@@ -66,62 +65,16 @@ pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiEr
             // order they happened.
             audit_events::id.eq(uuid::Uuid::now_v7().to_string()),
             audit_events::account_id.eq(event.account_id),
-            audit_events::actor_kind.eq(actor_kind),
+            audit_events::actor_kind.eq(actor_kind.as_str()),
             audit_events::actor_user_id.eq(actor_user_id),
             audit_events::subject_user_id.eq(event.subject_user_id),
-            audit_events::kind.eq(event.kind),
+            audit_events::kind.eq(event.kind.as_str()),
             audit_events::ip.eq(event.ip),
             audit_events::detail.eq(event.detail.to_string()),
             audit_events::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// Kinds of events, as stored and reported.
-pub mod kind {
-    pub const LOGIN_SUCCEEDED: &str = "login.succeeded";
-    pub const LOGIN_FAILED: &str = "login.failed";
-    pub const TOTP_ENROLLED: &str = "twofa.totp_enrolled";
-    pub const RECOVERY_CODE_USED: &str = "twofa.recovery_code_used";
-    pub const RECOVERY_CODE_ROTATED: &str = "twofa.recovery_code_rotated";
-    pub const TWOFA_LOCKED: &str = "twofa.locked";
-    pub const TWOFA_RESET: &str = "twofa.reset";
-    pub const PASSWORD_CHANGED: &str = "user.password_changed";
-    pub const REFRESH_TOKEN_REUSED: &str = "session.refresh_token_reused";
-    pub const LOGGED_OUT: &str = "session.logged_out";
-    pub const USER_CREATED: &str = "user.created";
-    pub const USER_UPDATED: &str = "user.updated";
-    pub const TWOFA_REQUIRED: &str = "twofa.required";
-    pub const BILLING_CHANGED: &str = "account.billing_changed";
-    pub const IP_DENIED: &str = "access.ip_denied";
-    pub const IP_ALLOWLIST_CHANGED: &str = "account.ip_allowlist_changed";
-    pub const WEBAUTHN_REGISTERED: &str = "webauthn.registered";
-    pub const WEBAUTHN_REMOVED: &str = "webauthn.removed";
-    pub const WEBAUTHN_COUNTER_REGRESSION: &str = "webauthn.counter_regression";
-
-    /// Every kind, for validating filters.
-    pub const ALL: &[&str] = &[
-        LOGIN_SUCCEEDED,
-        LOGIN_FAILED,
-        TOTP_ENROLLED,
-        RECOVERY_CODE_USED,
-        RECOVERY_CODE_ROTATED,
-        TWOFA_LOCKED,
-        TWOFA_RESET,
-        PASSWORD_CHANGED,
-        REFRESH_TOKEN_REUSED,
-        LOGGED_OUT,
-        USER_CREATED,
-        USER_UPDATED,
-        TWOFA_REQUIRED,
-        BILLING_CHANGED,
-        IP_DENIED,
-        IP_ALLOWLIST_CHANGED,
-        WEBAUTHN_REGISTERED,
-        WEBAUTHN_REMOVED,
-        WEBAUTHN_COUNTER_REGRESSION,
-    ];
 }
 
 /// A stored event.

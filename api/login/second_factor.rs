@@ -74,6 +74,18 @@ fn after_second_factor(
     }
 }
 
+/// The time, flow and user of a second-factor step: the flow must be
+/// waiting for one.
+async fn at_second_factor(
+    app: &AppState,
+    flow_token: &Secret,
+    ip: &str,
+) -> Result<(i64, Flow, User), ApiError> {
+    let now = app.now();
+    let (flow, user) = load_user(app, flow_token, FlowState::Mfa, ip).await?;
+    Ok((now, flow, user))
+}
+
 /// Second factor: a code from the authenticator app.
 pub async fn totp(
     app: &AppState,
@@ -81,8 +93,7 @@ pub async fn totp(
     code: Secret,
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
-    let now = app.now();
-    let (flow, user) = load_user(app, &flow_token, FlowState::Mfa, ip).await?;
+    let (now, flow, user) = at_second_factor(app, &flow_token, ip).await?;
     let user_id = user.id.clone();
     let authenticator = app
         .db
@@ -90,14 +101,9 @@ pub async fn totp(
         .await?
         .ok_or(ApiError::FlowExpired)?;
     let secret = twofa::open(app, &user.id, &authenticator.secret_sealed)?;
-    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone())).await;
-    let step = match step {
-        Ok(step) => step,
-        Err(e) => {
-            app.metrics.login("totp", e.code());
-            return Err(e);
-        }
-    };
+    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone()))
+        .await
+        .inspect_err(|e| app.metrics.login("totp", e.code()))?;
     let user_id = user.id.clone();
     finish_second_factor(app, flow, user, Factor::Totp, ip, move |conn| {
         if !factors::claim_step(conn, &user_id, step)? {
@@ -156,16 +162,10 @@ pub async fn recovery_code(
     code: Secret,
     ip: &str,
 ) -> Result<LoginStep, ApiError> {
-    let now = app.now();
-    let (flow, user) = load_user(app, &flow_token, FlowState::Mfa, ip).await?;
-    let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone())).await;
-    let matched = match matched {
-        Ok(hash) => hash,
-        Err(e) => {
-            app.metrics.login("recovery_code", e.code());
-            return Err(e);
-        }
-    };
+    let (now, flow, user) = at_second_factor(app, &flow_token, ip).await?;
+    let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone()))
+        .await
+        .inspect_err(|e| app.metrics.login("recovery_code", e.code()))?;
     let new_code = twofa::new_recovery_code(app).await?;
     let ip = ip.to_owned();
     let outcome = app

@@ -117,9 +117,10 @@ pub async fn change_password(
             crate::db::write_tx(conn, |conn| {
                 crate::users::repo::set_password(conn, &caller.user.id, &hash, now)?;
                 crate::login::repo::delete_for_user(conn, &caller.user.id)?;
-                let revoked = crate::sessions::repo::revoke_all_for_user(
+                let revoked = crate::sessions::repo::revoke_for_user(
                     conn,
                     &caller.user.id,
+                    crate::sessions::repo::Which::All,
                     Some(&caller.session.id),
                     "password_changed",
                     now,

@@ -77,42 +77,32 @@ pub fn revoke(
     .execute(conn)?)
 }
 
-/// Revokes every live session of a user except `keep`; returns how many.
-pub fn revoke_all_for_user(
-    conn: &mut DbConn,
-    user_id: &str,
-    keep: Option<&str>,
-    reason: &str,
-    now: i64,
-) -> Result<usize, ApiError> {
-    revoke_below(conn, user_id, keep, i32::MAX, reason, now)
+/// Which of a user's live sessions to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    All,
+    /// Those that proved no second factor (aal 1).
+    PasswordOnly,
 }
 
-/// Ends the user's live sessions that proved no second factor (aal 1),
-/// but `keep`.
-pub fn revoke_password_only_for_user(
+/// Ends the user's live sessions of the `which` kind, but `keep`; returns
+/// how many.
+pub fn revoke_for_user(
     conn: &mut DbConn,
     user_id: &str,
+    which: Which,
     keep: Option<&str>,
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
-    revoke_below(conn, user_id, keep, 2, reason, now)
-}
-
-/// Revokes the user's live sessions with `aal` below `aal`, but `keep`.
-fn revoke_below(
-    conn: &mut DbConn,
-    user_id: &str,
-    keep: Option<&str>,
-    aal: i32,
-    reason: &str,
-    now: i64,
-) -> Result<usize, ApiError> {
+    let below_aal = match which {
+        Which::All => i32::MAX,
+        Which::PasswordOnly => 2,
+    };
     let live = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::aal.lt(aal))
+        .filter(sessions::aal.lt(below_aal))
         .filter(sessions::id.ne(keep.unwrap_or("")));
     Ok(diesel::update(live)
         .set((

@@ -61,6 +61,28 @@ fn targets(conn: &mut DbConn, admin: &Admin, ids: &[String]) -> Result<Vec<User>
     Ok(ordered)
 }
 
+/// Applies `action` to each of `ids` (validated, from the admin's account)
+/// in one transaction: all or nothing, one result per user in the order
+/// asked.
+async fn for_each_user(
+    app: &AppState,
+    admin: Admin,
+    ids: Vec<String>,
+    action: impl Fn(&mut DbConn, &Admin, &User) -> Result<UserResult, ApiError> + Send + 'static,
+) -> Result<BulkResult, ApiError> {
+    app.db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut results = Vec::new();
+                for user in targets(conn, &admin, &ids)? {
+                    results.push(action(conn, &admin, &user)?);
+                }
+                Ok(BulkResult { results })
+            })
+        })
+        .await
+}
+
 /// Requires 2FA for each user: they meet enrollment at their next login.
 pub async fn enable(
     app: &AppState,
@@ -70,30 +92,20 @@ pub async fn enable(
 ) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
-    app.db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut results = Vec::new();
-                for user in targets(conn, &admin, &ids)? {
-                    let changed = repo::set_required(conn, &user.id)?;
-                    if changed {
-                        audit::record(
-                            conn,
-                            event(&admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({})),
-                            now,
-                        )?;
-                    }
-                    results.push(UserResult {
-                        user_id: user.id.clone(),
-                        changed,
-                        twofa_status: twofa::status(user.twofa_enrolled, true),
-                        sessions_revoked: None,
-                    });
-                }
-                Ok(BulkResult { results })
-            })
+    for_each_user(app, admin, ids, move |conn, admin, user| {
+        let changed = repo::set_required(conn, &user.id)?;
+        if changed {
+            let event = event(admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({}));
+            audit::record(conn, event, now)?;
+        }
+        Ok(UserResult {
+            user_id: user.id.clone(),
+            changed,
+            twofa_status: twofa::status(user.twofa_enrolled, true),
+            sessions_revoked: None,
         })
-        .await
+    })
+    .await
 }
 
 /// Removes each user's second factors and ends their sessions; the next
@@ -107,24 +119,17 @@ pub async fn reset(
     let ids = bulk_ids(ids)?;
     let now = app.now();
     check_self_reset(&ids, admin.user_id(), admin.fresh_second_factor(now))?;
-    app.db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut results = Vec::new();
-                for user in targets(conn, &admin, &ids)? {
-                    let actor = Actor::User(admin.user_id().to_owned());
-                    let revoked = twofa::reset(conn, &user, actor, Some(ip.clone()), now)?;
-                    results.push(UserResult {
-                        user_id: user.id.clone(),
-                        changed: true,
-                        twofa_status: TwofaStatus::Pending,
-                        sessions_revoked: Some(revoked),
-                    });
-                }
-                Ok(BulkResult { results })
-            })
+    for_each_user(app, admin, ids, move |conn, admin, user| {
+        let actor = Actor::User(admin.user_id().to_owned());
+        let revoked = twofa::reset(conn, user, actor, Some(ip.clone()), now)?;
+        Ok(UserResult {
+            user_id: user.id.clone(),
+            changed: true,
+            twofa_status: TwofaStatus::Pending,
+            sessions_revoked: Some(revoked),
         })
-        .await
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -264,9 +264,10 @@ pub fn activate(
                 return Err(ApiError::FlowExpired);
             }
             repo::activate_authenticator(conn, &user.id, &pending.id, sealed, now)?;
-            crate::sessions::repo::revoke_password_only_for_user(
+            crate::sessions::repo::revoke_for_user(
                 conn,
                 &user.id,
+                crate::sessions::repo::Which::PasswordOnly,
                 keep,
                 "second_factor_enrolled",
                 now,

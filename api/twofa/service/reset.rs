@@ -24,8 +24,14 @@ pub fn reset(
     let removed = repo::remove_all(conn, &user.id)?;
     repo::require_enrollment(conn, &user.id)?;
     crate::login::repo::delete_for_user(conn, &user.id)?;
-    let revoked =
-        crate::sessions::repo::revoke_all_for_user(conn, &user.id, None, "twofa_reset", now)?;
+    let revoked = crate::sessions::repo::revoke_for_user(
+        conn,
+        &user.id,
+        crate::sessions::repo::Which::All,
+        None,
+        "twofa_reset",
+        now,
+    )?;
     audit::record(
         conn,
         Event {
