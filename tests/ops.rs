@@ -12,20 +12,10 @@ use twofold::db::Db;
 use twofold::sessions::keys::SigningKey;
 use twofold::{app, AppState};
 
-use crate::common::{backend, test_config, Answer, TestApp, START};
+use crate::common::{answer, backend, test_config, Answer, TestApp, START};
 
 async fn send(req: RequestBuilder) -> Answer {
-    let response = req.send().await.expect("request");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        text,
-        json,
-    }
+    answer(req.send().await.expect("request")).await
 }
 
 fn preflight(t: &TestApp, path: &str, origin: &str) -> RequestBuilder {
