@@ -100,12 +100,8 @@ ok "the test page is served on $page_origin/index.html"
 email="e2e-browser-$(date +%s)-$RANDOM@example.com"
 e2e_paying_account "E2E Browser"
 
-http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
-expect_state password_required "POST /v1/auth/login"
-take_flow
-http POST /v1/auth/login/password \
-  "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
-expect_state enrollment_required "POST /v1/auth/login/password"
+login "enrollment login"
+expect_state enrollment_required "enrollment login: POST /v1/auth/login/password"
 take_flow
 http POST /v1/auth/enrollment/totp "" "$flow"
 expect 200 "POST /v1/auth/enrollment/totp"

@@ -124,14 +124,6 @@ check_session() {
     not_ok "$label: JWT has aal 2 and amr $(jq -c . <<<"$amr"); got aal $(jq -c .aal <<<"$payload") amr $(jq -c .amr <<<"$payload")"
   fi
 }
-# login LABEL: email then password; leaves the answer of the password step.
-login() {
-  http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
-  expect_state password_required "$1: POST /v1/auth/login"
-  take_flow "$1, login"
-  http POST /v1/auth/login/password \
-    "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
-}
 step_now() { echo $(($(date +%s) / 30)); }
 recovery_re='^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$'
 

@@ -42,12 +42,8 @@ if ! cli accounts create --name "Fuzz MSP" --admin-email "$email" --licenses 100
   die "twofold accounts create --json"
 fi
 password=$(jq -r '.password // empty' "$work/account.json")
-http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
-expect_state password_required "POST /v1/auth/login"
-take_flow
-http POST /v1/auth/login/password \
-  "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
-expect_state authenticated "POST /v1/auth/login/password"
+login "admin login"
+expect_state authenticated "admin login: POST /v1/auth/login/password"
 access=$(field .access_token)
 
 if st run openapi.yaml --url "$base" -H "Authorization: Bearer $access" \

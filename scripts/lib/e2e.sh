@@ -275,6 +275,14 @@ expect_state() {
   fi
   ok "$2 -> $1"
 }
+# login LABEL: $email then $password; leaves the answer of the password step.
+login() {
+  http POST /v1/auth/login "$(jq -nc --arg e "$email" '{email: $e}')"
+  expect_state password_required "$1: POST /v1/auth/login"
+  take_flow "$1, login"
+  http POST /v1/auth/login/password \
+    "$(jq -nc --arg f "$flow" --arg p "$password" '{flow_token: $f, password: $p}')"
+}
 # The payload of JWT $1, as JSON.
 jwt_payload() {
   local p=${1#*.}

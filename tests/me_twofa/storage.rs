@@ -49,18 +49,14 @@ async fn the_pending_enrollment_has_its_qr_code_as_png_and_svg() {
     assert_eq!(small.status.as_u16(), 200, "{}", small.text);
 }
 
-#[actix_web::test]
-async fn secrets_and_recovery_codes_are_not_stored_in_the_clear() {
+/// The sealed authenticator secret and the recovery-code hash stored for
+/// `user_id`, read straight from the database.
+async fn stored_factors(t: &TestApp, user_id: &str) -> (String, String) {
     use diesel::prelude::*;
-    use twofold::db::schema::{pending_enrollments, recovery_codes, totp_authenticators};
+    use twofold::db::schema::{recovery_codes, totp_authenticators};
 
-    let t = TestApp::spawn().await;
-    let admin = t.account("Acme").await;
-    let enrolled = t.enroll(&admin).await;
-
-    let id = admin.id.clone();
-    let (sealed, hash) = t
-        .state
+    let id = user_id.to_owned();
+    t.state
         .db
         .run(move |conn| {
             let sealed: String = totp_authenticators::table
@@ -74,7 +70,19 @@ async fn secrets_and_recovery_codes_are_not_stored_in_the_clear() {
             Ok((sealed, hash))
         })
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn secrets_and_recovery_codes_are_not_stored_in_the_clear() {
+    use diesel::prelude::*;
+    use twofold::db::schema::pending_enrollments;
+
+    let t = TestApp::spawn().await;
+    let admin = t.account("Acme").await;
+    let enrolled = t.enroll(&admin).await;
+
+    let (sealed, hash) = stored_factors(&t, &admin.id).await;
 
     assert!(sealed.starts_with("v1."), "{sealed}");
     assert!(!sealed.contains(&enrolled.secret), "{sealed}");
@@ -127,23 +135,7 @@ async fn secrets_and_recovery_codes_are_not_stored_in_the_clear() {
         recovery_code: code,
         tokens: json!({ "access_token": token }),
     };
-    let id = tech.id.clone();
-    let (sealed, hash) = t
-        .state
-        .db
-        .run(move |conn| {
-            let sealed: String = totp_authenticators::table
-                .find(&id)
-                .select(totp_authenticators::secret_sealed)
-                .first(conn)?;
-            let hash: String = recovery_codes::table
-                .find(&id)
-                .select(recovery_codes::code_hash)
-                .first(conn)?;
-            Ok((sealed, hash))
-        })
-        .await
-        .unwrap();
+    let (sealed, hash) = stored_factors(&t, &tech.id).await;
     assert!(sealed.starts_with("v1."), "{sealed}");
     assert!(!sealed.contains(&voluntary.secret));
     assert!(hash.starts_with("$argon2id$"), "{hash}");
