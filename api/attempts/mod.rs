@@ -28,6 +28,7 @@ pub use repo::UserCounter;
 
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::net::address_bucket;
 
 /// Tries at one step of one login flow.
@@ -65,7 +66,7 @@ fn limit_of(which: UserCounter) -> i32 {
 #[must_use = "an attempt must be settled with failed, succeeded or refused"]
 pub struct Attempt {
     flow: Option<String>,
-    user: Option<(UserCounter, String)>,
+    user: Option<(UserCounter, UserId)>,
     address: String,
 }
 
@@ -105,7 +106,7 @@ impl Failure {
 pub fn reserve(
     conn: &mut DbConn,
     flow: Option<&str>,
-    user: Option<(UserCounter, &str)>,
+    user: Option<(UserCounter, &UserId)>,
     ip: &str,
     address_limit: i32,
     now: i64,
@@ -141,7 +142,7 @@ pub fn reserve(
                         retry_after: u64::try_from(until - now).unwrap_or(1),
                     });
                 }
-                Some((which, id.to_owned()))
+                Some((which, id.clone()))
             }
             None => None,
         };
@@ -231,7 +232,7 @@ impl Attempt {
 /// A completed login: its address becomes known for the user.
 pub fn login_completed(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     ip: &str,
     now: i64,
 ) -> Result<(), ApiError> {

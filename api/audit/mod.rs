@@ -10,12 +10,13 @@ use serde_json::Value;
 use crate::db::schema::audit_events;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 
 /// Who acted.
 #[derive(Debug, Clone)]
 pub enum Actor {
     /// A user of the account (self-service or an admin).
-    User(String),
+    User(UserId),
     /// The operator command line (support).
     Cli,
     /// The operator API (a billing system).
@@ -25,9 +26,9 @@ pub enum Actor {
 }
 
 pub struct Event<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub actor: Actor,
-    pub subject_user_id: Option<&'a str>,
+    pub subject_user_id: Option<&'a UserId>,
     pub kind: &'static str,
     pub ip: Option<String>,
     pub detail: Value,
@@ -129,10 +130,10 @@ pub mod kind {
 #[diesel(table_name = audit_events)]
 pub struct Row {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub actor_kind: String,
-    pub actor_user_id: Option<String>,
-    pub subject_user_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
+    pub subject_user_id: Option<UserId>,
     pub kind: String,
     pub ip: Option<String>,
     pub detail: String,
@@ -143,8 +144,8 @@ pub struct Row {
 /// (`(created_at, id)` of the last row of the previous page).
 pub fn page(
     conn: &mut DbConn,
-    account_id: &str,
-    user_id: Option<&str>,
+    account_id: &AccountId,
+    user_id: Option<&UserId>,
     kind: Option<&str>,
     before: Option<(i64, String)>,
     limit: i64,

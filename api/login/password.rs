@@ -16,6 +16,7 @@ use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
@@ -105,14 +106,16 @@ pub async fn password(
     let attempt = {
         let flow_id = flow.id.clone();
         // A real user's counter, or the unknown email's: the same back-off.
+        // The unknown email's subject stands in for a user id on purpose, so
+        // both are counted (and answered) alike.
         let user_id = user
             .as_ref()
             .map(|u| u.id.clone())
-            .or_else(|| flow.unknown_subject.clone());
+            .or_else(|| flow.unknown_subject.clone().map(UserId::from));
         let (address, limit) = (ip.to_owned(), app.config.address_failure_limit);
         app.db
             .run(move |conn| {
-                let counter = user_id.as_deref().map(|id| (UserCounter::Password, id));
+                let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
                 attempts::reserve(conn, Some(&flow_id), counter, &address, limit, now)
             })
             .await?

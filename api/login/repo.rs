@@ -8,6 +8,7 @@ use super::flow_state::FlowState;
 use crate::db::schema::login_flows;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::sessions::amr::Factor;
 
 /// A login in progress.
@@ -15,7 +16,7 @@ use crate::sessions::amr::Factor;
 pub struct Flow {
     pub id: String,
     pub token_hash: String,
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub state: FlowState,
     pub failed_attempts: i32,
     pub created_at: i64,
@@ -34,7 +35,7 @@ pub struct Flow {
 struct FlowRow {
     id: String,
     token_hash: String,
-    user_id: Option<String>,
+    user_id: Option<UserId>,
     state: String,
     failed_attempts: i32,
     created_at: i64,
@@ -201,7 +202,7 @@ pub fn advance(
 }
 
 /// Ends every login in progress of a user (a password change, a reset).
-pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+pub fn delete_for_user(conn: &mut DbConn, user_id: &UserId) -> Result<usize, ApiError> {
     Ok(
         diesel::delete(login_flows::table.filter(login_flows::user_id.eq(user_id)))
             .execute(conn)?,

@@ -97,7 +97,7 @@ pub async fn change_password(
         state
             .db
             .run(move |conn| {
-                let counter = Some((UserCounter::Password, user_id.as_str()));
+                let counter = Some((UserCounter::Password, &user_id));
                 attempts::reserve(conn, None, counter, &address, limit, now)
             })
             .await?

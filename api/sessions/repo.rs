@@ -5,14 +5,15 @@ use diesel::prelude::*;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{AccountId, SessionId, UserId};
 use crate::users::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: String,
-    pub user_id: String,
-    pub account_id: String,
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub account_id: AccountId,
     pub aal: i32,
     /// Space-separated method references, e.g. `pwd otp`.
     pub amr: String,
@@ -35,7 +36,7 @@ pub fn insert(conn: &mut DbConn, session: &Session) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, session_id: &str) -> Result<Option<Session>, ApiError> {
+pub fn find(conn: &mut DbConn, session_id: &SessionId) -> Result<Option<Session>, ApiError> {
     Ok(sessions::table
         .find(session_id)
         .select(Session::as_select())
@@ -46,7 +47,7 @@ pub fn find(conn: &mut DbConn, session_id: &str) -> Result<Option<Session>, ApiE
 /// The session and its user, when the session is neither revoked nor expired.
 pub fn find_live(
     conn: &mut DbConn,
-    session_id: &str,
+    session_id: &SessionId,
     now: i64,
 ) -> Result<Option<(Session, User)>, ApiError> {
     Ok(sessions::table
@@ -61,7 +62,7 @@ pub fn find_live(
 
 pub fn revoke(
     conn: &mut DbConn,
-    session_id: &str,
+    session_id: &SessionId,
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
@@ -80,8 +81,8 @@ pub fn revoke(
 /// Revokes every live session of a user except `keep`; returns how many.
 pub fn revoke_all_for_user(
     conn: &mut DbConn,
-    user_id: &str,
-    keep: Option<&str>,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
@@ -92,8 +93,8 @@ pub fn revoke_all_for_user(
 /// but `keep`.
 pub fn revoke_password_only_for_user(
     conn: &mut DbConn,
-    user_id: &str,
-    keep: Option<&str>,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
@@ -103,8 +104,8 @@ pub fn revoke_password_only_for_user(
 /// Revokes the user's live sessions with `aal` below `aal`, but `keep`.
 fn revoke_below(
     conn: &mut DbConn,
-    user_id: &str,
-    keep: Option<&str>,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
     aal: i32,
     reason: &str,
     now: i64,
@@ -113,7 +114,7 @@ fn revoke_below(
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::aal.lt(aal))
-        .filter(sessions::id.ne(keep.unwrap_or("")));
+        .filter(sessions::id.ne(keep.map_or("", SessionId::as_str)));
     Ok(diesel::update(live)
         .set((
             sessions::revoked_at.eq(now),
@@ -125,7 +126,7 @@ fn revoke_below(
 pub fn insert_refresh(
     conn: &mut DbConn,
     token_hash: &str,
-    session_id: &str,
+    session_id: &SessionId,
     now: i64,
 ) -> Result<(), ApiError> {
     diesel::insert_into(refresh_tokens::table)
@@ -151,7 +152,7 @@ pub fn spend_refresh(conn: &mut DbConn, token_hash: &str, now: i64) -> Result<bo
     Ok(spent == 1)
 }
 
-pub fn refresh_session(conn: &mut DbConn, token_hash: &str) -> Result<Option<String>, ApiError> {
+pub fn refresh_session(conn: &mut DbConn, token_hash: &str) -> Result<Option<SessionId>, ApiError> {
     Ok(refresh_tokens::table
         .find(token_hash)
         .select(refresh_tokens::session_id)

@@ -10,6 +10,7 @@ use crate::audit::{self, kind, Actor, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::SessionId;
 use crate::state::AppState;
 use crate::users::User;
 
@@ -68,7 +69,7 @@ pub fn open(
     now: i64,
 ) -> Result<Opened, ApiError> {
     let session = Session {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: SessionId::new(),
         user_id: user.id.clone(),
         account_id: user.account_id.clone(),
         aal: assurance.aal,

@@ -23,5 +23,5 @@ pub enum Owner {
     /// The login flow of a user who must enroll before signing in.
     Flow(String),
     /// The session of a signed-in user enrolling or re-enrolling.
-    Session(String),
+    Session(crate::ids::SessionId),
 }

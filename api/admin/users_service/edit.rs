@@ -10,6 +10,7 @@ use crate::admin::users_repo as repo;
 use crate::audit::{self, kind};
 use crate::db::write_tx;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::users::identity::validate_name;
 use crate::users::{normalize_email, Role, User};
@@ -64,7 +65,7 @@ pub async fn create(
 pub async fn update(
     app: &AppState,
     admin: Admin,
-    id: String,
+    id: UserId,
     input: UpdateUserRequest,
     ip: String,
 ) -> Result<AdminUser, ApiError> {

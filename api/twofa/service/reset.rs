@@ -44,7 +44,7 @@ pub fn reset(
 /// What `users reset-2fa` prints.
 #[derive(Debug, serde::Serialize)]
 pub struct ResetDone {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub email: String,
     pub sessions_revoked: usize,
 }

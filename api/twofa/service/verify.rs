@@ -13,6 +13,7 @@ use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::twofa::repo;
 use crate::users::User;
@@ -21,7 +22,7 @@ use crate::users::User;
 /// user and the client address, before anything is verified.
 pub async fn reserve(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     ip: &str,
     flow_id: Option<String>,
 ) -> Result<Attempt, ApiError> {
@@ -31,7 +32,7 @@ pub async fn reserve(
     state
         .db
         .run(move |conn| {
-            let user = Some((UserCounter::SecondFactor, user_id.as_str()));
+            let user = Some((UserCounter::SecondFactor, &user_id));
             attempts::reserve(conn, flow_id.as_deref(), user, &ip, limit, now)
         })
         .await

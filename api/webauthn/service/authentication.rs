@@ -16,6 +16,7 @@ use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
 use crate::login::dto::LoginStep;
 use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
@@ -234,7 +235,7 @@ pub async fn passkey(
     // the user's account and answers like an unknown credential.
     let verified = match rp(app)?.identify_discoverable_authentication(credential) {
         Ok((handle, _)) => {
-            let user_id = handle.to_string();
+            let user_id = UserId::from(handle.to_string());
             let (user, rows) = app
                 .db
                 .run(move |conn| {
