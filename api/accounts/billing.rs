@@ -27,7 +27,7 @@ pub struct BillingChange {
 /// Who asks for the change, as the audit trail records it.
 pub struct Requester {
     pub actor: Actor,
-    pub ip: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// Refuses a licence count outside [`LICENSES`], before any I/O.
@@ -60,7 +60,7 @@ pub fn update(
                 actor: by.actor,
                 subject_user_id: None,
                 kind: kind::BILLING_CHANGED,
-                ip: by.ip,
+                ip: by.ip.map(|ip| ip.to_string()),
                 detail: json!({
                     "paying_since": change.paying_since.map(|p| p.map(rfc3339)),
                     "licenses": change.licenses,

@@ -6,6 +6,8 @@
 mod edit;
 mod twofa_actions;
 
+use std::net::IpAddr;
+
 use std::collections::HashSet;
 
 use super::cursor;
@@ -141,7 +143,7 @@ fn event<'a>(
     admin: &'a Admin,
     subject: &'a UserId,
     kind: &'static str,
-    ip: &str,
+    ip: IpAddr,
     detail: serde_json::Value,
 ) -> Event<'a> {
     Event {
@@ -149,7 +151,7 @@ fn event<'a>(
         actor: Actor::User(admin.user_id().clone()),
         subject_user_id: Some(subject),
         kind,
-        ip: Some(ip.to_owned()),
+        ip: Some(ip.to_string()),
         detail,
     }
 }

@@ -26,6 +26,8 @@ pub mod repo;
 
 pub use repo::UserCounter;
 
+use std::net::IpAddr;
+
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
 use crate::ids::UserId;
@@ -107,11 +109,11 @@ pub fn reserve(
     conn: &mut DbConn,
     flow: Option<&str>,
     user: Option<(UserCounter, &UserId)>,
-    ip: &str,
+    ip: IpAddr,
     address_limit: i32,
     now: i64,
 ) -> Result<Attempt, ApiError> {
-    let address = address_bucket(ip);
+    let address = address_bucket(&ip.to_string());
     write_tx(conn, |conn| {
         if let Some(flow_id) = flow {
             if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
@@ -233,10 +235,10 @@ impl Attempt {
 pub fn login_completed(
     conn: &mut DbConn,
     user_id: &UserId,
-    ip: &str,
+    ip: IpAddr,
     now: i64,
 ) -> Result<(), ApiError> {
-    repo::remember_address(conn, user_id, &address_bucket(ip), now)
+    repo::remember_address(conn, user_id, &address_bucket(&ip.to_string()), now)
 }
 
 /// Deletes counters and known addresses that no longer matter.

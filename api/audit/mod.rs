@@ -4,6 +4,8 @@
 //! its transaction, so a change without its event (or the reverse) cannot be
 //! committed. Details never hold secrets, codes or tokens.
 
+use std::net::IpAddr;
+
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -40,7 +42,7 @@ impl<'a> Event<'a> {
     pub fn of_user(
         user: &'a crate::users::User,
         kind: &'static str,
-        ip: &str,
+        ip: IpAddr,
         detail: Value,
     ) -> Self {
         Self {
@@ -48,7 +50,7 @@ impl<'a> Event<'a> {
             actor: Actor::User(user.id.clone()),
             subject_user_id: Some(&user.id),
             kind,
-            ip: Some(ip.to_owned()),
+            ip: Some(ip.to_string()),
             detail,
         }
     }

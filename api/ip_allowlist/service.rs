@@ -57,13 +57,13 @@ pub fn guard_own_address(rule: &Rule, ip: IpAddr, force: bool) -> Result<(), Api
     })
 }
 
-fn changed<'a>(admin: &'a Admin, ip: &str, detail: serde_json::Value) -> Event<'a> {
+fn changed<'a>(admin: &'a Admin, ip: IpAddr, detail: serde_json::Value) -> Event<'a> {
     Event {
         account_id: admin.account_id(),
         actor: Actor::User(admin.user_id().to_owned()),
         subject_user_id: None,
         kind: kind::IP_ALLOWLIST_CHANGED,
-        ip: Some(ip.to_owned()),
+        ip: Some(ip.to_string()),
         detail,
     }
 }
@@ -132,7 +132,7 @@ pub async fn add(
                     });
                 }
                 let detail = json!({ "added": saved.cidr, "description": saved.description });
-                audit::record(conn, changed(&admin, &ip.to_string(), detail), now)
+                audit::record(conn, changed(&admin, ip, detail), now)
             })
         })
         .await?;
@@ -160,7 +160,7 @@ pub async fn remove(
                 guard_own_address(&rule, ip, force)?;
                 repo::delete(conn, &entry.id)?;
                 let detail = json!({ "removed": entry.cidr, "forced": force });
-                audit::record(conn, changed(&admin, &ip.to_string(), detail), now)
+                audit::record(conn, changed(&admin, ip, detail), now)
             })
         })
         .await?;
@@ -188,7 +188,7 @@ pub async fn update_security(
                     guard_own_address(&rule, ip, update.force)?;
                     repo::set_enabled(conn, admin.account_id(), enabled)?;
                     let detail = json!({ "enabled": enabled, "forced": update.force });
-                    audit::record(conn, changed(&admin, &ip.to_string(), detail), now)?;
+                    audit::record(conn, changed(&admin, ip, detail), now)?;
                 }
                 let account = crate::accounts::repo::find(conn, admin.account_id())?
                     .ok_or(ApiError::NotFound)?;

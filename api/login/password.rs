@@ -5,6 +5,8 @@
 //! both get a flow, a password check against a hash and a counter of their
 //! own, and the same answers.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::dto::{FlowStatus, LoginStep, Method};
@@ -58,13 +60,13 @@ pub fn second_factor_methods(has_recovery_code: bool, has_passkey: bool) -> Vec<
 pub async fn start(
     state: &AppState,
     email: &str,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<super::dto::FlowResponse, ApiError> {
     let keys = lookup_keys("email", email)?;
     let now = state.now();
     let token = new_token("flw_");
     let token_hash = sha256_hex(token.expose());
-    let (ip, limit) = (ip.to_owned(), state.config.address_flow_limit);
+    let limit = state.config.address_flow_limit;
     state
         .db
         .run(move |conn| {
@@ -87,7 +89,7 @@ pub async fn start(
                 second_factor: None,
                 client_address: None,
             };
-            flow::open_flow(conn, flow, &ip, limit, now)
+            flow::open_flow(conn, flow, ip, limit, now)
         })
         .await?;
     next(FlowState::Password, token)
@@ -99,7 +101,7 @@ pub async fn password(
     app: &AppState,
     flow_token: Secret,
     password: Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
     let (flow, user) = load(app, &flow_token, FlowState::Password).await?;
@@ -112,11 +114,11 @@ pub async fn password(
             .as_ref()
             .map(|u| u.id.clone())
             .or_else(|| flow.unknown_subject.clone().map(UserId::from));
-        let (address, limit) = (ip.to_owned(), app.config.address_failure_limit);
+        let limit = app.config.address_failure_limit;
         app.db
             .run(move |conn| {
                 let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
-                attempts::reserve(conn, Some(&flow_id), counter, &address, limit, now)
+                attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
             })
             .await?
     };
@@ -148,7 +150,6 @@ pub async fn password(
             .await?;
     }
 
-    let ip = ip.to_owned();
     let step = app
         .db
         .run(move |conn| {
@@ -172,7 +173,7 @@ pub async fn password(
                         let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
                         Ok(Step::Next(next(FlowState::Enrollment, token)?))
                     }
-                    AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, &ip, now)
+                    AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, ip, now)
                         .map(|opened| Step::Done(Box::new(opened))),
                 }
             })
@@ -204,10 +205,9 @@ pub async fn wrong_password(
     app: &AppState,
     attempt: Attempt,
     user: Option<User>,
-    ip: &str,
+    ip: IpAddr,
 ) -> ApiError {
     let now = app.now();
-    let ip = ip.to_owned();
     let settled = app
         .db
         .run(move |conn| {
@@ -230,7 +230,7 @@ pub async fn wrong_password(
                 });
                 audit::record(
                     conn,
-                    Event::of_user(&user, kind::LOGIN_FAILED, &ip, detail),
+                    Event::of_user(&user, kind::LOGIN_FAILED, ip, detail),
                     now,
                 )?;
             }

@@ -75,7 +75,7 @@ pub async fn update(
         .run(move |conn| {
             let by = Requester {
                 actor: Actor::Operator,
-                ip: Some(ip.to_string()),
+                ip: Some(ip),
             };
             billing::update(conn, &account_id, change, by, now)
         })

@@ -1,5 +1,7 @@
 //! Session rules: opening, authenticating, rotating and revoking.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::amr::Factor;
@@ -271,7 +273,7 @@ pub async fn refresh(
     }
 }
 
-pub async fn logout(state: &AppState, caller: &Caller, ip: String) -> Result<(), ApiError> {
+pub async fn logout(state: &AppState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
     let now = state.now();
     let session = caller.session.clone();
     state
@@ -285,7 +287,7 @@ pub async fn logout(state: &AppState, caller: &Caller, ip: String) -> Result<(),
                         actor: Actor::User(session.user_id.clone()),
                         subject_user_id: Some(&session.user_id),
                         kind: kind::LOGGED_OUT,
-                        ip: Some(ip),
+                        ip: Some(ip.to_string()),
                         detail: json!({ "session_id": session.id }),
                     },
                     now,

@@ -1,6 +1,8 @@
 //! Adding a user to the admin's account (within its licences) and changing
 //! a user's name or role (never leaving the account without an admin).
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::{event, row, rows};
@@ -19,7 +21,7 @@ pub async fn create(
     app: &AppState,
     admin: Admin,
     input: CreateUserRequest,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<CreatedUser, ApiError> {
     let email = normalize_email("email", &input.email)?;
     let name = validate_name("name", &input.name)?;
@@ -49,7 +51,7 @@ pub async fn create(
                 let detail = json!({ "email": user.email, "role": user.role });
                 audit::record(
                     conn,
-                    event(&admin, &user.id, kind::USER_CREATED, &ip, detail),
+                    event(&admin, &user.id, kind::USER_CREATED, ip, detail),
                     now,
                 )?;
                 Ok(row(&user, &account, (false, false), now))
@@ -67,7 +69,7 @@ pub async fn update(
     admin: Admin,
     id: UserId,
     input: UpdateUserRequest,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<AdminUser, ApiError> {
     let name = input
         .name
@@ -114,7 +116,7 @@ pub async fn update(
                 });
                 audit::record(
                     conn,
-                    event(&admin, &user.id, kind::USER_UPDATED, &ip, detail),
+                    event(&admin, &user.id, kind::USER_UPDATED, ip, detail),
                     now,
                 )?;
                 let updated = repo::find_in_account(conn, admin.account_id(), &user.id)?

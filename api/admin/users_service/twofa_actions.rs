@@ -2,6 +2,8 @@
 //! a user's second factors. All of a request's users or none: an id of
 //! another account fails the whole request with 404 before anything changes.
 
+use std::net::IpAddr;
+
 use std::collections::HashSet;
 
 use serde_json::json;
@@ -67,7 +69,7 @@ pub async fn enable(
     app: &AppState,
     admin: Admin,
     ids: Vec<UserId>,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
@@ -80,7 +82,7 @@ pub async fn enable(
                     if changed {
                         audit::record(
                             conn,
-                            event(&admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({})),
+                            event(&admin, &user.id, kind::TWOFA_REQUIRED, ip, json!({})),
                             now,
                         )?;
                     }
@@ -103,7 +105,7 @@ pub async fn reset(
     app: &AppState,
     admin: Admin,
     ids: Vec<UserId>,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
@@ -114,7 +116,7 @@ pub async fn reset(
                 let mut results = Vec::new();
                 for user in targets(conn, &admin, &ids)? {
                     let actor = Actor::User(admin.user_id().clone());
-                    let revoked = twofa::reset(conn, &user, actor, Some(ip.clone()), now)?;
+                    let revoked = twofa::reset(conn, &user, actor, Some(ip), now)?;
                     results.push(UserResult {
                         user_id: user.id.clone(),
                         changed: true,

@@ -5,6 +5,8 @@
 //! step; until then the secret and the code's hash wait in a pending row.
 //! Routes and response bodies are the handlers' business, not this file's.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::policy;
@@ -197,7 +199,7 @@ pub async fn verify_pending<T: Send + 'static>(
     owner: Owner,
     user: User,
     code: &Secret,
-    ip: &str,
+    ip: IpAddr,
     flow_id: Option<String>,
     then: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<(Secret, T), ApiError> {
@@ -248,7 +250,7 @@ pub fn activate(
     pending: &Pending,
     user: &User,
     keep: Option<&SessionId>,
-    ip: &str,
+    ip: IpAddr,
     now: i64,
 ) -> Result<(), ApiError> {
     let hash = pending

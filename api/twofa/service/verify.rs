@@ -5,6 +5,8 @@
 //! a matched TOTP step or spending a matched recovery code is the caller's
 //! job, inside the transaction that acts on it.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use crate::attempts::{self, Attempt, UserCounter};
@@ -23,17 +25,17 @@ use crate::users::User;
 pub async fn reserve(
     state: &AppState,
     user_id: &UserId,
-    ip: &str,
+    ip: IpAddr,
     flow_id: Option<String>,
 ) -> Result<Attempt, ApiError> {
     let now = state.now();
     let limit = state.config.address_failure_limit;
-    let (user_id, ip) = (user_id.to_owned(), ip.to_owned());
+    let user_id = user_id.to_owned();
     state
         .db
         .run(move |conn| {
             let user = Some((UserCounter::SecondFactor, &user_id));
-            attempts::reserve(conn, flow_id.as_deref(), user, &ip, limit, now)
+            attempts::reserve(conn, flow_id.as_deref(), user, ip, limit, now)
         })
         .await
 }
@@ -52,17 +54,17 @@ pub async fn failed(
     state: &AppState,
     attempt: Attempt,
     user: &User,
-    ip: &str,
+    ip: IpAddr,
     factor: &'static str,
     wrong: ApiError,
 ) -> ApiError {
     let now = state.now();
-    let (user, ip) = (user.clone(), ip.to_owned());
+    let user = user.clone();
     let recorded = state
         .db
         .run(move |conn| {
             let failure = attempt.failed(conn, now)?;
-            let event = |kind, detail| Event::of_user(&user, kind, &ip, detail);
+            let event = |kind, detail| Event::of_user(&user, kind, ip, detail);
             audit::record(
                 conn,
                 event(kind::LOGIN_FAILED, json!({ "factor": factor })),
@@ -89,7 +91,7 @@ pub async fn check_totp(
     user: &User,
     secret: &TotpSecret,
     code: &Secret,
-    ip: &str,
+    ip: IpAddr,
     flow_id: Option<String>,
 ) -> Result<i64, ApiError> {
     let code = totp::normalize_code(code.expose()).ok_or_else(|| {
@@ -111,7 +113,7 @@ pub async fn check_recovery_code(
     state: &AppState,
     user: &User,
     code: &Secret,
-    ip: &str,
+    ip: IpAddr,
     flow_id: Option<String>,
 ) -> Result<String, ApiError> {
     let canonical = recovery::normalize(code.expose()).ok_or_else(|| {
