@@ -141,6 +141,12 @@ text_id! {
     SessionId
 }
 
+text_id! {
+    /// A login in progress (`login_flows.id`); never shown to the client,
+    /// which holds the flow's token instead.
+    FlowId
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,7 @@ use std::net::IpAddr;
 
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
-use crate::ids::UserId;
+use crate::ids::{FlowId, UserId};
 use crate::net::address_bucket;
 
 /// Tries at one step of one login flow.
@@ -67,7 +67,7 @@ fn limit_of(which: UserCounter) -> i32 {
 #[derive(Debug, Clone)]
 #[must_use = "an attempt must be settled with failed, succeeded or refused"]
 pub struct Attempt {
-    flow: Option<String>,
+    flow: Option<FlowId>,
     user: Option<(UserCounter, UserId)>,
     address: String,
 }
@@ -107,7 +107,7 @@ impl Failure {
 /// inside another transaction.
 pub fn reserve(
     conn: &mut DbConn,
-    flow: Option<&str>,
+    flow: Option<&FlowId>,
     user: Option<(UserCounter, &UserId)>,
     ip: IpAddr,
     address_limit: i32,
@@ -156,7 +156,7 @@ pub fn reserve(
             });
         }
         Ok(Attempt {
-            flow: flow.map(str::to_owned),
+            flow: flow.cloned(),
             user,
             address,
         })

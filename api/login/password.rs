@@ -18,7 +18,7 @@ use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
 use crate::error::ApiError;
-use crate::ids::UserId;
+use crate::ids::{FlowId, UserId};
 use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
@@ -78,7 +78,7 @@ pub async fn start(
                 None => keys.first().map(|key| format!("email:{}", sha256_hex(key))),
             };
             let flow = Flow {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: FlowId::new(),
                 token_hash,
                 user_id: user.map(|u| u.id),
                 unknown_subject,

@@ -6,7 +6,7 @@ use super::Owner;
 use crate::db::schema::{pending_enrollments, recovery_codes, totp_authenticators, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::ids::{SessionId, UserId};
+use crate::ids::{FlowId, SessionId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = totp_authenticators)]
@@ -22,7 +22,7 @@ pub struct Authenticator {
 pub struct Pending {
     pub id: String,
     pub user_id: UserId,
-    pub flow_id: Option<String>,
+    pub flow_id: Option<FlowId>,
     pub session_id: Option<SessionId>,
     pub secret_sealed: Option<String>,
     pub recovery_code_hash: Option<String>,

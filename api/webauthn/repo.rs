@@ -8,7 +8,7 @@ use super::ceremony::CeremonyKind;
 use crate::db::schema::{webauthn_challenges, webauthn_credentials};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::ids::{SessionId, UserId};
+use crate::ids::{FlowId, SessionId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webauthn_credentials)]
@@ -29,7 +29,7 @@ pub struct Credential {
 #[derive(Debug, Clone)]
 pub enum ChallengeOwner {
     Session(SessionId),
-    Flow(String),
+    Flow(FlowId),
 }
 
 pub fn credentials(conn: &mut DbConn, user_id: &UserId) -> Result<Vec<Credential>, ApiError> {

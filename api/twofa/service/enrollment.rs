@@ -17,7 +17,7 @@ use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
 use crate::db::DbConn;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{SessionId, UserId};
+use crate::ids::{FlowId, SessionId, UserId};
 use crate::state::AppState;
 use crate::twofa::repo::{self, Pending};
 use crate::twofa::Owner;
@@ -200,7 +200,7 @@ pub async fn verify_pending<T: Send + 'static>(
     user: User,
     code: &Secret,
     ip: IpAddr,
-    flow_id: Option<String>,
+    flow_id: Option<FlowId>,
     then: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<(Secret, T), ApiError> {
     let now = app.now();

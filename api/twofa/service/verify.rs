@@ -15,7 +15,7 @@ use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
 use crate::error::ApiError;
-use crate::ids::UserId;
+use crate::ids::{FlowId, UserId};
 use crate::state::AppState;
 use crate::twofa::repo;
 use crate::users::User;
@@ -26,7 +26,7 @@ pub async fn reserve(
     state: &AppState,
     user_id: &UserId,
     ip: IpAddr,
-    flow_id: Option<String>,
+    flow_id: Option<FlowId>,
 ) -> Result<Attempt, ApiError> {
     let now = state.now();
     let limit = state.config.address_failure_limit;
@@ -35,7 +35,7 @@ pub async fn reserve(
         .db
         .run(move |conn| {
             let user = Some((UserCounter::SecondFactor, &user_id));
-            attempts::reserve(conn, flow_id.as_deref(), user, ip, limit, now)
+            attempts::reserve(conn, flow_id.as_ref(), user, ip, limit, now)
         })
         .await
 }
@@ -92,7 +92,7 @@ pub async fn check_totp(
     secret: &TotpSecret,
     code: &Secret,
     ip: IpAddr,
-    flow_id: Option<String>,
+    flow_id: Option<FlowId>,
 ) -> Result<i64, ApiError> {
     let code = totp::normalize_code(code.expose()).ok_or_else(|| {
         ApiError::field("code", "must be the 6 digits the authenticator app shows")
@@ -114,7 +114,7 @@ pub async fn check_recovery_code(
     user: &User,
     code: &Secret,
     ip: IpAddr,
-    flow_id: Option<String>,
+    flow_id: Option<FlowId>,
 ) -> Result<String, ApiError> {
     let canonical = recovery::normalize(code.expose()).ok_or_else(|| {
         ApiError::field(

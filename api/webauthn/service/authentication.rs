@@ -18,7 +18,7 @@ use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::UserId;
+use crate::ids::{FlowId, UserId};
 use crate::login::dto::LoginStep;
 use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
@@ -169,7 +169,7 @@ pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<AssertionOpti
     let state = serde_json::to_string(&authentication).map_err(internal)?;
     let token = new_token("flw_");
     let flow = Flow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: FlowId::new(),
         token_hash: sha256_hex(token.expose()),
         user_id: None,
         state: state::PASSKEY.to_owned(),
