@@ -1,13 +1,18 @@
 //! Typed identifiers: one newtype per kind of row id.
 //!
-//! Every id is a UUID string in the database and on the wire, so a bare
+//! Row ids are UUID strings in the database and on the wire, so a bare
 //! `String` would let a user id slip where an account id belongs and the
 //! compiler would not notice. These wrappers make that a type error while
 //! staying plain text everywhere else: `serde(transparent)` keeps the JSON
 //! shape, and the diesel impls bind and read them as `Text` on both
-//! backends (including the `MultiConnection` one). This module owns only the
-//! types; it never decides whether an id exists — that is the repos' job, and
-//! an unknown id stays a 404 there.
+//! backends (including the `MultiConnection` one). They implement no
+//! `ToSchema`: a DTO field says `#[schema(value_type = String)]`, so the
+//! OpenAPI document shows the same plain string as before.
+//!
+//! `From<String>`/`From<&str>` exist for the edges (path parameters, CLI
+//! arguments, rows read as text) and should not appear in the middle of a
+//! service. This module owns only the types; it never decides whether an id
+//! exists — that is the repos' job, and an unknown id stays a 404 there.
 
 use std::fmt;
 
@@ -46,10 +51,6 @@ macro_rules! text_id {
 
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-
-            pub fn into_string(self) -> String {
-                self.0
             }
         }
 
@@ -162,6 +163,20 @@ mod tests {
         let account: AccountId = serde_json::from_str("\"acme\"").unwrap();
         assert_eq!(account.as_str(), "acme");
         assert_eq!(account.to_string(), "acme");
+    }
+
+    #[test]
+    fn binds_and_reads_back_as_text_through_the_multi_backend() {
+        use diesel::prelude::*;
+        use diesel::IntoSql;
+
+        let sqlite = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let mut conn = crate::db::DbConn::Sqlite(sqlite);
+        let id = AccountId::from("acc-1");
+        let back: AccountId = diesel::select(id.clone().into_sql::<Text>())
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(back, id);
     }
 
     #[test]
