@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod ids;
 pub mod ip_allowlist;
 pub mod login;
 pub mod me;

@@ -250,7 +250,7 @@ async fn main() {
             .passwords
             .hash_blocking(&twofold::crypto::Secret::new("bench password"))
             .expect("hash");
-        seed(&db, &admin.account_id, size, &hash);
+        seed(&db, admin.account_id.as_str(), size, &hash);
 
         let service = init_service(app(state.clone())).await;
         let login = |path: &str, body: serde_json::Value| {

@@ -71,7 +71,7 @@ fn reset_done(id: &str, sessions_revoked: i64) -> Value {
 async fn billing(t: &TestApp, account_id: &str, since: Option<i64>, licenses: Option<i32>) {
     use twofold::accounts::repo::set_billing;
     let id = account_id.to_owned();
-    let set = move |conn: &mut _| set_billing(conn, &id, since.map(Some), licenses);
+    let set = move |conn: &mut _| set_billing(conn, &id.as_str().into(), since.map(Some), licenses);
     t.state.db.run(set).await.unwrap();
 }
 

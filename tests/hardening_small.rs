@@ -238,7 +238,7 @@ async fn ipv4_mapped_allowlist_ranges_match_the_ipv4_clients_they_name() {
     // A row saved before the conversion matches what it names, too.
     let legacy = twofold::ip_allowlist::repo::Entry {
         id: uuid::Uuid::new_v4().to_string(),
-        account_id: admin.account_id.clone(),
+        account_id: admin.account_id.clone().into(),
         cidr: "::ffff:172.16.0.0/108".to_owned(),
         description: "saved by an older version".to_owned(),
         created_at: t.clock.unix(),
@@ -297,7 +297,7 @@ async fn admins(t: &TestApp, account_id: &str) -> i64 {
     let id = account_id.to_owned();
     t.state
         .db
-        .run(move |conn| twofold::admin::users_repo::count_admins(conn, &id))
+        .run(move |conn| twofold::admin::users_repo::count_admins(conn, &id.as_str().into()))
         .await
         .unwrap()
 }

@@ -218,7 +218,7 @@ async fn migrate_reports_users_outside_the_profile_and_changes_none() {
     for (email, name, _) in &rows {
         let key = email.to_lowercase();
         let user = User::new(
-            &admin.account_id,
+            &admin.account_id.as_str().into(),
             (email.clone(), key),
             (*name).to_owned(),
             Role::Technician,

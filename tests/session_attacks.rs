@@ -184,7 +184,13 @@ async fn a_password_only_session_only_enrolls_once_two_factor_becomes_required()
     t.state
         .db
         .run(move |conn| {
-            twofold::accounts::service::set_paying(conn, &account, now - 2 * 86_400, None, now)
+            twofold::accounts::service::set_paying(
+                conn,
+                &account.as_str().into(),
+                now - 2 * 86_400,
+                None,
+                now,
+            )
         })
         .await
         .unwrap();

@@ -40,7 +40,9 @@ async fn set_paying(t: &TestApp, account_id: &str, since: i64) {
     let (id, now) = (account_id.to_owned(), t.state.now());
     t.state
         .db
-        .run(move |conn| twofold::accounts::service::set_paying(conn, &id, since, None, now))
+        .run(move |conn| {
+            twofold::accounts::service::set_paying(conn, &id.as_str().into(), since, None, now)
+        })
         .await
         .unwrap();
 }

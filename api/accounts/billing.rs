@@ -11,6 +11,7 @@ use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
+use crate::ids::AccountId;
 
 /// The licence counts a billing change may set.
 pub const LICENSES: std::ops::RangeInclusive<i32> = 1..=1_000_000;
@@ -26,7 +27,7 @@ pub struct BillingChange {
 /// Who asks for the change, as the audit trail records it.
 pub struct Requester {
     pub actor: Actor,
-    pub ip: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// Refuses a licence count outside [`LICENSES`], before any I/O.
@@ -43,7 +44,7 @@ pub fn check(change: &BillingChange) -> Result<(), ApiError> {
 /// refused the same whether or not the account exists).
 pub fn update(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     change: BillingChange,
     by: Requester,
     now: i64,
@@ -59,7 +60,7 @@ pub fn update(
                 actor: by.actor,
                 subject_user_id: None,
                 kind: kind::BILLING_CHANGED,
-                ip: by.ip,
+                ip: by.ip.map(|ip| ip.to_string()),
                 detail: json!({
                     "paying_since": change.paying_since.map(|p| p.map(rfc3339)),
                     "licenses": change.licenses,
@@ -76,7 +77,7 @@ pub fn update(
 /// What `accounts set-paying` prints.
 #[derive(Debug, Serialize)]
 pub struct PayingState {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub paying_since: String,
     pub licenses: i32,
     /// From this moment every user of the account must use 2FA.
@@ -86,7 +87,7 @@ pub struct PayingState {
 /// `accounts set-paying`: the billing path above, by the operator CLI.
 pub fn set_paying(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     since: i64,
     licenses: Option<i32>,
     now: i64,

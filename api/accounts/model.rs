@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::accounts;
+use crate::ids::AccountId;
 
 /// 2FA becomes mandatory for every user this long after the account starts paying.
 pub const ENFORCEMENT_GRACE_SECS: i64 = 24 * 60 * 60;
@@ -10,7 +11,7 @@ pub const ENFORCEMENT_GRACE_SECS: i64 = 24 * 60 * 60;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub paying_since: Option<i64>,
     pub licenses: i32,

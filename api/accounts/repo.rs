@@ -6,6 +6,7 @@ use super::model::Account;
 use crate::db::schema::accounts;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::AccountId;
 
 pub fn insert(conn: &mut DbConn, account: &Account) -> Result<(), ApiError> {
     diesel::insert_into(accounts::table)
@@ -14,7 +15,7 @@ pub fn insert(conn: &mut DbConn, account: &Account) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Account>, ApiError> {
+pub fn find(conn: &mut DbConn, id: &AccountId) -> Result<Option<Account>, ApiError> {
     Ok(accounts::table
         .find(id)
         .select(Account::as_select())
@@ -25,7 +26,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Account>, ApiError> {
 /// Takes the account row's write lock for the rest of the transaction
 /// (PostgreSQL; SQLite's write transactions are already exclusive), so
 /// checks against the account, such as free seats, cannot race.
-pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+pub fn lock(conn: &mut DbConn, id: &AccountId) -> Result<(), ApiError> {
     diesel::update(accounts::table.find(id))
         .set(accounts::licenses.eq(accounts::licenses))
         .execute(conn)?;
@@ -36,7 +37,7 @@ pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
 /// clears it) and `licenses`.
 pub fn set_billing(
     conn: &mut DbConn,
-    id: &str,
+    id: &AccountId,
     paying_since: Option<Option<i64>>,
     licenses: Option<i32>,
 ) -> Result<(), ApiError> {

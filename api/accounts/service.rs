@@ -12,6 +12,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::crypto::{random_bytes, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 use crate::users::identity::{normalize_email, validate_name};
 use crate::users::{Role, User};
 
@@ -20,8 +21,8 @@ pub use super::billing::{set_paying, PayingState};
 /// What `accounts create` prints; the password is shown this once.
 #[derive(Debug, Serialize)]
 pub struct CreatedAccount {
-    pub account_id: String,
-    pub user_id: String,
+    pub account_id: AccountId,
+    pub user_id: UserId,
     pub email: String,
     pub password: Secret,
 }
@@ -58,7 +59,7 @@ pub fn create(
         .hash_blocking(&password)
         .map_err(ApiError::internal)?;
     let account = Account {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: AccountId::new(),
         name,
         paying_since: None,
         licenses: input.licenses,

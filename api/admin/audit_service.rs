@@ -8,6 +8,7 @@ use super::Admin;
 use crate::audit::{self, AuditKind, Row};
 use crate::clock::rfc3339;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::state::AppState;
 
 /// A page of the admin's account's events, newest first.
@@ -24,13 +25,14 @@ pub async fn list(
         .map(cursor::decode::<(i64, String)>)
         .transpose()?;
     let account_id = admin.account_id().to_owned();
+    let user_id = params.user_id.map(UserId::from);
     let rows = app
         .db
         .run(move |conn| {
             audit::page(
                 conn,
                 &account_id,
-                params.user_id.as_deref(),
+                user_id.as_ref(),
                 params.kind.as_deref(),
                 before,
                 limit,
@@ -106,6 +108,6 @@ mod tests {
         let shown = event(row);
         assert_eq!(shown.detail, serde_json::Value::Null);
         assert_eq!(shown.created_at, "1970-01-01T00:00:00Z");
-        assert_eq!(shown.actor.user_id.as_deref(), Some("u1"));
+        assert_eq!(shown.actor.user_id.as_ref().map(UserId::as_str), Some("u1"));
     }
 }

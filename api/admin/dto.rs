@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::crypto::Secret;
+use crate::ids::{AccountId, UserId};
 use crate::twofa::dto::RequiredBy;
 use crate::users::{Role, TwofaStatus};
 
@@ -22,7 +23,8 @@ use crate::users::{Role, TwofaStatus};
     "created_at": "2026-11-01T12:00:00Z"
 }))]
 pub struct AdminUser {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -114,13 +116,15 @@ pub struct UpdateUserRequest {
 #[schema(example = json!({"user_ids": ["0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10", "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55"]}))]
 pub struct UserIdsRequest {
     /// 1 to 500 user ids of the admin's account; duplicates count once.
-    pub user_ids: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub user_ids: Vec<UserId>,
 }
 
 /// What a bulk or single 2FA action did to one user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResult {
-    pub user_id: String,
+    #[schema(value_type = String)]
+    pub user_id: UserId,
     /// False when the user was already in the requested state.
     pub changed: bool,
     pub twofa_status: TwofaStatus,
@@ -158,7 +162,8 @@ pub enum EnforcementState {
     "ip_allowlist_enabled": false
 }))]
 pub struct SecuritySettings {
-    pub account_id: String,
+    #[schema(value_type = String)]
+    pub account_id: AccountId,
     pub name: String,
     pub licenses: i32,
     pub users: i64,
@@ -187,7 +192,8 @@ pub struct AuditActor {
     /// Who acted: a user, the operator CLI, the operator API, or twofold.
     #[schema(value_type = crate::audit::ActorKind)]
     pub kind: String,
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -205,7 +211,8 @@ pub struct AuditEvent {
     #[schema(value_type = crate::audit::AuditKind)]
     pub kind: String,
     pub actor: AuditActor,
-    pub subject_user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub subject_user_id: Option<UserId>,
     pub ip: Option<String>,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,

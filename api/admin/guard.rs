@@ -7,6 +7,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::accounts::Account;
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 use crate::sessions::service::Caller;
 use crate::sessions::Authenticated;
 use crate::state::AppState;
@@ -19,11 +20,11 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.account.id
     }
 
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> &UserId {
         &self.caller.user.id
     }
 
@@ -97,7 +98,7 @@ mod tests {
     /// A caller of `role` whose session proved `aal`, opened `age` ago.
     fn caller(role: Role, aal: i32, age: i64) -> Caller {
         let email = ("ada@example.com".to_owned(), "ada@example.com".to_owned());
-        let user = User::new("acc", email, "Ada".into(), role, "hash".into(), 0);
+        let user = User::new(&"acc".into(), email, "Ada".into(), role, "hash".into(), 0);
         let session = Session {
             id: "s".into(),
             user_id: user.id.clone(),

@@ -63,7 +63,7 @@ pub async fn create(
     ClientIp(ip): ClientIp,
     body: ApiJson<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = service::create(&app, admin, body.0, ip.to_string()).await?;
+    let created = service::create(&app, admin, body.0, ip).await?;
     Ok(no_store(HttpResponse::Created()).json(created))
 }
 
@@ -86,7 +86,7 @@ pub async fn get(
     admin: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::get(&app, &admin, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(service::get(&app, &admin, id.into_inner().into()).await?))
 }
 
 /// Change a user's name or role.
@@ -115,7 +115,7 @@ pub async fn update(
     id: web::Path<String>,
     body: ApiJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = service::update(&app, admin, id.into_inner(), body.0, ip.to_string()).await?;
+    let user = service::update(&app, admin, id.into_inner().into(), body.0, ip).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -145,7 +145,7 @@ pub async fn enable_many(
     ClientIp(ip): ClientIp,
     body: ApiJson<UserIdsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = service::enable(&app, admin, body.0.user_ids, ip.to_string()).await?;
+    let result = service::enable(&app, admin, body.0.user_ids, ip).await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -177,7 +177,7 @@ pub async fn reset_many(
     ClientIp(ip): ClientIp,
     body: ApiJson<UserIdsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = service::reset(&app, admin, body.0.user_ids, ip.to_string()).await?;
+    let result = service::reset(&app, admin, body.0.user_ids, ip).await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -201,7 +201,7 @@ pub async fn enable_one(
     ClientIp(ip): ClientIp,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = service::enable(&app, admin, vec![id.into_inner()], ip.to_string()).await?;
+    let result = service::enable(&app, admin, vec![id.into_inner().into()], ip).await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -225,6 +225,6 @@ pub async fn reset_one(
     ClientIp(ip): ClientIp,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = service::reset(&app, admin, vec![id.into_inner()], ip.to_string()).await?;
+    let result = service::reset(&app, admin, vec![id.into_inner().into()], ip).await?;
     Ok(HttpResponse::Ok().json(result))
 }

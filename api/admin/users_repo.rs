@@ -5,11 +5,12 @@ use diesel::prelude::*;
 use crate::db::schema::{recovery_codes, users};
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 use crate::users::User;
 
 /// The list query's filters, already resolved to columns.
 pub struct ListQuery<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     /// A lower-cased substring of the name or the email.
     pub term: Option<String>,
     pub role: Option<&'static str>,
@@ -53,7 +54,7 @@ pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> 
 }
 
 /// Which of `ids` have a recovery code.
-pub fn with_recovery_code(conn: &mut DbConn, ids: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn with_recovery_code(conn: &mut DbConn, ids: &[UserId]) -> Result<Vec<UserId>, ApiError> {
     Ok(recovery_codes::table
         .filter(recovery_codes::user_id.eq_any(ids))
         .select(recovery_codes::user_id)
@@ -63,8 +64,8 @@ pub fn with_recovery_code(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Strin
 /// A user of `account_id`; users of other accounts do not exist here.
 pub fn find_in_account(
     conn: &mut DbConn,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &UserId,
 ) -> Result<Option<User>, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
@@ -77,8 +78,8 @@ pub fn find_in_account(
 /// The users of `account_id` among `ids`.
 pub fn find_many_in_account(
     conn: &mut DbConn,
-    account_id: &str,
-    ids: &[String],
+    account_id: &AccountId,
+    ids: &[UserId],
 ) -> Result<Vec<User>, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
@@ -87,14 +88,14 @@ pub fn find_many_in_account(
         .load(conn)?)
 }
 
-pub fn count_in_account(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {
+pub fn count_in_account(conn: &mut DbConn, account_id: &AccountId) -> Result<i64, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
         .count()
         .get_result(conn)?)
 }
 
-pub fn count_admins(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {
+pub fn count_admins(conn: &mut DbConn, account_id: &AccountId) -> Result<i64, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
         .filter(users::role.eq("admin"))
@@ -102,7 +103,7 @@ pub fn count_admins(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError
         .get_result(conn)?)
 }
 
-pub fn set_required(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+pub fn set_required(conn: &mut DbConn, id: &UserId) -> Result<bool, ApiError> {
     let changed = diesel::update(
         users::table
             .filter(users::id.eq(id))
@@ -115,7 +116,7 @@ pub fn set_required(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
 
 pub fn update_profile(
     conn: &mut DbConn,
-    id: &str,
+    id: &UserId,
     name: Option<&str>,
     role: Option<&str>,
 ) -> Result<(), ApiError> {

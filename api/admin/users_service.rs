@@ -6,6 +6,8 @@
 mod edit;
 mod twofa_actions;
 
+use std::net::IpAddr;
+
 use std::collections::HashSet;
 
 use super::cursor;
@@ -17,6 +19,7 @@ use crate::audit::{Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
 use crate::users::{Role, TwofaStatus, User};
@@ -49,9 +52,9 @@ fn rows(
     account: &Account,
     now: i64,
 ) -> Result<Vec<AdminUser>, ApiError> {
-    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    let with_code: HashSet<String> = repo::with_recovery_code(conn, &ids)?.into_iter().collect();
-    let with_keys: HashSet<String> = crate::webauthn::repo::users_with_credentials(conn, &ids)?
+    let ids: Vec<UserId> = users.iter().map(|u| u.id.clone()).collect();
+    let with_code: HashSet<UserId> = repo::with_recovery_code(conn, &ids)?.into_iter().collect();
+    let with_keys: HashSet<UserId> = crate::webauthn::repo::users_with_credentials(conn, &ids)?
         .into_iter()
         .collect();
     Ok(users
@@ -124,7 +127,7 @@ pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<U
         .await
 }
 
-pub async fn get(app: &AppState, admin: &Admin, id: String) -> Result<AdminUser, ApiError> {
+pub async fn get(app: &AppState, admin: &Admin, id: UserId) -> Result<AdminUser, ApiError> {
     let now = app.now();
     let account = admin.account.clone();
     app.db
@@ -138,17 +141,17 @@ pub async fn get(app: &AppState, admin: &Admin, id: String) -> Result<AdminUser,
 /// An audit event of `admin` acting on `subject`.
 fn event<'a>(
     admin: &'a Admin,
-    subject: &'a str,
+    subject: &'a UserId,
     kind: crate::audit::AuditKind,
-    ip: &str,
+    ip: IpAddr,
     detail: serde_json::Value,
 ) -> Event<'a> {
     Event {
         account_id: admin.account_id(),
-        actor: Actor::User(admin.user_id().to_owned()),
+        actor: Actor::User(admin.user_id().clone()),
         subject_user_id: Some(subject),
         kind,
-        ip: Some(ip.to_owned()),
+        ip: Some(ip.to_string()),
         detail,
     }
 }

@@ -26,8 +26,11 @@ pub mod repo;
 
 pub use repo::UserCounter;
 
+use std::net::IpAddr;
+
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
+use crate::ids::{FlowId, UserId};
 use crate::net::address_bucket;
 
 /// Tries at one step of one login flow.
@@ -64,8 +67,8 @@ fn limit_of(which: UserCounter) -> i32 {
 #[derive(Debug, Clone)]
 #[must_use = "an attempt must be settled with failed, succeeded or refused"]
 pub struct Attempt {
-    flow: Option<String>,
-    user: Option<(UserCounter, String)>,
+    flow: Option<FlowId>,
+    user: Option<(UserCounter, UserId)>,
     address: String,
 }
 
@@ -104,13 +107,13 @@ impl Failure {
 /// inside another transaction.
 pub fn reserve(
     conn: &mut DbConn,
-    flow: Option<&str>,
-    user: Option<(UserCounter, &str)>,
-    ip: &str,
+    flow: Option<&FlowId>,
+    user: Option<(UserCounter, &UserId)>,
+    ip: IpAddr,
     address_limit: i32,
     now: i64,
 ) -> Result<Attempt, ApiError> {
-    let address = address_bucket(ip);
+    let address = address_bucket(&ip.to_string());
     write_tx(conn, |conn| {
         if let Some(flow_id) = flow {
             if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
@@ -141,7 +144,7 @@ pub fn reserve(
                         retry_after: u64::try_from(until - now).unwrap_or(1),
                     });
                 }
-                Some((which, id.to_owned()))
+                Some((which, id.clone()))
             }
             None => None,
         };
@@ -153,7 +156,7 @@ pub fn reserve(
             });
         }
         Ok(Attempt {
-            flow: flow.map(str::to_owned),
+            flow: flow.cloned(),
             user,
             address,
         })
@@ -231,11 +234,11 @@ impl Attempt {
 /// A completed login: its address becomes known for the user.
 pub fn login_completed(
     conn: &mut DbConn,
-    user_id: &str,
-    ip: &str,
+    user_id: &UserId,
+    ip: IpAddr,
     now: i64,
 ) -> Result<(), ApiError> {
-    repo::remember_address(conn, user_id, &address_bucket(ip), now)
+    repo::remember_address(conn, user_id, &address_bucket(&ip.to_string()), now)
 }
 
 /// Deletes counters and known addresses that no longer matter.

@@ -4,12 +4,15 @@
 //! its transaction, so a change without its event (or the reverse) cannot be
 //! committed. Details never hold secrets, codes or tokens.
 
+use std::net::IpAddr;
+
 use diesel::prelude::*;
 use serde_json::Value;
 
 use crate::db::schema::audit_events;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 
 mod kinds;
 
@@ -19,7 +22,7 @@ pub use kinds::{kind, ActorKind, AuditKind};
 #[derive(Debug, Clone)]
 pub enum Actor {
     /// A user of the account (self-service or an admin).
-    User(String),
+    User(UserId),
     /// The operator command line (support).
     Cli,
     /// The operator API (a billing system).
@@ -29,9 +32,9 @@ pub enum Actor {
 }
 
 pub struct Event<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub actor: Actor,
-    pub subject_user_id: Option<&'a str>,
+    pub subject_user_id: Option<&'a UserId>,
     pub kind: AuditKind,
     pub ip: Option<String>,
     pub detail: Value,
@@ -40,13 +43,18 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// An event in which `user` acts on their own account (login,
     /// enrollment, recovery code, password).
-    pub fn of_user(user: &'a crate::users::User, kind: AuditKind, ip: &str, detail: Value) -> Self {
+    pub fn of_user(
+        user: &'a crate::users::User,
+        kind: AuditKind,
+        ip: IpAddr,
+        detail: Value,
+    ) -> Self {
         Self {
             account_id: &user.account_id,
             actor: Actor::User(user.id.clone()),
             subject_user_id: Some(&user.id),
             kind,
-            ip: Some(ip.to_owned()),
+            ip: Some(ip.to_string()),
             detail,
         }
     }
@@ -82,10 +90,10 @@ pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiEr
 #[diesel(table_name = audit_events)]
 pub struct Row {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub actor_kind: String,
-    pub actor_user_id: Option<String>,
-    pub subject_user_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
+    pub subject_user_id: Option<UserId>,
     pub kind: String,
     pub ip: Option<String>,
     pub detail: String,
@@ -96,8 +104,8 @@ pub struct Row {
 /// (`(created_at, id)` of the last row of the previous page).
 pub fn page(
     conn: &mut DbConn,
-    account_id: &str,
-    user_id: Option<&str>,
+    account_id: &AccountId,
+    user_id: Option<&UserId>,
     kind: Option<&str>,
     before: Option<(i64, String)>,
     limit: i64,

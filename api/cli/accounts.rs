@@ -10,6 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;
 use crate::error::ApiError;
+use crate::ids::AccountId;
 
 /// An API error as the command line says it: a field is named as its option.
 fn describe(e: ApiError) -> String {
@@ -57,8 +58,12 @@ pub fn run(json: bool, config: &Config, command: AccountsCommand) -> Result<(), 
             })
         }
         AccountsCommand::DisableIpAllowlist { account } => {
-            let changed = crate::ip_allowlist::disable_by_support(&mut conn, &account, now)
-                .map_err(describe)?;
+            let changed = crate::ip_allowlist::disable_by_support(
+                &mut conn,
+                &AccountId::from(account.as_str()),
+                now,
+            )
+            .map_err(describe)?;
             let value = serde_json::json!({ "account_id": account, "ip_allowlist_enabled": false, "changed": changed });
             print(json, &value, || {
                 format!(
@@ -72,9 +77,14 @@ pub fn run(json: bool, config: &Config, command: AccountsCommand) -> Result<(), 
             since,
             licenses,
         } => {
-            let state =
-                accounts::set_paying(&mut conn, &account, since.unwrap_or(now), licenses, now)
-                    .map_err(describe)?;
+            let state = accounts::set_paying(
+                &mut conn,
+                &AccountId::from(account),
+                since.unwrap_or(now),
+                licenses,
+                now,
+            )
+            .map_err(describe)?;
             let value = serde_json::to_value(&state).map_err(|e| e.to_string())?;
             print(json, &value, || {
                 format!(

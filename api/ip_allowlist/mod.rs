@@ -20,6 +20,7 @@ use std::sync::Mutex;
 
 use ipnet::IpNet;
 
+use crate::ids::AccountId;
 use crate::net::canonical;
 
 pub use service::{check, disable_by_support, rule};
@@ -46,7 +47,7 @@ impl Rule {
 /// with the unix second they were read.
 #[derive(Default)]
 pub struct Cache {
-    rules: Mutex<HashMap<String, (i64, Rule)>>,
+    rules: Mutex<HashMap<AccountId, (i64, Rule)>>,
 }
 
 /// Whether a rule read at `at` may still be used at `now`. A clock that went
@@ -57,7 +58,7 @@ fn fresh(at: i64, now: i64) -> bool {
 
 impl Cache {
     /// The rule cached for the account, unless it has expired at `now`.
-    pub fn get(&self, account_id: &str, now: i64) -> Option<Rule> {
+    pub fn get(&self, account_id: &AccountId, now: i64) -> Option<Rule> {
         let rules = self.rules.lock().ok()?;
         rules
             .get(account_id)
@@ -66,18 +67,18 @@ impl Cache {
     }
 
     /// Caches the rule read at `now`.
-    pub fn put(&self, account_id: &str, rule: Rule, now: i64) {
+    pub fn put(&self, account_id: &AccountId, rule: Rule, now: i64) {
         if let Ok(mut rules) = self.rules.lock() {
             // Bounded: expired entries go whenever the map grows large.
             if rules.len() > 10_000 {
                 rules.retain(|_, (at, _)| fresh(*at, now));
             }
-            rules.insert(account_id.to_owned(), (now, rule));
+            rules.insert(account_id.clone(), (now, rule));
         }
     }
 
     /// Forgets an account's rule after a change on this instance.
-    pub fn invalidate(&self, account_id: &str) {
+    pub fn invalidate(&self, account_id: &AccountId) {
         if let Ok(mut rules) = self.rules.lock() {
             rules.remove(account_id);
         }
@@ -95,12 +96,15 @@ mod tests {
             enabled: true,
             nets: vec![],
         };
-        cache.put("a", rule, 1_000);
-        assert!(cache.get("a", 1_000).is_some());
-        assert!(cache.get("a", 1_000 + CACHE_TTL_SECS).is_none());
-        assert!(cache.get("a", 999).is_none(), "a clock set back expires it");
-        assert!(cache.get("b", 1_000).is_none());
-        cache.invalidate("a");
-        assert!(cache.get("a", 1_000).is_none());
+        cache.put(&"a".into(), rule, 1_000);
+        assert!(cache.get(&"a".into(), 1_000).is_some());
+        assert!(cache.get(&"a".into(), 1_000 + CACHE_TTL_SECS).is_none());
+        assert!(
+            cache.get(&"a".into(), 999).is_none(),
+            "a clock set back expires it"
+        );
+        assert!(cache.get(&"b".into(), 1_000).is_none());
+        cache.invalidate(&"a".into());
+        assert!(cache.get(&"a".into(), 1_000).is_none());
     }
 }

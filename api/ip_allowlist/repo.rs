@@ -8,19 +8,20 @@ use super::Rule;
 use crate::db::schema::{accounts, ip_allowlist_entries};
 use crate::db::{is_unique_violation, DbConn};
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ip_allowlist_entries)]
 pub struct Entry {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub cidr: String,
     pub description: String,
     pub created_at: i64,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
 }
 
-pub fn list(conn: &mut DbConn, account_id: &str) -> Result<Vec<Entry>, ApiError> {
+pub fn list(conn: &mut DbConn, account_id: &AccountId) -> Result<Vec<Entry>, ApiError> {
     Ok(ip_allowlist_entries::table
         .filter(ip_allowlist_entries::account_id.eq(account_id))
         .order((
@@ -32,7 +33,7 @@ pub fn list(conn: &mut DbConn, account_id: &str) -> Result<Vec<Entry>, ApiError>
 }
 
 /// The switch and the parsed entries, as checked on every request.
-pub fn rule(conn: &mut DbConn, account_id: &str) -> Result<Rule, ApiError> {
+pub fn rule(conn: &mut DbConn, account_id: &AccountId) -> Result<Rule, ApiError> {
     let enabled: bool = accounts::table
         .find(account_id)
         .select(accounts::ip_allowlist_enabled)
@@ -55,7 +56,7 @@ pub fn parse_stored(cidr: &str) -> Option<ipnet::IpNet> {
     cidr.parse().ok().map(crate::net::canonical_net)
 }
 
-pub fn count(conn: &mut DbConn, account_id: &str) -> Result<i64, ApiError> {
+pub fn count(conn: &mut DbConn, account_id: &AccountId) -> Result<i64, ApiError> {
     Ok(ip_allowlist_entries::table
         .filter(ip_allowlist_entries::account_id.eq(account_id))
         .count()
@@ -76,7 +77,11 @@ pub fn insert(conn: &mut DbConn, entry: &Entry) -> Result<bool, ApiError> {
     }
 }
 
-pub fn find(conn: &mut DbConn, account_id: &str, id: &str) -> Result<Option<Entry>, ApiError> {
+pub fn find(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    id: &str,
+) -> Result<Option<Entry>, ApiError> {
     Ok(ip_allowlist_entries::table
         .filter(ip_allowlist_entries::account_id.eq(account_id))
         .filter(ip_allowlist_entries::id.eq(id))
@@ -90,7 +95,11 @@ pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn set_enabled(conn: &mut DbConn, account_id: &str, enabled: bool) -> Result<bool, ApiError> {
+pub fn set_enabled(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    enabled: bool,
+) -> Result<bool, ApiError> {
     let changed = diesel::update(accounts::table.find(account_id))
         .set(accounts::ip_allowlist_enabled.eq(enabled))
         .execute(conn)?;

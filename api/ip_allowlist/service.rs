@@ -21,6 +21,7 @@ use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::{write_tx, DbConn};
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::{AccountId, UserId};
 use crate::net::{canonical, parse_cidr_or_ip};
 use crate::state::AppState;
 
@@ -56,13 +57,13 @@ pub fn guard_own_address(rule: &Rule, ip: IpAddr, force: bool) -> Result<(), Api
     })
 }
 
-fn changed<'a>(admin: &'a Admin, ip: &str, detail: serde_json::Value) -> Event<'a> {
+fn changed<'a>(admin: &'a Admin, ip: IpAddr, detail: serde_json::Value) -> Event<'a> {
     Event {
         account_id: admin.account_id(),
         actor: Actor::User(admin.user_id().to_owned()),
         subject_user_id: None,
         kind: kind::IP_ALLOWLIST_CHANGED,
-        ip: Some(ip.to_owned()),
+        ip: Some(ip.to_string()),
         detail,
     }
 }
@@ -108,7 +109,7 @@ pub async fn add(
         cidr: net.to_string(),
         description,
         created_at: now,
-        created_by: Some(admin.user_id().to_owned()),
+        created_by: Some(admin.user_id().clone()),
     };
     let account_id = admin.account_id().to_owned();
     let saved = entry.clone();
@@ -131,7 +132,7 @@ pub async fn add(
                     });
                 }
                 let detail = json!({ "added": saved.cidr, "description": saved.description });
-                audit::record(conn, changed(&admin, &ip.to_string(), detail), now)
+                audit::record(conn, changed(&admin, ip, detail), now)
             })
         })
         .await?;
@@ -159,7 +160,7 @@ pub async fn remove(
                 guard_own_address(&rule, ip, force)?;
                 repo::delete(conn, &entry.id)?;
                 let detail = json!({ "removed": entry.cidr, "forced": force });
-                audit::record(conn, changed(&admin, &ip.to_string(), detail), now)
+                audit::record(conn, changed(&admin, ip, detail), now)
             })
         })
         .await?;
@@ -187,7 +188,7 @@ pub async fn update_security(
                     guard_own_address(&rule, ip, update.force)?;
                     repo::set_enabled(conn, admin.account_id(), enabled)?;
                     let detail = json!({ "enabled": enabled, "forced": update.force });
-                    audit::record(conn, changed(&admin, &ip.to_string(), detail), now)?;
+                    audit::record(conn, changed(&admin, ip, detail), now)?;
                 }
                 let account = crate::accounts::repo::find(conn, admin.account_id())?
                     .ok_or(ApiError::NotFound)?;
@@ -201,7 +202,7 @@ pub async fn update_security(
 }
 
 /// The account's current rule, from the cache or one indexed query.
-pub async fn rule(app: &AppState, account_id: &str) -> Result<Rule, ApiError> {
+pub async fn rule(app: &AppState, account_id: &AccountId) -> Result<Rule, ApiError> {
     let now = app.now();
     if let Some(rule) = app.allowlists.get(account_id, now) {
         return Ok(rule);
@@ -216,8 +217,8 @@ pub async fn rule(app: &AppState, account_id: &str) -> Result<Rule, ApiError> {
 /// account's allow-list is on and does not list it.
 pub async fn check(
     app: &AppState,
-    account_id: &str,
-    user_id: &str,
+    account_id: &AccountId,
+    user_id: &UserId,
     ip: IpAddr,
 ) -> Result<(), ApiError> {
     if rule(app, account_id).await?.allows(ip) {
@@ -246,7 +247,11 @@ pub async fn check(
 
 /// The support path: turns the list off from the operator CLI; `true` when
 /// it was on. Other instances follow within [`super::CACHE_TTL_SECS`].
-pub fn disable_by_support(conn: &mut DbConn, account_id: &str, now: i64) -> Result<bool, ApiError> {
+pub fn disable_by_support(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    now: i64,
+) -> Result<bool, ApiError> {
     write_tx(conn, |conn| {
         let account = crate::accounts::repo::find(conn, account_id)?.ok_or(ApiError::NotFound)?;
         if !account.ip_allowlist_enabled {

@@ -8,6 +8,8 @@
 //! one advances the flow; this module must never read a flow and write it
 //! back in two steps.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::dto::FlowResponse;
@@ -43,11 +45,11 @@ pub fn step_expires_at(created_at: i64, now: i64) -> i64 {
 pub fn open_flow(
     conn: &mut DbConn,
     mut flow: Flow,
-    ip: &str,
+    ip: IpAddr,
     limit: i64,
     now: i64,
 ) -> Result<(), ApiError> {
-    flow.client_address = Some(crate::net::address_bucket(ip));
+    flow.client_address = Some(crate::net::address_bucket(&ip.to_string()));
     repo::insert_bounded(conn, &flow, limit, now)?.map_err(|retry_after| {
         ApiError::TooManyAttempts {
             retry_after: u64::try_from(retry_after).unwrap_or(1),
@@ -104,7 +106,7 @@ pub async fn load_user(
     app: &AppState,
     flow_token: &Secret,
     expected: FlowState,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<(Flow, User), ApiError> {
     match load(app, flow_token, expected).await? {
         (flow, Some(user)) => {
@@ -116,8 +118,7 @@ pub async fn load_user(
 }
 
 /// The account's IP allow-list, for the client address of a login step.
-pub async fn allowed(app: &AppState, user: &User, ip: &str) -> Result<(), ApiError> {
-    let ip = ip.parse().map_err(|_| ApiError::IpNotAllowed)?;
+pub async fn allowed(app: &AppState, user: &User, ip: IpAddr) -> Result<(), ApiError> {
     crate::ip_allowlist::check(app, &user.account_id, &user.id, ip).await
 }
 
@@ -153,7 +154,7 @@ pub fn complete(
     flow: &Flow,
     user: &User,
     assurance: Assurance,
-    ip: &str,
+    ip: IpAddr,
     now: i64,
 ) -> Result<Opened, ApiError> {
     if !repo::finish(conn, &flow.id, flow.state)? {

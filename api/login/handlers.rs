@@ -34,7 +34,7 @@ pub async fn start(
     ClientIp(ip): ClientIp,
     body: ApiJson<StartRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service::start(&state, &body.0.email, &ip.to_string()).await?;
+    let flow = service::start(&state, &body.0.email, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(flow))
 }
 
@@ -68,7 +68,7 @@ pub async fn password(
     body: ApiJson<PasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::password(&state, body.flow_token, body.password, &ip.to_string()).await?;
+    let step = service::password(&state, body.flow_token, body.password, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -101,7 +101,7 @@ pub async fn totp(
     body: ApiJson<TotpLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::totp(&state, body.flow_token, body.code, &ip.to_string()).await?;
+    let step = service::totp(&state, body.flow_token, body.code, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -133,7 +133,6 @@ pub async fn recovery_code(
     body: ApiJson<RecoveryLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::recovery_code(&state, body.flow_token, body.recovery_code, &ip.to_string())
-        .await?;
+    let step = service::recovery_code(&state, body.flow_token, body.recovery_code, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }

@@ -5,6 +5,8 @@
 //! both get a flow, a password check against a hash and a counter of their
 //! own, and the same answers.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::dto::{FlowStatus, LoginStep, Method};
@@ -16,6 +18,7 @@ use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
 use crate::error::ApiError;
+use crate::ids::{FlowId, UserId};
 use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
@@ -57,13 +60,13 @@ pub fn second_factor_methods(has_recovery_code: bool, has_passkey: bool) -> Vec<
 pub async fn start(
     state: &AppState,
     email: &str,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<super::dto::FlowResponse, ApiError> {
     let keys = lookup_keys("email", email)?;
     let now = state.now();
     let token = new_token("flw_");
     let token_hash = sha256_hex(token.expose());
-    let (ip, limit) = (ip.to_owned(), state.config.address_flow_limit);
+    let limit = state.config.address_flow_limit;
     state
         .db
         .run(move |conn| {
@@ -75,7 +78,7 @@ pub async fn start(
                 None => keys.first().map(|key| format!("email:{}", sha256_hex(key))),
             };
             let flow = Flow {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: FlowId::new(),
                 token_hash,
                 user_id: user.map(|u| u.id),
                 unknown_subject,
@@ -86,7 +89,7 @@ pub async fn start(
                 second_factor: None,
                 client_address: None,
             };
-            flow::open_flow(conn, flow, &ip, limit, now)
+            flow::open_flow(conn, flow, ip, limit, now)
         })
         .await?;
     next(FlowState::Password, token)
@@ -98,22 +101,24 @@ pub async fn password(
     app: &AppState,
     flow_token: Secret,
     password: Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
     let (flow, user) = load(app, &flow_token, FlowState::Password).await?;
     let attempt = {
         let flow_id = flow.id.clone();
         // A real user's counter, or the unknown email's: the same back-off.
+        // The unknown email's subject stands in for a user id on purpose, so
+        // both are counted (and answered) alike.
         let user_id = user
             .as_ref()
             .map(|u| u.id.clone())
-            .or_else(|| flow.unknown_subject.clone());
-        let (address, limit) = (ip.to_owned(), app.config.address_failure_limit);
+            .or_else(|| flow.unknown_subject.clone().map(UserId::from));
+        let limit = app.config.address_failure_limit;
         app.db
             .run(move |conn| {
-                let counter = user_id.as_deref().map(|id| (UserCounter::Password, id));
-                attempts::reserve(conn, Some(&flow_id), counter, &address, limit, now)
+                let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
+                attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
             })
             .await?
     };
@@ -145,7 +150,6 @@ pub async fn password(
             .await?;
     }
 
-    let ip = ip.to_owned();
     let step = app
         .db
         .run(move |conn| {
@@ -169,7 +173,7 @@ pub async fn password(
                         let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
                         Ok(Step::Next(next(FlowState::Enrollment, token)?))
                     }
-                    AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, &ip, now)
+                    AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, ip, now)
                         .map(|opened| Step::Done(Box::new(opened))),
                 }
             })
@@ -201,10 +205,9 @@ pub async fn wrong_password(
     app: &AppState,
     attempt: Attempt,
     user: Option<User>,
-    ip: &str,
+    ip: IpAddr,
 ) -> ApiError {
     let now = app.now();
-    let ip = ip.to_owned();
     let settled = app
         .db
         .run(move |conn| {
@@ -227,7 +230,7 @@ pub async fn wrong_password(
                 });
                 audit::record(
                     conn,
-                    Event::of_user(&user, kind::LOGIN_FAILED, &ip, detail),
+                    Event::of_user(&user, kind::LOGIN_FAILED, ip, detail),
                     now,
                 )?;
             }

@@ -8,14 +8,15 @@ use super::flow_state::FlowState;
 use crate::db::schema::login_flows;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{FlowId, UserId};
 use crate::sessions::amr::Factor;
 
 /// A login in progress.
 #[derive(Debug, Clone)]
 pub struct Flow {
-    pub id: String,
+    pub id: FlowId,
     pub token_hash: String,
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub state: FlowState,
     pub failed_attempts: i32,
     pub created_at: i64,
@@ -32,9 +33,9 @@ pub struct Flow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_flows)]
 struct FlowRow {
-    id: String,
+    id: FlowId,
     token_hash: String,
-    user_id: Option<String>,
+    user_id: Option<UserId>,
     state: String,
     failed_attempts: i32,
     created_at: i64,
@@ -153,7 +154,7 @@ pub fn find_at(
 
 /// Ends a flow that is still at `state`; `false` when another request got
 /// there first (the single-use guarantee).
-pub fn finish(conn: &mut DbConn, id: &str, state: FlowState) -> Result<bool, ApiError> {
+pub fn finish(conn: &mut DbConn, id: &FlowId, state: FlowState) -> Result<bool, ApiError> {
     let deleted = diesel::delete(
         login_flows::table
             .filter(login_flows::id.eq(id))
@@ -168,7 +169,7 @@ pub fn finish(conn: &mut DbConn, id: &str, state: FlowState) -> Result<bool, Api
 /// starts again for the new step.
 pub fn advance(
     conn: &mut DbConn,
-    id: &str,
+    id: &FlowId,
     from: FlowState,
     to: FlowState,
     token_hash: &str,
@@ -201,7 +202,7 @@ pub fn advance(
 }
 
 /// Ends every login in progress of a user (a password change, a reset).
-pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+pub fn delete_for_user(conn: &mut DbConn, user_id: &UserId) -> Result<usize, ApiError> {
     Ok(
         diesel::delete(login_flows::table.filter(login_flows::user_id.eq(user_id)))
             .execute(conn)?,

@@ -8,6 +8,8 @@
 //! is refused at the last moment (a TOTP step or recovery code spent by a
 //! racing request) leaves the flow where it was.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::dto::LoginStep;
@@ -48,7 +50,7 @@ fn after_second_factor(
     user: &User,
     factor: Factor,
     new_code: Option<(Secret, String)>,
-    ip: &str,
+    ip: IpAddr,
     now: i64,
 ) -> Result<Step, ApiError> {
     attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
@@ -79,7 +81,7 @@ fn after_second_factor(
 async fn at_second_factor(
     app: &AppState,
     flow_token: &Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<(i64, Flow, User), ApiError> {
     let now = app.now();
     let (flow, user) = load_user(app, flow_token, FlowState::Mfa, ip).await?;
@@ -91,7 +93,7 @@ pub async fn totp(
     app: &AppState,
     flow_token: Secret,
     code: Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let (now, flow, user) = at_second_factor(app, &flow_token, ip).await?;
     let user_id = user.id.clone();
@@ -122,7 +124,7 @@ pub async fn finish_second_factor(
     flow: Flow,
     user: User,
     factor: Factor,
-    ip: &str,
+    ip: IpAddr,
     proof: impl FnOnce(&mut DbConn) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
@@ -137,13 +139,12 @@ pub async fn finish_second_factor(
     } else {
         Some(twofa::new_recovery_code(app).await?)
     };
-    let ip = ip.to_owned();
     let outcome = app
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
                 proof(conn)?;
-                after_second_factor(conn, &flow, &user, factor, new_code, &ip, now)
+                after_second_factor(conn, &flow, &user, factor, new_code, ip, now)
             })
         })
         .await;
@@ -160,14 +161,13 @@ pub async fn recovery_code(
     app: &AppState,
     flow_token: Secret,
     code: Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let (now, flow, user) = at_second_factor(app, &flow_token, ip).await?;
     let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone()))
         .await
         .inspect_err(|e| app.metrics.login("recovery_code", e.code()))?;
     let new_code = twofa::new_recovery_code(app).await?;
-    let ip = ip.to_owned();
     let outcome = app
         .db
         .run(move |conn| {
@@ -177,7 +177,7 @@ pub async fn recovery_code(
                 }
                 audit::record(
                     conn,
-                    Event::of_user(&user, kind::RECOVERY_CODE_USED, &ip, json!({})),
+                    Event::of_user(&user, kind::RECOVERY_CODE_USED, ip, json!({})),
                     now,
                 )?;
                 after_second_factor(
@@ -186,7 +186,7 @@ pub async fn recovery_code(
                     &user,
                     Factor::RecoveryCode,
                     Some(new_code),
-                    &ip,
+                    ip,
                     now,
                 )
             })

@@ -4,17 +4,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::crypto::Secret;
+use crate::ids::{AccountId, SessionId, UserId};
 use crate::users::{Role, TwofaStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountSummary {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: AccountId,
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionSummary {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: SessionId,
     /// Authentication assurance level of this session: 1 or 2.
     #[schema(example = 1)]
     pub aal: i32,
@@ -44,7 +47,8 @@ pub struct SessionSummary {
     }
 }))]
 pub struct MeResponse {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,

@@ -55,7 +55,6 @@ pub async fn change_password(
     body: ApiJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let ip = ip.to_string();
     service::change_password(&state, caller, body.current_password, body.new_password, ip).await?;
     Ok(HttpResponse::NoContent().finish())
 }

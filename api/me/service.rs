@@ -1,5 +1,7 @@
 //! Rules for the signed-in user's own data.
 
+use std::net::IpAddr;
+
 use super::dto::{AccountSummary, MeResponse, SessionSummary};
 use crate::accounts;
 use crate::attempts::{self, UserCounter};
@@ -84,7 +86,7 @@ pub async fn change_password(
     caller: Caller,
     current: Secret,
     new: Secret,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<(), ApiError> {
     validate_new_password(&new, &current)?;
     let now = state.now();
@@ -92,13 +94,13 @@ pub async fn change_password(
         return Err(ApiError::ReauthenticationRequired);
     }
     let attempt = {
-        let (user_id, address) = (caller.user.id.clone(), ip.clone());
+        let user_id = caller.user.id.clone();
         let limit = state.config.address_failure_limit;
         state
             .db
             .run(move |conn| {
-                let counter = Some((UserCounter::Password, user_id.as_str()));
-                attempts::reserve(conn, None, counter, &address, limit, now)
+                let counter = Some((UserCounter::Password, &user_id));
+                attempts::reserve(conn, None, counter, ip, limit, now)
             })
             .await?
     };
@@ -107,7 +109,7 @@ pub async fn change_password(
         .verify(Some(caller.user.password_hash.clone()), current)
         .await?;
     if !matched {
-        return Err(wrong_password(state, attempt, Some(caller.user), &ip).await);
+        return Err(wrong_password(state, attempt, Some(caller.user), ip).await);
     }
     state.db.run(move |conn| attempt.succeeded(conn)).await?;
     let hash = state.passwords.hash(new).await?;
@@ -132,7 +134,7 @@ pub async fn change_password(
                         actor: crate::audit::Actor::User(caller.user.id.clone()),
                         subject_user_id: Some(&caller.user.id),
                         kind: crate::audit::kind::PASSWORD_CHANGED,
-                        ip: Some(ip),
+                        ip: Some(ip.to_string()),
                         detail: serde_json::json!({ "sessions_revoked": revoked }),
                     },
                     now,

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use crate::ids::AccountId;
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "account_id": "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55",
@@ -13,7 +15,8 @@ use utoipa::ToSchema;
     "twofa_enforced_from": "2026-11-28T09:00:00Z"
 }))]
 pub struct Billing {
-    pub account_id: String,
+    #[schema(value_type = String)]
+    pub account_id: AccountId,
     pub name: String,
     pub paying_since: Option<String>,
     pub licenses: i32,

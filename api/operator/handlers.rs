@@ -27,7 +27,7 @@ pub async fn get(
     _operator: Operator,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::billing(&app, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(service::billing(&app, id.into_inner().into()).await?))
 }
 
 /// Set when an account started paying, and its licences.
@@ -57,6 +57,6 @@ pub async fn update(
     id: web::Path<String>,
     body: ApiJson<BillingUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let billing = service::update(&app, id.into_inner(), body.0, ip).await?;
+    let billing = service::update(&app, id.into_inner().into(), body.0, ip).await?;
     Ok(HttpResponse::Ok().json(billing))
 }

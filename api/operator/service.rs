@@ -12,10 +12,11 @@ use crate::accounts::billing::{self, BillingChange, Requester};
 use crate::audit::Actor;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
+use crate::ids::AccountId;
 use crate::state::AppState;
 
 /// The account's billing state; 404 for an unknown account.
-pub async fn billing(app: &AppState, id: String) -> Result<Billing, ApiError> {
+pub async fn billing(app: &AppState, id: AccountId) -> Result<Billing, ApiError> {
     app.db
         .run(move |conn| {
             let account = crate::accounts::repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
@@ -61,7 +62,7 @@ pub fn change(update: &BillingUpdate) -> Result<BillingChange, ApiError> {
 /// new billing state.
 pub async fn update(
     app: &AppState,
-    id: String,
+    id: AccountId,
     update: BillingUpdate,
     ip: IpAddr,
 ) -> Result<Billing, ApiError> {
@@ -74,7 +75,7 @@ pub async fn update(
         .run(move |conn| {
             let by = Requester {
                 actor: Actor::Operator,
-                ip: Some(ip.to_string()),
+                ip: Some(ip),
             };
             billing::update(conn, &account_id, change, by, now)
         })

@@ -59,6 +59,6 @@ pub async fn logout(
     SessionHolder(caller): SessionHolder,
     ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
-    service::logout(&state, &caller, ip.to_string()).await?;
+    service::logout(&state, &caller, ip).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::SigningKey;
 use crate::error::ApiError;
+use crate::ids::{AccountId, SessionId, UserId};
 
 /// Lifetime of an access token.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -21,11 +22,11 @@ pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
     /// User id.
-    pub sub: String,
+    pub sub: UserId,
     /// Session id.
-    pub sid: String,
+    pub sid: SessionId,
     /// Account id.
-    pub acct: String,
+    pub acct: AccountId,
     pub role: String,
     /// Authentication assurance level: 1 (password) or 2 (second factor).
     pub aal: u8,

@@ -5,14 +5,15 @@ use diesel::prelude::*;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{AccountId, SessionId, UserId};
 use crate::users::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: String,
-    pub user_id: String,
-    pub account_id: String,
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub account_id: AccountId,
     pub aal: i32,
     /// Space-separated method references, e.g. `pwd otp`.
     pub amr: String,
@@ -35,7 +36,7 @@ pub fn insert(conn: &mut DbConn, session: &Session) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, session_id: &str) -> Result<Option<Session>, ApiError> {
+pub fn find(conn: &mut DbConn, session_id: &SessionId) -> Result<Option<Session>, ApiError> {
     Ok(sessions::table
         .find(session_id)
         .select(Session::as_select())
@@ -46,7 +47,7 @@ pub fn find(conn: &mut DbConn, session_id: &str) -> Result<Option<Session>, ApiE
 /// The session and its user, when the session is neither revoked nor expired.
 pub fn find_live(
     conn: &mut DbConn,
-    session_id: &str,
+    session_id: &SessionId,
     now: i64,
 ) -> Result<Option<(Session, User)>, ApiError> {
     Ok(sessions::table
@@ -61,7 +62,7 @@ pub fn find_live(
 
 pub fn revoke(
     conn: &mut DbConn,
-    session_id: &str,
+    session_id: &SessionId,
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
@@ -89,9 +90,9 @@ pub enum Which {
 /// how many.
 pub fn revoke_for_user(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     which: Which,
-    keep: Option<&str>,
+    keep: Option<&SessionId>,
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
@@ -103,7 +104,7 @@ pub fn revoke_for_user(
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::aal.lt(below_aal))
-        .filter(sessions::id.ne(keep.unwrap_or("")));
+        .filter(sessions::id.ne(keep.map_or("", SessionId::as_str)));
     Ok(diesel::update(live)
         .set((
             sessions::revoked_at.eq(now),
@@ -115,7 +116,7 @@ pub fn revoke_for_user(
 pub fn insert_refresh(
     conn: &mut DbConn,
     token_hash: &str,
-    session_id: &str,
+    session_id: &SessionId,
     now: i64,
 ) -> Result<(), ApiError> {
     diesel::insert_into(refresh_tokens::table)
@@ -141,7 +142,7 @@ pub fn spend_refresh(conn: &mut DbConn, token_hash: &str, now: i64) -> Result<bo
     Ok(spent == 1)
 }
 
-pub fn refresh_session(conn: &mut DbConn, token_hash: &str) -> Result<Option<String>, ApiError> {
+pub fn refresh_session(conn: &mut DbConn, token_hash: &str) -> Result<Option<SessionId>, ApiError> {
     Ok(refresh_tokens::table
         .find(token_hash)
         .select(refresh_tokens::session_id)

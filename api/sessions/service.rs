@@ -1,5 +1,7 @@
 //! Session rules: opening, authenticating, rotating and revoking.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::amr::Factor;
@@ -10,6 +12,7 @@ use crate::audit::{self, kind, Actor, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::SessionId;
 use crate::state::AppState;
 use crate::users::User;
 
@@ -68,7 +71,7 @@ pub fn open(
     now: i64,
 ) -> Result<Opened, ApiError> {
     let session = Session {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: SessionId::new(),
         user_id: user.id.clone(),
         account_id: user.account_id.clone(),
         aal: assurance.aal,
@@ -270,7 +273,7 @@ pub async fn refresh(
     }
 }
 
-pub async fn logout(state: &AppState, caller: &Caller, ip: String) -> Result<(), ApiError> {
+pub async fn logout(state: &AppState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
     let now = state.now();
     let session = caller.session.clone();
     state
@@ -284,7 +287,7 @@ pub async fn logout(state: &AppState, caller: &Caller, ip: String) -> Result<(),
                         actor: Actor::User(session.user_id.clone()),
                         subject_user_id: Some(&session.user_id),
                         kind: kind::LOGGED_OUT,
-                        ip: Some(ip),
+                        ip: Some(ip.to_string()),
                         detail: json!({ "session_id": session.id }),
                     },
                     now,

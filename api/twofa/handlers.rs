@@ -2,6 +2,8 @@
 //! authorised by the flow token as `Authorization: Bearer`. Also the QR
 //! image answer both enrollment owners share.
 
+use std::net::IpAddr;
+
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 
@@ -39,7 +41,7 @@ pub fn qr_answer(uri: &str, format: Format, params: &QrParams) -> Result<HttpRes
 async fn flow_qr(
     app: &AppState,
     token: Secret,
-    ip: &str,
+    ip: IpAddr,
     format: Format,
     params: &QrParams,
 ) -> Result<HttpResponse, ApiError> {
@@ -75,7 +77,7 @@ pub async fn start(
     FlowToken(token): FlowToken,
     ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
-    let started = enrollment::start(&app, token, &ip.to_string()).await?;
+    let started = enrollment::start(&app, token, ip).await?;
     enrollment_answer(&app, started, QR_PATH)
 }
 
@@ -100,7 +102,7 @@ pub async fn qr_png(
     ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    flow_qr(&app, token, &ip.to_string(), Format::Png, &query).await
+    flow_qr(&app, token, ip, Format::Png, &query).await
 }
 
 /// The enrollment QR code as SVG.
@@ -124,7 +126,7 @@ pub async fn qr_svg(
     ClientIp(ip): ClientIp,
     query: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
-    flow_qr(&app, token, &ip.to_string(), Format::Svg, &query).await
+    flow_qr(&app, token, ip, Format::Svg, &query).await
 }
 
 /// Verify the first code of the new authenticator.
@@ -154,7 +156,7 @@ pub async fn verify(
     ClientIp(ip): ClientIp,
     body: ApiJson<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = enrollment::verify(&app, token, body.0.code, &ip.to_string()).await?;
+    let answer = enrollment::verify(&app, token, body.0.code, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(answer))
 }
 
@@ -184,6 +186,6 @@ pub async fn confirm(
     ClientIp(ip): ClientIp,
     body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let tokens = enrollment::confirm(&app, token, body.0.confirmed, &ip.to_string()).await?;
+    let tokens = enrollment::confirm(&app, token, body.0.confirmed, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }

@@ -152,7 +152,7 @@ pub async fn verify(
     ClientIp(ip): ClientIp,
     body: ApiJson<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let recovery_code = me::verify(&app, &caller, &body.0.code, &ip.to_string()).await?;
+    let recovery_code = me::verify(&app, &caller, &body.0.code, ip).await?;
     Ok(issued(recovery_code))
 }
 
@@ -199,6 +199,6 @@ pub async fn confirm(
     ClientIp(ip): ClientIp,
     body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = me::confirm(&app, &caller, body.0.confirmed, &ip.to_string()).await?;
+    let state = me::confirm(&app, &caller, body.0.confirmed, ip).await?;
     Ok(HttpResponse::Ok().json(state))
 }

@@ -21,7 +21,7 @@ pub mod service;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
     /// The login flow of a user who must enroll before signing in.
-    Flow(String),
+    Flow(crate::ids::FlowId),
     /// The session of a signed-in user enrolling or re-enrolling.
-    Session(String),
+    Session(crate::ids::SessionId),
 }

@@ -6,11 +6,12 @@ use super::Owner;
 use crate::db::schema::{pending_enrollments, recovery_codes, totp_authenticators, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{FlowId, SessionId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = totp_authenticators)]
 pub struct Authenticator {
-    pub user_id: String,
+    pub user_id: UserId,
     pub secret_sealed: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -20,16 +21,19 @@ pub struct Authenticator {
 #[diesel(table_name = pending_enrollments)]
 pub struct Pending {
     pub id: String,
-    pub user_id: String,
-    pub flow_id: Option<String>,
-    pub session_id: Option<String>,
+    pub user_id: UserId,
+    pub flow_id: Option<FlowId>,
+    pub session_id: Option<SessionId>,
     pub secret_sealed: Option<String>,
     pub recovery_code_hash: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
-pub fn authenticator(conn: &mut DbConn, user_id: &str) -> Result<Option<Authenticator>, ApiError> {
+pub fn authenticator(
+    conn: &mut DbConn,
+    user_id: &UserId,
+) -> Result<Option<Authenticator>, ApiError> {
     Ok(totp_authenticators::table
         .find(user_id)
         .select(Authenticator::as_select())
@@ -38,7 +42,10 @@ pub fn authenticator(conn: &mut DbConn, user_id: &str) -> Result<Option<Authenti
 }
 
 /// `(hash, created_at)` of the user's active recovery code.
-pub fn recovery_code(conn: &mut DbConn, user_id: &str) -> Result<Option<(String, i64)>, ApiError> {
+pub fn recovery_code(
+    conn: &mut DbConn,
+    user_id: &UserId,
+) -> Result<Option<(String, i64)>, ApiError> {
     Ok(recovery_codes::table
         .find(user_id)
         .select((recovery_codes::code_hash, recovery_codes::created_at))
@@ -49,7 +56,7 @@ pub fn recovery_code(conn: &mut DbConn, user_id: &str) -> Result<Option<(String,
 /// Accepts TOTP step `step` for the user if no step at or after it was
 /// accepted before. The single conditional UPDATE is the whole decision:
 /// of any number of concurrent callers with the same step, one sees `true`.
-pub fn claim_step(conn: &mut DbConn, user_id: &str, step: i64) -> Result<bool, ApiError> {
+pub fn claim_step(conn: &mut DbConn, user_id: &UserId, step: i64) -> Result<bool, ApiError> {
     let claimed = diesel::update(
         totp_authenticators::table
             .filter(totp_authenticators::user_id.eq(user_id))
@@ -81,7 +88,7 @@ pub fn claim_pending_step(
 /// was spent (or replaced) in the meantime.
 pub fn spend_recovery_code(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     code_hash: &str,
 ) -> Result<bool, ApiError> {
     let spent = diesel::delete(
@@ -93,7 +100,7 @@ pub fn spend_recovery_code(
     Ok(spent == 1)
 }
 
-pub fn touch_authenticator(conn: &mut DbConn, user_id: &str, now: i64) -> Result<(), ApiError> {
+pub fn touch_authenticator(conn: &mut DbConn, user_id: &UserId, now: i64) -> Result<(), ApiError> {
     diesel::update(totp_authenticators::table.find(user_id))
         .set(totp_authenticators::last_used_at.eq(now))
         .execute(conn)?;
@@ -102,7 +109,7 @@ pub fn touch_authenticator(conn: &mut DbConn, user_id: &str, now: i64) -> Result
 
 /// Makes `secret_sealed` the user's authenticator, replacing any other.
 /// Marks the user enrolled unless they already were; `false` when they were.
-pub fn mark_enrolled_if_not(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
+pub fn mark_enrolled_if_not(conn: &mut DbConn, user_id: &UserId) -> Result<bool, ApiError> {
     let n = diesel::update(
         users::table
             .filter(users::id.eq(user_id))
@@ -117,7 +124,7 @@ pub fn mark_enrolled_if_not(conn: &mut DbConn, user_id: &str) -> Result<bool, Ap
 /// replay record of that secret (its enrollment code stays used).
 pub fn activate_authenticator(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     pending_id: &str,
     secret_sealed: &str,
     now: i64,
@@ -144,7 +151,7 @@ pub fn activate_authenticator(
 /// Makes `code_hash` the user's recovery code, replacing any other.
 pub fn activate_recovery_code(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     code_hash: &str,
     now: i64,
 ) -> Result<(), ApiError> {
@@ -208,7 +215,7 @@ pub fn set_pending_recovery_hash(
     Ok(updated == 1)
 }
 
-pub fn delete_pending_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+pub fn delete_pending_for_user(conn: &mut DbConn, user_id: &UserId) -> Result<usize, ApiError> {
     Ok(
         diesel::delete(pending_enrollments::table.filter(pending_enrollments::user_id.eq(user_id)))
             .execute(conn)?,
@@ -225,7 +232,7 @@ pub fn purge_expired_pending(conn: &mut DbConn, now: i64) -> Result<usize, ApiEr
 
 /// After a reset: enrollment is required at the next login and the run of
 /// wrong second factors (with its lock) starts over, in one statement.
-pub fn require_enrollment(conn: &mut DbConn, user_id: &str) -> Result<(), ApiError> {
+pub fn require_enrollment(conn: &mut DbConn, user_id: &UserId) -> Result<(), ApiError> {
     diesel::update(users::table.find(user_id))
         .set((
             users::twofa_required.eq(true),
@@ -238,7 +245,7 @@ pub fn require_enrollment(conn: &mut DbConn, user_id: &str) -> Result<(), ApiErr
 }
 
 /// Until when wrong second factors lock the user (possibly in the past).
-pub fn locked_until(conn: &mut DbConn, user_id: &str) -> Result<Option<i64>, ApiError> {
+pub fn locked_until(conn: &mut DbConn, user_id: &UserId) -> Result<Option<i64>, ApiError> {
     Ok(users::table
         .find(user_id)
         .select(users::mfa_locked_until)
@@ -247,7 +254,7 @@ pub fn locked_until(conn: &mut DbConn, user_id: &str) -> Result<Option<i64>, Api
 
 /// Removes every second factor of a user (a reset); returns whether there
 /// was anything to remove.
-pub fn remove_all(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
+pub fn remove_all(conn: &mut DbConn, user_id: &UserId) -> Result<bool, ApiError> {
     let totp = diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
     diesel::update(users::table.find(user_id))
         .set(users::twofa_enrolled.eq(false))

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::users;
+use crate::ids::{AccountId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -48,8 +49,8 @@ pub enum TwofaStatus {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
-    pub account_id: String,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub email_normalized: String,
     pub name: String,
@@ -75,7 +76,7 @@ impl User {
     /// [`normalize_email`](super::identity::normalize_email) and `name` from
     /// [`validate_name`](super::identity::validate_name).
     pub fn new(
-        account_id: &str,
+        account_id: &AccountId,
         (email, email_normalized): (String, String),
         name: String,
         role: Role,
@@ -83,8 +84,8 @@ impl User {
         now: i64,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
-            account_id: account_id.to_owned(),
+            id: UserId::new(),
+            account_id: account_id.clone(),
             email,
             email_normalized,
             name_lower: name.to_lowercase(),

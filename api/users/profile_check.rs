@@ -14,6 +14,7 @@ use super::identity;
 use crate::db::schema::users;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// Rows read per query, so a large table never sits in memory at once.
 const BATCH: i64 = 1000;
@@ -21,7 +22,7 @@ const BATCH: i64 = 1000;
 /// One user outside the profile and which of its fields are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub user_id: String,
+    pub user_id: UserId,
     pub fields: Vec<&'static str>,
 }
 
@@ -30,7 +31,7 @@ pub fn users_outside_profile(conn: &mut DbConn) -> Result<Vec<Finding>, ApiError
     let mut findings = Vec::new();
     let mut after = String::new();
     loop {
-        let rows: Vec<(String, String, String, String)> = users::table
+        let rows: Vec<(UserId, String, String, String)> = users::table
             .filter(users::id.gt(&after))
             .order(users::id.asc())
             .limit(BATCH)
@@ -44,7 +45,7 @@ pub fn users_outside_profile(conn: &mut DbConn) -> Result<Vec<Finding>, ApiError
         let Some((last, ..)) = rows.last() else {
             return Ok(findings);
         };
-        after = last.clone();
+        after = last.to_string();
         for (id, email, key, name) in rows {
             let fields = identity::outside_profile(&email, &key, &name);
             if !fields.is_empty() {

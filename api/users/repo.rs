@@ -7,6 +7,7 @@ use super::model::User;
 use crate::db::schema::users;
 use crate::db::{is_unique_violation, DbConn};
 use crate::error::ApiError;
+use crate::ids::{AccountId, UserId};
 
 /// What inserting a user met. A unique key on users is always an email
 /// (within the account, or the one owner across accounts); ids are fresh
@@ -43,7 +44,7 @@ pub fn insert_unless_taken(conn: &mut DbConn, user: &User) -> Result<bool, ApiEr
 /// it signs in as in any account). Two indexed reads, asked both every time.
 pub fn email_holders(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     key: &str,
 ) -> Result<(bool, bool), ApiError> {
     let in_account = diesel::select(diesel::dsl::exists(
@@ -61,7 +62,7 @@ pub fn email_holders(
     Ok((in_account, owned))
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<User>, ApiError> {
+pub fn find(conn: &mut DbConn, id: &UserId) -> Result<Option<User>, ApiError> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
@@ -81,7 +82,7 @@ pub fn find_by_any_email(conn: &mut DbConn, keys: &[String]) -> Result<Option<Us
     Ok(found.into_iter().next())
 }
 
-pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> Result<(), ApiError> {
+pub fn set_password(conn: &mut DbConn, id: &UserId, hash: &str, now: i64) -> Result<(), ApiError> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
@@ -95,7 +96,7 @@ pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> Result
 /// password under the current ones, unless the password changed meanwhile.
 pub fn rehash_password(
     conn: &mut DbConn,
-    id: &str,
+    id: &UserId,
     old_hash: &str,
     new_hash: &str,
 ) -> Result<bool, ApiError> {
@@ -109,7 +110,7 @@ pub fn rehash_password(
     Ok(n == 1)
 }
 
-pub fn touch_login(conn: &mut DbConn, id: &str, now: i64) -> Result<(), ApiError> {
+pub fn touch_login(conn: &mut DbConn, id: &UserId, now: i64) -> Result<(), ApiError> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(now))
         .execute(conn)?;

@@ -59,8 +59,7 @@ pub async fn register(
     body: ApiJson<RegistrationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let created =
-        service::register(&app, &caller, &body.credential, &body.name, &ip.to_string()).await?;
+    let created = service::register(&app, &caller, &body.credential, &body.name, ip).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -104,6 +103,6 @@ pub async fn remove(
     ClientIp(ip): ClientIp,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    service::remove(&app, &caller, id.into_inner(), &ip.to_string()).await?;
+    service::remove(&app, &caller, id.into_inner(), ip).await?;
     Ok(HttpResponse::NoContent().finish())
 }

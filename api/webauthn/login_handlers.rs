@@ -36,7 +36,7 @@ pub async fn second_factor_options(
     ClientIp(ip): ClientIp,
     body: ApiJson<FlowTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let options = service::second_factor_options(&app, body.0.flow_token, &ip.to_string()).await?;
+    let options = service::second_factor_options(&app, body.0.flow_token, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(options))
 }
 
@@ -67,8 +67,7 @@ pub async fn second_factor(
     body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step =
-        service::second_factor(&app, body.flow_token, &body.credential, &ip.to_string()).await?;
+    let step = service::second_factor(&app, body.flow_token, &body.credential, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -89,7 +88,7 @@ pub async fn passkey_options(
     app: web::Data<AppState>,
     ClientIp(ip): ClientIp,
 ) -> Result<HttpResponse, ApiError> {
-    let options = service::passkey_options(&app, &ip.to_string()).await?;
+    let options = service::passkey_options(&app, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(options))
 }
 
@@ -117,6 +116,6 @@ pub async fn passkey(
     body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let tokens = service::passkey(&app, body.flow_token, &body.credential, &ip.to_string()).await?;
+    let tokens = service::passkey(&app, body.flow_token, &body.credential, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }

@@ -8,12 +8,13 @@ use super::ceremony::CeremonyKind;
 use crate::db::schema::{webauthn_challenges, webauthn_credentials};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::{FlowId, SessionId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webauthn_credentials)]
 pub struct Credential {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub credential_id: String,
     pub passkey: String,
     pub name: String,
@@ -27,11 +28,11 @@ pub struct Credential {
 /// Who a ceremony in progress belongs to.
 #[derive(Debug, Clone)]
 pub enum ChallengeOwner {
-    Session(String),
-    Flow(String),
+    Session(SessionId),
+    Flow(FlowId),
 }
 
-pub fn credentials(conn: &mut DbConn, user_id: &str) -> Result<Vec<Credential>, ApiError> {
+pub fn credentials(conn: &mut DbConn, user_id: &UserId) -> Result<Vec<Credential>, ApiError> {
     Ok(webauthn_credentials::table
         .filter(webauthn_credentials::user_id.eq(user_id))
         .order((
@@ -42,7 +43,7 @@ pub fn credentials(conn: &mut DbConn, user_id: &str) -> Result<Vec<Credential>, 
         .load(conn)?)
 }
 
-pub fn has_credentials(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiError> {
+pub fn has_credentials(conn: &mut DbConn, user_id: &UserId) -> Result<bool, ApiError> {
     let n: i64 = webauthn_credentials::table
         .filter(webauthn_credentials::user_id.eq(user_id))
         .count()
@@ -51,7 +52,7 @@ pub fn has_credentials(conn: &mut DbConn, user_id: &str) -> Result<bool, ApiErro
 }
 
 /// Which of `ids` have at least one credential.
-pub fn users_with_credentials(conn: &mut DbConn, ids: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn users_with_credentials(conn: &mut DbConn, ids: &[UserId]) -> Result<Vec<UserId>, ApiError> {
     Ok(webauthn_credentials::table
         .filter(webauthn_credentials::user_id.eq_any(ids))
         .select(webauthn_credentials::user_id)
@@ -83,7 +84,7 @@ pub fn insert(conn: &mut DbConn, credential: &Credential) -> Result<Inserted, Ap
 
 /// Deletes one of the user's credentials; its name, or `None` when the user
 /// has no such credential.
-pub fn delete(conn: &mut DbConn, user_id: &str, id: &str) -> Result<Option<String>, ApiError> {
+pub fn delete(conn: &mut DbConn, user_id: &UserId, id: &str) -> Result<Option<String>, ApiError> {
     let mine = webauthn_credentials::table
         .filter(webauthn_credentials::user_id.eq(user_id))
         .filter(webauthn_credentials::id.eq(id));
@@ -98,7 +99,7 @@ pub fn delete(conn: &mut DbConn, user_id: &str, id: &str) -> Result<Option<Strin
     Ok((n == 1).then_some(name))
 }
 
-pub fn delete_all(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+pub fn delete_all(conn: &mut DbConn, user_id: &UserId) -> Result<usize, ApiError> {
     Ok(diesel::delete(
         webauthn_credentials::table.filter(webauthn_credentials::user_id.eq(user_id)),
     )

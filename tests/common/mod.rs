@@ -333,8 +333,8 @@ impl TestApp {
             .await
             .expect("create account");
         Person {
-            id: created.user_id,
-            account_id: created.account_id,
+            id: created.user_id.into(),
+            account_id: created.account_id.into(),
             email,
             password: created.password.into_inner(),
         }
@@ -352,7 +352,7 @@ impl TestApp {
             .expect("hash");
         let now = self.clock.unix();
         let user = User::new(
-            account_id,
+            &account_id.into(),
             (email.clone(), email.to_lowercase()),
             format!("Test {}", role.as_str()),
             role,
@@ -366,7 +366,7 @@ impl TestApp {
             .await
             .expect("insert user");
         Person {
-            id: user.id,
+            id: user.id.into(),
             account_id: account_id.to_owned(),
             email,
             password,

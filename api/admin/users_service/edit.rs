@@ -1,6 +1,8 @@
 //! Adding a user to the admin's account (within its licences) and changing
 //! a user's name or role (never leaving the account without an admin).
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::{event, row, rows};
@@ -10,6 +12,7 @@ use crate::admin::users_repo as repo;
 use crate::audit::{self, kind};
 use crate::db::write_tx;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::users::identity::validate_name;
 use crate::users::{normalize_email, Role, User};
@@ -18,7 +21,7 @@ pub async fn create(
     app: &AppState,
     admin: Admin,
     input: CreateUserRequest,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<CreatedUser, ApiError> {
     let email = normalize_email("email", &input.email)?;
     let name = validate_name("name", &input.name)?;
@@ -48,7 +51,7 @@ pub async fn create(
                 let detail = json!({ "email": user.email, "role": user.role });
                 audit::record(
                     conn,
-                    event(&admin, &user.id, kind::USER_CREATED, &ip, detail),
+                    event(&admin, &user.id, kind::USER_CREATED, ip, detail),
                     now,
                 )?;
                 Ok(row(&user, &account, (false, false), now))
@@ -64,9 +67,9 @@ pub async fn create(
 pub async fn update(
     app: &AppState,
     admin: Admin,
-    id: String,
+    id: UserId,
     input: UpdateUserRequest,
-    ip: String,
+    ip: IpAddr,
 ) -> Result<AdminUser, ApiError> {
     let name = input
         .name
@@ -113,7 +116,7 @@ pub async fn update(
                 });
                 audit::record(
                     conn,
-                    event(&admin, &user.id, kind::USER_UPDATED, &ip, detail),
+                    event(&admin, &user.id, kind::USER_UPDATED, ip, detail),
                     now,
                 )?;
                 let updated = repo::find_in_account(conn, admin.account_id(), &user.id)?

@@ -2,6 +2,8 @@
 //! a user's second factors. All of a request's users or none: an id of
 //! another account fails the whole request with 404 before anything changes.
 
+use std::net::IpAddr;
+
 use std::collections::HashSet;
 
 use serde_json::json;
@@ -13,6 +15,7 @@ use crate::admin::users_repo as repo;
 use crate::audit::{self, kind, Actor};
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
 use crate::users::{TwofaStatus, User};
@@ -20,7 +23,7 @@ use crate::users::{TwofaStatus, User};
 pub const MAX_BULK: usize = 500;
 
 /// Validates and de-duplicates bulk ids, keeping their order.
-pub fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
+pub fn bulk_ids(ids: Vec<UserId>) -> Result<Vec<UserId>, ApiError> {
     if ids.is_empty() || ids.len() > MAX_BULK {
         return Err(ApiError::field(
             "user_ids",
@@ -36,7 +39,7 @@ pub fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
 
 /// A stolen session must not be able to strip its own account's
 /// protection: resetting oneself needs a second factor just proven.
-fn check_self_reset(ids: &[String], admin_id: &str, fresh: bool) -> Result<(), ApiError> {
+fn check_self_reset(ids: &[UserId], admin_id: &UserId, fresh: bool) -> Result<(), ApiError> {
     if ids.iter().any(|id| id == admin_id) && !fresh {
         return Err(ApiError::ReauthenticationRequired);
     }
@@ -44,7 +47,7 @@ fn check_self_reset(ids: &[String], admin_id: &str, fresh: bool) -> Result<(), A
 }
 
 /// All of `ids`, from the admin's account, or 404 with nothing done.
-fn targets(conn: &mut DbConn, admin: &Admin, ids: &[String]) -> Result<Vec<User>, ApiError> {
+fn targets(conn: &mut DbConn, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, ApiError> {
     let found = repo::find_many_in_account(conn, admin.account_id(), ids)?;
     if found.len() != ids.len() {
         return Err(ApiError::NotFound);
@@ -67,7 +70,7 @@ fn targets(conn: &mut DbConn, admin: &Admin, ids: &[String]) -> Result<Vec<User>
 async fn for_each_user(
     app: &AppState,
     admin: Admin,
-    ids: Vec<String>,
+    ids: Vec<UserId>,
     action: impl Fn(&mut DbConn, &Admin, &User) -> Result<UserResult, ApiError> + Send + 'static,
 ) -> Result<BulkResult, ApiError> {
     app.db
@@ -87,15 +90,15 @@ async fn for_each_user(
 pub async fn enable(
     app: &AppState,
     admin: Admin,
-    ids: Vec<String>,
-    ip: String,
+    ids: Vec<UserId>,
+    ip: IpAddr,
 ) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
     for_each_user(app, admin, ids, move |conn, admin, user| {
         let changed = repo::set_required(conn, &user.id)?;
         if changed {
-            let event = event(admin, &user.id, kind::TWOFA_REQUIRED, &ip, json!({}));
+            let event = event(admin, &user.id, kind::TWOFA_REQUIRED, ip, json!({}));
             audit::record(conn, event, now)?;
         }
         Ok(UserResult {
@@ -113,15 +116,15 @@ pub async fn enable(
 pub async fn reset(
     app: &AppState,
     admin: Admin,
-    ids: Vec<String>,
-    ip: String,
+    ids: Vec<UserId>,
+    ip: IpAddr,
 ) -> Result<BulkResult, ApiError> {
     let ids = bulk_ids(ids)?;
     let now = app.now();
     check_self_reset(&ids, admin.user_id(), admin.fresh_second_factor(now))?;
     for_each_user(app, admin, ids, move |conn, admin, user| {
-        let actor = Actor::User(admin.user_id().to_owned());
-        let revoked = twofa::reset(conn, user, actor, Some(ip.clone()), now)?;
+        let actor = Actor::User(admin.user_id().clone());
+        let revoked = twofa::reset(conn, user, actor, Some(ip), now)?;
         Ok(UserResult {
             user_id: user.id.clone(),
             changed: true,
@@ -146,12 +149,14 @@ mod tests {
 
     #[test]
     fn resetting_oneself_needs_a_fresh_second_factor() {
-        let ids = vec!["other".to_owned(), "me".to_owned()];
+        let ids = vec![UserId::from("other"), UserId::from("me")];
         assert_eq!(
-            check_self_reset(&ids, "me", false).unwrap_err().code(),
+            check_self_reset(&ids, &"me".into(), false)
+                .unwrap_err()
+                .code(),
             "reauthentication_required"
         );
-        assert!(check_self_reset(&ids, "me", true).is_ok());
-        assert!(check_self_reset(&ids[..1], "me", false).is_ok());
+        assert!(check_self_reset(&ids, &"me".into(), true).is_ok());
+        assert!(check_self_reset(&ids[..1], &"me".into(), false).is_ok());
     }
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{client_failures, known_addresses};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// One more attempt from an address in its current window, if fewer than
 /// `limit` so far. `Ok(Err(retry_after))` when the window is used up.
@@ -95,7 +96,7 @@ pub fn purge_ended_windows(conn: &mut DbConn, window: i64, now: i64) -> Result<u
 
 pub fn is_known_address(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     address: &str,
     since: i64,
 ) -> Result<bool, ApiError> {
@@ -110,7 +111,7 @@ pub fn is_known_address(
 
 pub fn remember_address(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     address: &str,
     now: i64,
 ) -> Result<(), ApiError> {

@@ -7,9 +7,10 @@ use diesel::prelude::*;
 use crate::db::schema::login_flows;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::FlowId;
 
 /// One more attempt on a flow, if it has fewer than `limit` so far.
-pub fn reserve_flow(conn: &mut DbConn, flow_id: &str, limit: i32) -> Result<bool, ApiError> {
+pub fn reserve_flow(conn: &mut DbConn, flow_id: &FlowId, limit: i32) -> Result<bool, ApiError> {
     let n = diesel::update(
         login_flows::table
             .filter(login_flows::id.eq(flow_id))
@@ -20,7 +21,7 @@ pub fn reserve_flow(conn: &mut DbConn, flow_id: &str, limit: i32) -> Result<bool
     Ok(n == 1)
 }
 
-pub fn flow_attempts(conn: &mut DbConn, flow_id: &str) -> Result<Option<i32>, ApiError> {
+pub fn flow_attempts(conn: &mut DbConn, flow_id: &FlowId) -> Result<Option<i32>, ApiError> {
     Ok(login_flows::table
         .find(flow_id)
         .select(login_flows::failed_attempts)

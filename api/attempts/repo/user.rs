@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{password_failures, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// A user's counter: consecutive failures, locks in a row, lock end.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub enum UserCounter {
 pub fn reserve_user(
     conn: &mut DbConn,
     which: UserCounter,
-    user_id: &str,
+    user_id: &UserId,
     limit: i32,
     now: i64,
 ) -> Result<bool, ApiError> {
@@ -92,7 +93,7 @@ pub fn reserve_user(
 pub fn user_counter(
     conn: &mut DbConn,
     which: UserCounter,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Counter, ApiError> {
     let row: Option<(i32, i32, Option<i64>)> = match which {
         UserCounter::SecondFactor => users::table
@@ -130,7 +131,7 @@ pub fn user_counter(
 pub fn lock_user(
     conn: &mut DbConn,
     which: UserCounter,
-    user_id: &str,
+    user_id: &UserId,
     seen: Counter,
     until: i64,
 ) -> Result<bool, ApiError> {
@@ -164,7 +165,11 @@ pub fn lock_user(
 }
 
 /// Gives back one reserved attempt that turned out not to be a failure.
-pub fn release_user(conn: &mut DbConn, which: UserCounter, user_id: &str) -> Result<(), ApiError> {
+pub fn release_user(
+    conn: &mut DbConn,
+    which: UserCounter,
+    user_id: &UserId,
+) -> Result<(), ApiError> {
     match which {
         UserCounter::SecondFactor => diesel::update(
             users::table
@@ -185,7 +190,7 @@ pub fn release_user(conn: &mut DbConn, which: UserCounter, user_id: &str) -> Res
 }
 
 /// A success ends the run of failures and the doubling.
-pub fn reset_user(conn: &mut DbConn, which: UserCounter, user_id: &str) -> Result<(), ApiError> {
+pub fn reset_user(conn: &mut DbConn, which: UserCounter, user_id: &UserId) -> Result<(), ApiError> {
     match which {
         UserCounter::SecondFactor => diesel::update(users::table.find(user_id))
             .set((
@@ -205,7 +210,7 @@ pub fn reset_user(conn: &mut DbConn, which: UserCounter, user_id: &str) -> Resul
 /// `every` seconds; `true` when the caller should write the event.
 pub fn claim_password_audit(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     every: i64,
     now: i64,
 ) -> Result<bool, ApiError> {

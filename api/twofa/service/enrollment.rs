@@ -5,6 +5,8 @@
 //! step; until then the secret and the code's hash wait in a pending row.
 //! Routes and response bodies are the handlers' business, not this file's.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::policy;
@@ -15,6 +17,7 @@ use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
 use crate::db::DbConn;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::{FlowId, SessionId, UserId};
 use crate::state::AppState;
 use crate::twofa::repo::{self, Pending};
 use crate::twofa::Owner;
@@ -34,7 +37,7 @@ pub enum Waiting {
 /// in its column, the thing it waits for.
 pub fn new_pending(
     owner: &Owner,
-    user_id: &str,
+    user_id: &UserId,
     waiting: Waiting,
     now: i64,
     expires_at: i64,
@@ -49,7 +52,7 @@ pub fn new_pending(
     };
     Pending {
         id: uuid::Uuid::new_v4().to_string(),
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         flow_id,
         session_id,
         secret_sealed,
@@ -73,17 +76,17 @@ pub struct StartedTotp {
     pub account_name: String,
 }
 
-pub fn seal(state: &AppState, user_id: &str, secret: &TotpSecret) -> Result<String, ApiError> {
+pub fn seal(state: &AppState, user_id: &UserId, secret: &TotpSecret) -> Result<String, ApiError> {
     state
         .secrets
-        .seal(secret.as_bytes(), user_id)
+        .seal(secret.as_bytes(), user_id.as_str())
         .map_err(ApiError::internal)
 }
 
-pub fn open(state: &AppState, user_id: &str, sealed: &str) -> Result<TotpSecret, ApiError> {
+pub fn open(state: &AppState, user_id: &UserId, sealed: &str) -> Result<TotpSecret, ApiError> {
     state
         .secrets
-        .open(sealed, user_id)
+        .open(sealed, user_id.as_str())
         .map(TotpSecret::from_bytes)
         .map_err(|e| ApiError::internal(format!("TOTP secret of {user_id}: {e}")))
 }
@@ -128,7 +131,7 @@ pub async fn start_totp(
 pub async fn issue_recovery_code(
     state: &AppState,
     owner: &Owner,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Secret, ApiError> {
     let now = state.now();
     let (display, hash) = new_recovery_code(state).await?;
@@ -196,8 +199,8 @@ pub async fn verify_pending<T: Send + 'static>(
     owner: Owner,
     user: User,
     code: &Secret,
-    ip: &str,
-    flow_id: Option<String>,
+    ip: IpAddr,
+    flow_id: Option<FlowId>,
     then: impl FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<(Secret, T), ApiError> {
     let now = app.now();
@@ -246,8 +249,8 @@ pub fn activate(
     conn: &mut DbConn,
     pending: &Pending,
     user: &User,
-    keep: Option<&str>,
-    ip: &str,
+    keep: Option<&SessionId>,
+    ip: IpAddr,
     now: i64,
 ) -> Result<(), ApiError> {
     let hash = pending

@@ -3,6 +3,8 @@
 //! no session exists until the recovery code is confirmed. The flow owns
 //! the enrollment in progress; the steps themselves are [`super::enrollment`].
 
+use std::net::IpAddr;
+
 use super::enrollment::{self, StartedTotp};
 use crate::crypto::Secret;
 use crate::db::write_tx;
@@ -15,7 +17,11 @@ use crate::state::AppState;
 use crate::twofa::repo;
 
 /// A new secret for the flow's user (replacing any earlier, unverified one).
-pub async fn start(app: &AppState, flow_token: Secret, ip: &str) -> Result<StartedTotp, ApiError> {
+pub async fn start(
+    app: &AppState,
+    flow_token: Secret,
+    ip: IpAddr,
+) -> Result<StartedTotp, ApiError> {
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     let expires_at = flow.expires_at;
     enrollment::start_totp(
@@ -28,7 +34,7 @@ pub async fn start(app: &AppState, flow_token: Secret, ip: &str) -> Result<Start
 }
 
 /// The otpauth URI of the flow's enrollment, for the QR endpoints.
-pub async fn uri(app: &AppState, flow_token: Secret, ip: &str) -> Result<String, ApiError> {
+pub async fn uri(app: &AppState, flow_token: Secret, ip: IpAddr) -> Result<String, ApiError> {
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     enrollment::pending_uri(app, login::owner(&flow), &user).await
 }
@@ -39,7 +45,7 @@ pub async fn verify(
     app: &AppState,
     flow_token: Secret,
     code: Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<FlowResponse, ApiError> {
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
@@ -65,7 +71,7 @@ pub async fn confirm(
     app: &AppState,
     flow_token: Secret,
     confirmed: bool,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<TokenResponse, ApiError> {
     enrollment::require_confirmed(confirmed)?;
     let now = app.now();
@@ -77,16 +83,15 @@ pub async fn confirm(
         }
         other => other?,
     };
-    let ip = ip.to_owned();
     let opened = app
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
                 let pending =
                     repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
-                enrollment::activate(conn, &pending, &user, None, &ip, now)?;
+                enrollment::activate(conn, &pending, &user, None, ip, now)?;
                 let assurance = login::assurance(flow.second_factor)?;
-                login::complete(conn, &flow, &user, assurance, &ip, now)
+                login::complete(conn, &flow, &user, assurance, ip, now)
             })
         })
         .await?;

@@ -5,6 +5,8 @@
 //! [`policy::may_replace`]), so a stolen session cannot swap in the thief's
 //! authenticator.
 
+use std::net::IpAddr;
+
 use super::enrollment::{self, StartedTotp};
 use super::policy;
 use crate::clock::rfc3339;
@@ -86,7 +88,7 @@ pub async fn verify(
     app: &AppState,
     caller: &Caller,
     code: &Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<Secret, ApiError> {
     let user = caller.user.clone();
     let (recovery_code, ()) =
@@ -113,19 +115,19 @@ pub async fn confirm(
     app: &AppState,
     caller: &Caller,
     confirmed: bool,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<TwofaOverview, ApiError> {
     enrollment::require_confirmed(confirmed)?;
     let now = app.now();
     let session_owner = owner(caller);
     let user = caller.user.clone();
-    let (ip, session_id) = (ip.to_owned(), caller.session.id.clone());
+    let session_id = caller.session.id.clone();
     app.db
         .run(move |conn| {
             write_tx(conn, |conn| {
                 let pending = repo::pending(conn, &session_owner, now)?
                     .ok_or_else(enrollment::not_started)?;
-                enrollment::activate(conn, &pending, &user, Some(&session_id), &ip, now)
+                enrollment::activate(conn, &pending, &user, Some(&session_id), ip, now)
             })
         })
         .await?;

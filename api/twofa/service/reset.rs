@@ -3,6 +3,8 @@
 //! next login, and every session and login in progress of the user ends,
 //! so whoever held the old factor or a session keeps nothing.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use crate::audit::{self, kind, Actor, Event};
@@ -18,7 +20,7 @@ pub fn reset(
     conn: &mut DbConn,
     user: &User,
     actor: Actor,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
     now: i64,
 ) -> Result<usize, ApiError> {
     let removed = repo::remove_all(conn, &user.id)?;
@@ -39,7 +41,7 @@ pub fn reset(
             actor,
             subject_user_id: Some(&user.id),
             kind: kind::TWOFA_RESET,
-            ip,
+            ip: ip.map(|ip| ip.to_string()),
             detail: json!({ "factors_removed": removed, "sessions_revoked": revoked }),
         },
         now,
@@ -50,7 +52,7 @@ pub fn reset(
 /// What `users reset-2fa` prints.
 #[derive(Debug, serde::Serialize)]
 pub struct ResetDone {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub email: String,
     pub sessions_revoked: usize,
 }

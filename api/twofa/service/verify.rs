@@ -5,6 +5,8 @@
 //! a matched TOTP step or spending a matched recovery code is the caller's
 //! job, inside the transaction that acts on it.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use crate::attempts::{self, Attempt, UserCounter};
@@ -13,6 +15,7 @@ use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
 use crate::error::ApiError;
+use crate::ids::{FlowId, UserId};
 use crate::state::AppState;
 use crate::twofa::repo;
 use crate::users::User;
@@ -21,18 +24,18 @@ use crate::users::User;
 /// user and the client address, before anything is verified.
 pub async fn reserve(
     state: &AppState,
-    user_id: &str,
-    ip: &str,
-    flow_id: Option<String>,
+    user_id: &UserId,
+    ip: IpAddr,
+    flow_id: Option<FlowId>,
 ) -> Result<Attempt, ApiError> {
     let now = state.now();
     let limit = state.config.address_failure_limit;
-    let (user_id, ip) = (user_id.to_owned(), ip.to_owned());
+    let user_id = user_id.to_owned();
     state
         .db
         .run(move |conn| {
-            let user = Some((UserCounter::SecondFactor, user_id.as_str()));
-            attempts::reserve(conn, flow_id.as_deref(), user, &ip, limit, now)
+            let user = Some((UserCounter::SecondFactor, &user_id));
+            attempts::reserve(conn, flow_id.as_ref(), user, ip, limit, now)
         })
         .await
 }
@@ -51,17 +54,17 @@ pub async fn failed(
     state: &AppState,
     attempt: Attempt,
     user: &User,
-    ip: &str,
+    ip: IpAddr,
     factor: &'static str,
     wrong: ApiError,
 ) -> ApiError {
     let now = state.now();
-    let (user, ip) = (user.clone(), ip.to_owned());
+    let user = user.clone();
     let recorded = state
         .db
         .run(move |conn| {
             let failure = attempt.failed(conn, now)?;
-            let event = |kind, detail| Event::of_user(&user, kind, &ip, detail);
+            let event = |kind, detail| Event::of_user(&user, kind, ip, detail);
             audit::record(
                 conn,
                 event(kind::LOGIN_FAILED, json!({ "factor": factor })),
@@ -88,8 +91,8 @@ pub async fn check_totp(
     user: &User,
     secret: &TotpSecret,
     code: &Secret,
-    ip: &str,
-    flow_id: Option<String>,
+    ip: IpAddr,
+    flow_id: Option<FlowId>,
 ) -> Result<i64, ApiError> {
     let code = totp::normalize_code(code.expose()).ok_or_else(|| {
         ApiError::field("code", "must be the 6 digits the authenticator app shows")
@@ -110,8 +113,8 @@ pub async fn check_recovery_code(
     state: &AppState,
     user: &User,
     code: &Secret,
-    ip: &str,
-    flow_id: Option<String>,
+    ip: IpAddr,
+    flow_id: Option<FlowId>,
 ) -> Result<String, ApiError> {
     let canonical = recovery::normalize(code.expose()).ok_or_else(|| {
         ApiError::field(

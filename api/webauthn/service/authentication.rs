@@ -3,6 +3,8 @@
 //! try is reserved against the attempt limits before anything is verified,
 //! and the sign counter may only move forward.
 
+use std::net::IpAddr;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::json;
@@ -16,6 +18,7 @@ use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::{FlowId, UserId};
 use crate::login::dto::LoginStep;
 use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
@@ -35,7 +38,7 @@ async fn record_assertion(
     user: &User,
     rows: Vec<Credential>,
     result: &webauthn_rs::prelude::AuthenticationResult,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<(), ApiError> {
     let now = app.now();
     let cred_id = URL_SAFE_NO_PAD.encode(result.cred_id().as_ref());
@@ -48,7 +51,7 @@ async fn record_assertion(
     let json = serde_json::to_string(&passkey).map_err(internal)?;
     let counter = i64::from(result.counter());
     let (backup_eligible, backup_state) = (result.backup_eligible(), result.backup_state());
-    let (user, ip) = (user.clone(), ip.to_owned());
+    let user = user.clone();
     let advanced = app
         .db
         .run(move |conn| {
@@ -62,7 +65,7 @@ async fn record_assertion(
                 json!({ "credential": row.id, "stored": row.sign_count, "presented": counter });
             audit::record(
                 conn,
-                Event::of_user(&user, kind::WEBAUTHN_COUNTER_REGRESSION, &ip, detail),
+                Event::of_user(&user, kind::WEBAUTHN_COUNTER_REGRESSION, ip, detail),
                 now,
             )?;
             Ok(false)
@@ -79,7 +82,7 @@ async fn record_assertion(
 pub async fn second_factor_options(
     app: &AppState,
     flow_token: Secret,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<AssertionOptions, ApiError> {
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
@@ -122,7 +125,7 @@ pub async fn second_factor(
     app: &AppState,
     flow_token: Secret,
     credential: &PublicKeyCredential,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
@@ -158,7 +161,7 @@ pub async fn second_factor(
 }
 
 /// Options for passwordless login: a new flow, no user named yet.
-pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOptions, ApiError> {
+pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<AssertionOptions, ApiError> {
     let now = app.now();
     let (options, authentication) = rp(app)?
         .start_discoverable_authentication()
@@ -166,7 +169,7 @@ pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOption
     let state = serde_json::to_string(&authentication).map_err(internal)?;
     let token = new_token("flw_");
     let flow = Flow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: FlowId::new(),
         token_hash: sha256_hex(token.expose()),
         user_id: None,
         state: state::PASSKEY.to_owned(),
@@ -178,13 +181,13 @@ pub async fn passkey_options(app: &AppState, ip: &str) -> Result<AssertionOption
         unknown_subject: None,
     };
     let owner = ChallengeOwner::Flow(flow.id.clone());
-    let (ip, limit) = (ip.to_owned(), app.config.address_flow_limit);
+    let limit = app.config.address_flow_limit;
     app.db
         .run(move |conn| {
             // Bounded per address, counted outside a transaction (see
             // `insert_bounded`); a flow whose challenge failed to save is
             // refused later as expired.
-            login::open_flow(conn, flow, &ip, limit, now)?;
+            login::open_flow(conn, flow, ip, limit, now)?;
             repo::put_challenge(
                 conn,
                 CeremonyKind::Passkey,
@@ -209,7 +212,7 @@ pub async fn passkey(
     app: &AppState,
     flow_token: Secret,
     credential: &PublicKeyCredential,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<crate::sessions::dto::TokenResponse, ApiError> {
     let now = app.now();
     let (flow, _) = login::load(app, &flow_token, state::PASSKEY).await?;
@@ -223,10 +226,10 @@ pub async fn passkey(
         .ok_or(ApiError::FlowExpired)?;
     let authentication: DiscoverableAuthentication =
         serde_json::from_str(&saved).map_err(internal)?;
-    let (limit, address) = (app.config.address_failure_limit, ip.to_owned());
+    let limit = app.config.address_failure_limit;
     let attempt = app
         .db
-        .run(move |conn| attempts::reserve(conn, None, None, &address, limit, now))
+        .run(move |conn| attempts::reserve(conn, None, None, ip, limit, now))
         .await?;
     // Until a signature verifies against a credential the named user really
     // owns, the `userHandle` is only the caller's word: a failure counts
@@ -234,7 +237,7 @@ pub async fn passkey(
     // the user's account and answers like an unknown credential.
     let verified = match rp(app)?.identify_discoverable_authentication(credential) {
         Ok((handle, _)) => {
-            let user_id = handle.to_string();
+            let user_id = UserId::from(handle.to_string());
             let (user, rows) = app
                 .db
                 .run(move |conn| {
@@ -285,13 +288,12 @@ pub async fn passkey(
     }
     login::allowed(app, &user, ip).await?;
     record_assertion(app, &user, rows, &result, ip).await?;
-    let ip = ip.to_owned();
     let opened = app
         .db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
                 attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
-                login::complete(conn, &flow, &user, sessions::PASSKEY_ONLY, &ip, now)
+                login::complete(conn, &flow, &user, sessions::PASSKEY_ONLY, ip, now)
             })
         })
         .await?;

@@ -1,6 +1,8 @@
 //! The user's own passkeys: listing them, and removing one (which, like
 //! adding one, needs a recently proven second factor and is audited).
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::{require_fresh_second_factor, view};
@@ -17,10 +19,15 @@ pub async fn list(app: &AppState, caller: &Caller) -> Result<Vec<CredentialView>
     Ok(rows.into_iter().map(view).collect())
 }
 
-pub async fn remove(app: &AppState, caller: &Caller, id: String, ip: &str) -> Result<(), ApiError> {
+pub async fn remove(
+    app: &AppState,
+    caller: &Caller,
+    id: String,
+    ip: IpAddr,
+) -> Result<(), ApiError> {
     let now = app.now();
     require_fresh_second_factor(caller, now)?;
-    let (user, ip) = (caller.user.clone(), ip.to_owned());
+    let user = caller.user.clone();
     let session = caller.session.id.clone();
     app.db
         .run(move |conn| {
@@ -29,7 +36,7 @@ pub async fn remove(app: &AppState, caller: &Caller, id: String, ip: &str) -> Re
                 let detail = json!({ "credential": id, "name": name, "session": session });
                 audit::record(
                     conn,
-                    Event::of_user(&user, kind::WEBAUTHN_REMOVED, &ip, detail),
+                    Event::of_user(&user, kind::WEBAUTHN_REMOVED, ip, detail),
                     now,
                 )
             })

@@ -43,7 +43,7 @@ fn view(c: Credential) -> CredentialView {
 }
 
 fn user_handle(user: &User) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(&user.id).map_err(internal)
+    uuid::Uuid::parse_str(user.id.as_str()).map_err(internal)
 }
 
 fn passkeys(rows: &[Credential]) -> Result<Vec<Passkey>, ApiError> {

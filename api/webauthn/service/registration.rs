@@ -3,6 +3,8 @@
 //! authenticator's answer. Both need a recently proven second factor; the
 //! ceremony state waits in the database between the two calls.
 
+use std::net::IpAddr;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::json;
@@ -72,7 +74,7 @@ pub async fn register(
     caller: &Caller,
     credential: &RegisterPublicKeyCredential,
     name: &str,
-    ip: &str,
+    ip: IpAddr,
 ) -> Result<CredentialView, ApiError> {
     require_fresh_second_factor(caller, app.now())?;
     let name = crate::text::validate("name", name, 1, 100)?;
@@ -102,7 +104,7 @@ pub async fn register(
         created_at: now,
         last_used_at: None,
     };
-    let (user, ip, saved_row) = (caller.user.clone(), ip.to_owned(), row.clone());
+    let (user, saved_row) = (caller.user.clone(), row.clone());
     let session = caller.session.id.clone();
     app.db
         .run(move |conn| {
@@ -117,7 +119,7 @@ pub async fn register(
                 });
                 audit::record(
                     conn,
-                    Event::of_user(&user, kind::WEBAUTHN_REGISTERED, &ip, detail),
+                    Event::of_user(&user, kind::WEBAUTHN_REGISTERED, ip, detail),
                     now,
                 )
             })
