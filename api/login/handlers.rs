@@ -5,7 +5,7 @@ use actix_web::{post, web, HttpResponse};
 use super::dto::{
     FlowResponse, LoginStep, PasswordRequest, RecoveryLoginRequest, StartRequest, TotpLoginRequest,
 };
-use super::service;
+use super::service::{self, CodeStep};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
 use crate::ops::no_store;
@@ -101,7 +101,12 @@ pub async fn totp(
     body: ApiJson<TotpLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::totp(&state, body.flow_token, body.code, ip).await?;
+    let code = CodeStep {
+        flow_token: body.flow_token,
+        code: body.code,
+        ip,
+    };
+    let step = service::totp(&state, code).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -133,6 +138,11 @@ pub async fn recovery_code(
     body: ApiJson<RecoveryLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::recovery_code(&state, body.flow_token, body.recovery_code, ip).await?;
+    let code = CodeStep {
+        flow_token: body.flow_token,
+        code: body.recovery_code,
+        ip,
+    };
+    let step = service::recovery_code(&state, code).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }

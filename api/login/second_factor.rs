@@ -76,26 +76,26 @@ fn after_second_factor(
     }
 }
 
+/// A code sent to a second-factor step: the login it continues, the code,
+/// and the client address it came from.
+pub struct CodeStep {
+    pub flow_token: Secret,
+    pub code: Secret,
+    pub ip: IpAddr,
+}
+
 /// The time, flow and user of a second-factor step: the flow must be
 /// waiting for one.
-async fn at_second_factor(
-    app: &AppState,
-    flow_token: &Secret,
-    ip: IpAddr,
-) -> Result<(i64, Flow, User), ApiError> {
+async fn at_second_factor(app: &AppState, step: &CodeStep) -> Result<(i64, Flow, User), ApiError> {
     let now = app.now();
-    let (flow, user) = load_user(app, flow_token, FlowState::Mfa, ip).await?;
+    let (flow, user) = load_user(app, &step.flow_token, FlowState::Mfa, step.ip).await?;
     Ok((now, flow, user))
 }
 
 /// Second factor: a code from the authenticator app.
-pub async fn totp(
-    app: &AppState,
-    flow_token: Secret,
-    code: Secret,
-    ip: IpAddr,
-) -> Result<LoginStep, ApiError> {
-    let (now, flow, user) = at_second_factor(app, &flow_token, ip).await?;
+pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError> {
+    let (now, flow, user) = at_second_factor(app, &step).await?;
+    let CodeStep { code, ip, .. } = step;
     let user_id = user.id.clone();
     let authenticator = app
         .db
@@ -157,13 +157,9 @@ pub async fn finish_second_factor(
 
 /// Second factor: the recovery code. It is spent at once; a new one is
 /// issued and must be confirmed before the session opens.
-pub async fn recovery_code(
-    app: &AppState,
-    flow_token: Secret,
-    code: Secret,
-    ip: IpAddr,
-) -> Result<LoginStep, ApiError> {
-    let (now, flow, user) = at_second_factor(app, &flow_token, ip).await?;
+pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError> {
+    let (now, flow, user) = at_second_factor(app, &step).await?;
+    let CodeStep { code, ip, .. } = step;
     let matched = twofa::check_recovery_code(app, &user, &code, ip, Some(flow.id.clone()))
         .await
         .inspect_err(|e| app.metrics.login("recovery_code", e.code()))?;

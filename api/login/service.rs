@@ -16,5 +16,5 @@ pub use super::flow_state::{state, FlowState};
 pub use super::password::{
     after_password, password, second_factor_methods, start, wrong_password, AfterPassword,
 };
-pub use super::second_factor::{assurance, finish_second_factor, recovery_code, totp};
+pub use super::second_factor::{assurance, finish_second_factor, recovery_code, totp, CodeStep};
 pub use crate::sessions::amr::Factor;

@@ -64,21 +64,36 @@ fn targets(conn: &mut DbConn, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>
     Ok(ordered)
 }
 
-/// Applies `action` to each of `ids` (validated, from the admin's account)
-/// in one transaction: all or nothing, one result per user in the order
-/// asked.
+/// Whether the admin may include themselves without a fresh second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Oneself {
+    Allowed,
+    /// A stolen session must not be able to strip its own account's
+    /// protection: acting on oneself needs a second factor just proven.
+    NeedsFreshFactor,
+}
+
+/// Validates `ids` and applies `action` to each user (all from the admin's
+/// account) in one transaction: all or nothing, one result per user in the
+/// order asked.
 async fn for_each_user(
     app: &AppState,
     admin: Admin,
     ids: Vec<UserId>,
-    action: impl Fn(&mut DbConn, &Admin, &User) -> Result<UserResult, ApiError> + Send + 'static,
+    oneself: Oneself,
+    action: impl Fn(&mut DbConn, &Admin, &User, i64) -> Result<UserResult, ApiError> + Send + 'static,
 ) -> Result<BulkResult, ApiError> {
+    let ids = bulk_ids(ids)?;
+    let now = app.now();
+    if oneself == Oneself::NeedsFreshFactor {
+        check_self_reset(&ids, admin.user_id(), admin.fresh_second_factor(now))?;
+    }
     app.db
         .run(move |conn| {
             write_tx(conn, |conn| {
                 let mut results = Vec::new();
                 for user in targets(conn, &admin, &ids)? {
-                    results.push(action(conn, &admin, &user)?);
+                    results.push(action(conn, &admin, &user, now)?);
                 }
                 Ok(BulkResult { results })
             })
@@ -93,9 +108,7 @@ pub async fn enable(
     ids: Vec<UserId>,
     ip: IpAddr,
 ) -> Result<BulkResult, ApiError> {
-    let ids = bulk_ids(ids)?;
-    let now = app.now();
-    for_each_user(app, admin, ids, move |conn, admin, user| {
+    let require = move |conn: &mut DbConn, admin: &Admin, user: &User, now: i64| {
         let changed = repo::set_required(conn, &user.id)?;
         if changed {
             let event = event(admin, &user.id, kind::TWOFA_REQUIRED, ip, json!({}));
@@ -107,8 +120,8 @@ pub async fn enable(
             twofa_status: twofa::status(user.twofa_enrolled, true),
             sessions_revoked: None,
         })
-    })
-    .await
+    };
+    for_each_user(app, admin, ids, Oneself::Allowed, require).await
 }
 
 /// Removes each user's second factors and ends their sessions; the next
@@ -119,10 +132,7 @@ pub async fn reset(
     ids: Vec<UserId>,
     ip: IpAddr,
 ) -> Result<BulkResult, ApiError> {
-    let ids = bulk_ids(ids)?;
-    let now = app.now();
-    check_self_reset(&ids, admin.user_id(), admin.fresh_second_factor(now))?;
-    for_each_user(app, admin, ids, move |conn, admin, user| {
+    let wipe = move |conn: &mut DbConn, admin: &Admin, user: &User, now: i64| {
         let actor = Actor::User(admin.user_id().clone());
         let revoked = twofa::reset(conn, user, actor, Some(ip), now)?;
         Ok(UserResult {
@@ -131,8 +141,8 @@ pub async fn reset(
             twofa_status: TwofaStatus::Pending,
             sessions_revoked: Some(revoked),
         })
-    })
-    .await
+    };
+    for_each_user(app, admin, ids, Oneself::NeedsFreshFactor, wipe).await
 }
 
 #[cfg(test)]
