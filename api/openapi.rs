@@ -48,16 +48,16 @@ impl Modify for BearerAuth {
             "An access token from an `authenticated` answer (15 minutes; refresh with the refresh token)."
                 .to_owned(),
         );
-        components.add_security_scheme("access_token", SecurityScheme::Http(scheme));
+        components.add_security_scheme("accessToken", SecurityScheme::Http(scheme));
         let mut flow = Http::new(HttpAuthScheme::Bearer);
         flow.description = Some(
             "The latest `flow_token` of the login flow (enrollment steps only; never a session)."
                 .to_owned(),
         );
-        components.add_security_scheme("flow_token", SecurityScheme::Http(flow));
+        components.add_security_scheme("flowToken", SecurityScheme::Http(flow));
         let mut operator = Http::new(HttpAuthScheme::Bearer);
         operator.description = Some("The configured `TWOFOLD_OPERATOR_KEY`.".to_owned());
-        components.add_security_scheme("operator_key", SecurityScheme::Http(operator));
+        components.add_security_scheme("operatorKey", SecurityScheme::Http(operator));
         // Relative: the document describes whichever host serves it, so the
         // Swagger UI at /docs calls the same instance.
         let mut this = Server::new("/");
@@ -187,3 +187,23 @@ pub fn assertion_credential() -> utoipa::openapi::schema::Object {
         "The PublicKeyCredential from navigator.credentials.get(), binary fields base64url-encoded.",
     )
 }
+
+/// A PNG image answered as raw bytes: `type: string` with its media type
+/// (OpenAPI 3.1) and `format: binary` (what 3.0 tools look for), so
+/// generated clients return the bytes instead of parsing them as JSON.
+pub struct PngImage;
+
+impl utoipa::PartialSchema for PngImage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .content_media_type("image/png")
+            .description(Some("The PNG image."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PngImage {}

@@ -45,7 +45,8 @@ fn every_documented_operation_has_error_responses_and_a_tag() {
             assert!(op["tags"].is_array(), "{method} {path} has no tag");
             let responses = op["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{method} {path} has no responses");
-            // `security: [{}]` marks a public operation explicitly.
+            // A public operation declares no security at all.
+            assert_ne!(op["security"], serde_json::json!([{}]), "{method} {path}");
             let secured = op["security"].as_array().is_some_and(|reqs| {
                 reqs.iter()
                     .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
@@ -56,7 +57,7 @@ fn every_documented_operation_has_error_responses_and_a_tag() {
                     .get("403")
                     .and_then(|r| r["description"].as_str())
                     .unwrap_or_default();
-                let operator = op["security"].to_string().contains("operator_key");
+                let operator = op["security"].to_string().contains("operatorKey");
                 // Signing out works from any address (the list grants nothing).
                 let logout = path == "/v1/auth/logout";
                 assert!(
@@ -117,4 +118,20 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
         _ => {}
     }
+}
+
+#[test]
+fn the_readme_error_table_lists_every_code_the_service_answers() {
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    let table = readme
+        .split("## Error codes")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has an `## Error codes` section");
+    let missing: Vec<&str> = twofold::error::ErrorCode::ALL
+        .iter()
+        .map(|code| code.as_str())
+        .filter(|code| !table.contains(&format!("`{code}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in the README's table: {missing:?}");
 }

@@ -12,7 +12,7 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "admin_list_audit_events",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(AuditParams),
     responses(
         (status = 200, description = "A page of events", body = AuditPage),

@@ -35,7 +35,9 @@ pub struct AdminUser {
     pub required_by: Vec<RequiredBy>,
     /// Enrolled second factors: `totp`, `recovery_code`.
     pub methods: Vec<String>,
+    #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -51,6 +53,7 @@ pub struct UserPage {
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Case-insensitive substring of the name or the email.
+    #[param(max_length = 200)]
     pub name: Option<String>,
     #[param(inline)]
     pub role: Option<Role>,
@@ -59,6 +62,7 @@ pub struct ListParams {
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 
@@ -116,7 +120,7 @@ pub struct UpdateUserRequest {
 #[schema(example = json!({"user_ids": ["0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10", "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55"]}))]
 pub struct UserIdsRequest {
     /// 1 to 500 user ids of the admin's account; duplicates count once.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<String>, min_items = 1, max_items = 500)]
     pub user_ids: Vec<UserId>,
 }
 
@@ -167,8 +171,10 @@ pub struct SecuritySettings {
     pub name: String,
     pub licenses: i32,
     pub users: i64,
+    #[schema(format = DateTime)]
     pub paying_since: Option<String>,
     pub enforcement: EnforcementState,
+    #[schema(format = DateTime)]
     pub enforced_from: Option<String>,
     pub ip_allowlist_enabled: bool,
 }
@@ -184,6 +190,7 @@ pub struct AuditParams {
     pub kind: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 
@@ -216,6 +223,7 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

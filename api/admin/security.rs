@@ -31,7 +31,7 @@ pub fn settings(account: &Account, users: i64, now: i64) -> SecuritySettings {
 #[utoipa::path(
     operation_id = "admin_get_security",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "Settings", body = SecuritySettings),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),

@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "admin_list_users",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(ListParams),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
@@ -44,7 +44,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "admin_create_user",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = CreatedUser),
@@ -71,7 +71,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "admin_get_user",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = AdminUser),
@@ -93,7 +93,7 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "admin_update_user",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(("id" = String, Path, description = "User id")),
     request_body = UpdateUserRequest,
     responses(
@@ -126,7 +126,7 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "admin_enable_twofa",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = UserIdsRequest,
     responses(
         (status = 200, description = "Per-user results", body = BulkResult),
@@ -158,7 +158,7 @@ pub async fn enable_many(
 #[utoipa::path(
     operation_id = "admin_reset_twofa",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = UserIdsRequest,
     responses(
         (status = 200, description = "Per-user results", body = BulkResult),
@@ -185,7 +185,7 @@ pub async fn reset_many(
 #[utoipa::path(
     operation_id = "admin_enable_user_twofa",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The result", body = BulkResult),
@@ -209,7 +209,7 @@ pub async fn enable_one(
 #[utoipa::path(
     operation_id = "admin_reset_user_twofa",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The result", body = BulkResult),

@@ -16,6 +16,7 @@ pub struct EntryView {
     /// IPv4-mapped range (`::ffff:10.0.0.0/104`) as its IPv4 range (`10.0.0.0/8`).
     pub cidr: String,
     pub description: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

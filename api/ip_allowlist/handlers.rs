@@ -15,7 +15,7 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "admin_get_ip_allowlist",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "The list", body = AllowlistView),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -36,7 +36,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "admin_add_ip_allowlist_entry",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = NewEntry,
     responses(
         (status = 201, description = "Added", body = EntryView),
@@ -66,7 +66,7 @@ pub async fn add(
 #[utoipa::path(
     operation_id = "admin_delete_ip_allowlist_entry",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(("id" = String, Path, description = "Entry id"), DeleteParams),
     responses(
         (status = 204, description = "Removed"),
@@ -97,7 +97,7 @@ pub async fn remove(
 #[utoipa::path(
     operation_id = "admin_update_security",
     tag = "admin",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = SecurityUpdate,
     responses(
         (status = 200, description = "The new settings", body = SecuritySettings),

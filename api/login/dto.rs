@@ -90,8 +90,8 @@ pub enum LoginStep {
 pub struct TotpLoginRequest {
     #[schema(value_type = String)]
     pub flow_token: Secret,
-    /// The 6-digit code of the authenticator app.
-    #[schema(value_type = String, example = "492039")]
+    /// The 6-digit code of the authenticator app (spaces allowed).
+    #[schema(value_type = String, example = "492039", pattern = r"^\s*(?:[0-9]\s*){6}$")]
     pub code: Secret,
 }
 

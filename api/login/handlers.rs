@@ -17,7 +17,6 @@ use crate::state::AppState;
 /// email belongs to a user, so the answer reveals nothing.
 #[utoipa::path(
     operation_id = "login_start",
-    security(()),
     tag = "login",
     request_body = StartRequest,
     responses(
@@ -47,7 +46,6 @@ pub async fn start(
 /// `invalid_credentials`; after five wrong passwords the flow is dead.
 #[utoipa::path(
     operation_id = "login_password",
-    security(()),
     tag = "login",
     request_body = PasswordRequest,
     responses(
@@ -82,7 +80,6 @@ pub async fn password(
 #[utoipa::path(
     operation_id = "login_totp",
     tag = "login",
-    security(()),
     request_body = TotpLoginRequest,
     responses(
         (status = 200, description = "Signed in, or a new recovery code to confirm", body = LoginStep),
@@ -119,7 +116,6 @@ pub async fn totp(
 #[utoipa::path(
     operation_id = "login_recovery_code",
     tag = "login",
-    security(()),
     request_body = RecoveryLoginRequest,
     responses(
         (status = 200, description = "The new recovery code to confirm", body = FlowResponse),

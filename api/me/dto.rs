@@ -24,8 +24,10 @@ pub struct SessionSummary {
     /// Methods used to sign in, e.g. `["pwd"]`.
     #[schema(example = json!(["pwd"]))]
     pub amr: Vec<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The session ends then at the latest, refreshed or not.
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 

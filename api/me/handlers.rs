@@ -13,7 +13,7 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "me",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "The caller", body = MeResponse),
         (status = 401, description = "Missing (`unauthorized`), invalid, expired or revoked (`invalid_token`) access token", body = Problem, content_type = "application/problem+json"),
@@ -35,7 +35,7 @@ pub async fn me(
 #[utoipa::path(
     operation_id = "me_change_password",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed"),

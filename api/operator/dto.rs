@@ -18,10 +18,12 @@ pub struct Billing {
     #[schema(value_type = String)]
     pub account_id: AccountId,
     pub name: String,
+    #[schema(format = DateTime)]
     pub paying_since: Option<String>,
     pub licenses: i32,
     pub users: i64,
     /// `paying_since + 24h`: every user must use 2FA from then on.
+    #[schema(format = DateTime)]
     pub twofa_enforced_from: Option<String>,
 }
 

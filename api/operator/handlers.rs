@@ -13,7 +13,7 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "operator_get_account",
     tag = "operator",
-    security(("operator_key" = [])),
+    security(("operatorKey" = [])),
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "Billing state", body = Billing),
@@ -37,7 +37,7 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "operator_update_account",
     tag = "operator",
-    security(("operator_key" = [])),
+    security(("operatorKey" = [])),
     params(("id" = String, Path, description = "Account id")),
     request_body = BillingUpdate,
     responses(

@@ -27,7 +27,7 @@ pub struct Ready {
 
 /// Liveness: the process answers.
 #[utoipa::path(
-    operation_id = "healthz",  security(()),tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+    operation_id = "healthz",  tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -37,7 +37,6 @@ pub async fn healthz() -> HttpResponse {
 /// itself when it comes back.
 #[utoipa::path(
     operation_id = "readyz",
-    security(()),
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Ready),
@@ -59,7 +58,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(
     operation_id = "metrics",
-    security(()),
     tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4"))
 )]
@@ -74,7 +72,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 /// The public keys that verify access tokens (RFC 7517).
 #[utoipa::path(
     operation_id = "jwks",
-    security(()),
     tag = "sessions",
     responses((status = 200, description = "JSON Web Key Set", body = Object, example = json!({
         "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "use": "sig", "alg": "EdDSA"}]

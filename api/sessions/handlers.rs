@@ -17,7 +17,6 @@ use crate::state::AppState;
 /// (it means the token was copied), and answers `invalid_token`.
 #[utoipa::path(
     operation_id = "token_refresh",
-    security(()),
     tag = "sessions",
     request_body = RefreshRequest,
     responses(
@@ -47,7 +46,7 @@ pub async fn refresh(
 #[utoipa::path(
     operation_id = "logout",
     tag = "sessions",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Missing, invalid or already revoked access token", body = Problem, content_type = "application/problem+json"),

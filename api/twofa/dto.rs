@@ -105,8 +105,8 @@ impl TotpEnrollment {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "492039"}))]
 pub struct CodeRequest {
-    /// The 6-digit code the authenticator app shows.
-    #[schema(value_type = String, example = "492039")]
+    /// The 6-digit code the authenticator app shows (spaces allowed).
+    #[schema(value_type = String, example = "492039", pattern = r"^\s*(?:[0-9]\s*){6}$")]
     pub code: Secret,
 }
 
@@ -123,6 +123,7 @@ pub struct ConfirmRequest {
 #[serde(deny_unknown_fields)]
 pub struct QrParams {
     /// Approximate width in pixels (120–1200, default 320).
+    #[param(minimum = 120, maximum = 1200, default = 320)]
     pub size: Option<u32>,
 }
 
@@ -152,12 +153,15 @@ pub enum RequiredBy {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TotpMethod {
+    #[schema(format = DateTime)]
     pub enrolled_at: String,
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecoveryCodeState {
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -178,11 +182,13 @@ pub struct TwofaOverview {
     pub required: bool,
     pub required_by: Vec<RequiredBy>,
     /// When the account's enforcement starts (or started); null on trial.
+    #[schema(format = DateTime)]
     pub enforced_from: Option<String>,
     /// Second factors usable at login.
     pub methods: Vec<String>,
     pub totp: Option<TotpMethod>,
     pub recovery_code: Option<RecoveryCodeState>,
     /// Set while too many wrong codes lock the second factor.
+    #[schema(format = DateTime)]
     pub locked_until: Option<String>,
 }

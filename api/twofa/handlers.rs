@@ -64,7 +64,7 @@ pub fn enrollment_answer(
 #[utoipa::path(
     operation_id = "enrollment_totp_start",
     tag = "enrollment",
-    security(("flow_token" = [])),
+    security(("flowToken" = [])),
     responses(
         (status = 200, description = "Scan the QR code (or type the secret), then send a code to `/v1/auth/enrollment/totp/verify`", body = TotpEnrollment),
         (status = 401, description = "Missing (`unauthorized`) or unknown, used or expired flow token, or a flow not at `enrollment_required` (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
@@ -85,10 +85,10 @@ pub async fn start(
 #[utoipa::path(
     operation_id = "enrollment_totp_qr_png",
     tag = "enrollment",
-    security(("flow_token" = [])),
+    security(("flowToken" = [])),
     params(QrParams),
     responses(
-        (status = 200, description = "QR code of the otpauth URI (error correction M, quiet zone 4)", content_type = "image/png", body = Vec<u8>),
+        (status = 200, description = "QR code of the otpauth URI (error correction M, quiet zone 4)", content_type = "image/png", body = inline(crate::openapi::PngImage)),
         (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad flow token (`unauthorized`, `flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
@@ -109,7 +109,7 @@ pub async fn qr_png(
 #[utoipa::path(
     operation_id = "enrollment_totp_qr_svg",
     tag = "enrollment",
-    security(("flow_token" = [])),
+    security(("flowToken" = [])),
     params(QrParams),
     responses(
         (status = 200, description = "QR code of the otpauth URI", content_type = "image/svg+xml", body = String),
@@ -136,7 +136,7 @@ pub async fn qr_svg(
 #[utoipa::path(
     operation_id = "enrollment_totp_verify",
     tag = "enrollment",
-    security(("flow_token" = [])),
+    security(("flowToken" = [])),
     request_body = CodeRequest,
     responses(
         (status = 200, description = "Show the recovery code, then confirm it", body = FlowResponse),
@@ -167,7 +167,7 @@ pub async fn verify(
 #[utoipa::path(
     operation_id = "enrollment_recovery_code_confirm",
     tag = "enrollment",
-    security(("flow_token" = [])),
+    security(("flowToken" = [])),
     request_body = ConfirmRequest,
     responses(
         (status = 200, description = "Signed in with `aal` 2", body = TokenResponse),

@@ -44,7 +44,7 @@ async fn session_qr(
 #[utoipa::path(
     operation_id = "me_twofa",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "Second-factor state", body = TwofaOverview),
         (status = 401, description = "Bad access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
@@ -66,7 +66,7 @@ pub async fn overview(
 #[utoipa::path(
     operation_id = "me_totp_start",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "Scan the QR code, then send a code to `/v1/me/2fa/totp/verify`", body = TotpEnrollment),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -86,10 +86,10 @@ pub async fn start(
 #[utoipa::path(
     operation_id = "me_totp_qr_png",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(QrParams),
     responses(
-        (status = 200, description = "QR code of the otpauth URI", content_type = "image/png", body = Vec<u8>),
+        (status = 200, description = "QR code of the otpauth URI", content_type = "image/png", body = inline(crate::openapi::PngImage)),
         (status = 400, description = "`size` out of bounds (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
@@ -109,7 +109,7 @@ pub async fn qr_png(
 #[utoipa::path(
     operation_id = "me_totp_qr_svg",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(QrParams),
     responses(
         (status = 200, description = "QR code of the otpauth URI", content_type = "image/svg+xml", body = String),
@@ -132,7 +132,7 @@ pub async fn qr_svg(
 #[utoipa::path(
     operation_id = "me_totp_verify",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = CodeRequest,
     responses(
         (status = 200, description = "The new recovery code, shown once; confirm it next", body = RecoveryCodeIssued),
@@ -160,7 +160,7 @@ pub async fn verify(
 #[utoipa::path(
     operation_id = "me_recovery_code_regenerate",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "The new recovery code, shown once; confirm it next", body = RecoveryCodeIssued),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -180,7 +180,7 @@ pub async fn regenerate(
 #[utoipa::path(
     operation_id = "me_recovery_code_confirm",
     tag = "me",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = ConfirmRequest,
     responses(
         (status = 200, description = "Active; the new state", body = TwofaOverview),

@@ -39,7 +39,9 @@ pub struct RegistrationRequest {
 pub struct CredentialView {
     pub id: String,
     pub name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
     /// The credential may be synced between devices (a passkey).
     pub backup_eligible: bool,

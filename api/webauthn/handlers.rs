@@ -18,7 +18,7 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "me_webauthn_registration_options",
     tag = "webauthn",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "Creation options for navigator.credentials.create", body = RegistrationOptions),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -39,7 +39,7 @@ pub async fn registration_options(
 #[utoipa::path(
     operation_id = "me_webauthn_register",
     tag = "webauthn",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     request_body = RegistrationRequest,
     responses(
         (status = 201, description = "Registered", body = CredentialView),
@@ -67,7 +67,7 @@ pub async fn register(
 #[utoipa::path(
     operation_id = "me_webauthn_credentials",
     tag = "webauthn",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     responses(
         (status = 200, description = "Credentials", body = CredentialList),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -87,7 +87,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "me_webauthn_delete_credential",
     tag = "webauthn",
-    security(("access_token" = [])),
+    security(("accessToken" = [])),
     params(("id" = String, Path, description = "Credential id")),
     responses(
         (status = 204, description = "Removed"),

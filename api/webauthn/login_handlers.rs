@@ -18,7 +18,6 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "login_webauthn_options",
     tag = "login",
-    security(()),
     request_body = FlowTokenRequest,
     responses(
         (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
@@ -47,7 +46,6 @@ pub async fn second_factor_options(
 #[utoipa::path(
     operation_id = "login_webauthn",
     tag = "login",
-    security(()),
     request_body = AssertionRequest,
     responses(
         (status = 200, description = "Signed in, or a new recovery code to confirm", body = LoginStep),
@@ -76,7 +74,6 @@ pub async fn second_factor(
 #[utoipa::path(
     operation_id = "passkey_options",
     tag = "login",
-    security(()),
     responses(
         (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
         (status = 409, description = "WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
@@ -96,7 +93,6 @@ pub async fn passkey_options(
 #[utoipa::path(
     operation_id = "passkey_login",
     tag = "login",
-    security(()),
     request_body = AssertionRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
