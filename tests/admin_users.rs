@@ -551,6 +551,12 @@ async fn reset_removes_factors_and_ends_every_session_at_once() {
         let a = t.get("/v1/me", Some(&access(tokens))).await;
         a.problem(401, "invalid_token");
     }
+    // Resetting a user who is already pending, with nothing to remove and
+    // no session, changes nothing, and says so.
+    let mut unchanged = reset_done(&never.id, 0);
+    unchanged["changed"] = json!(false);
+    let a = d.one(&never.id, "reset").await;
+    assert_eq!(*a.ok(), json!({ "results": [unchanged] }));
     d.get(USERS).await.ok();
     let a = d.bulk("reset", json!([tech.id, NOBODY])).await;
     a.problem(404, "not_found");

@@ -134,12 +134,12 @@ pub async fn reset(
 ) -> Result<BulkResult, ApiError> {
     let wipe = move |conn: &mut DbConn, admin: &Admin, user: &User, now: i64| {
         let actor = Actor::User(admin.user_id().clone());
-        let revoked = twofa::reset(conn, user, actor, Some(ip), now)?;
+        let done = twofa::reset(conn, user, actor, Some(ip), now)?;
         Ok(UserResult {
             user_id: user.id.clone(),
-            changed: true,
+            changed: done.changed(user),
             twofa_status: TwofaStatus::Pending,
-            sessions_revoked: Some(revoked),
+            sessions_revoked: Some(done.sessions_revoked),
         })
     };
     for_each_user(app, admin, ids, Oneself::NeedsFreshFactor, wipe).await

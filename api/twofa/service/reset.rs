@@ -13,16 +13,32 @@ use crate::error::ApiError;
 use crate::twofa::repo;
 use crate::users::User;
 
+/// What a reset did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reset {
+    /// Whether the user had a factor (or an enrollment in progress) to remove.
+    pub factors_removed: bool,
+    pub sessions_revoked: usize,
+}
+
+impl Reset {
+    /// Whether the reset changed anything for `user` as they were before
+    /// it: a second reset of a user already pending changes nothing.
+    pub fn changed(&self, user: &User) -> bool {
+        self.factors_removed || self.sessions_revoked > 0 || !user.twofa_required
+    }
+}
+
 /// Removes every second factor of `user`, requires enrollment at next
 /// login, and ends every session and login in progress of theirs. Runs
-/// inside the caller's transaction; returns how many sessions it ended.
+/// inside the caller's transaction.
 pub fn reset(
     conn: &mut DbConn,
     user: &User,
     actor: Actor,
     ip: Option<IpAddr>,
     now: i64,
-) -> Result<usize, ApiError> {
+) -> Result<Reset, ApiError> {
     let removed = repo::remove_all(conn, &user.id)?;
     repo::require_enrollment(conn, &user.id)?;
     crate::login::repo::delete_for_user(conn, &user.id)?;
@@ -46,7 +62,10 @@ pub fn reset(
         },
         now,
     )?;
-    Ok(revoked)
+    Ok(Reset {
+        factors_removed: removed,
+        sessions_revoked: revoked,
+    })
 }
 
 /// What `users reset-2fa` prints.
@@ -62,11 +81,11 @@ pub fn reset_by_email(conn: &mut DbConn, email: &str, now: i64) -> Result<ResetD
     let keys = crate::users::identity::lookup_keys("email", email)?;
     crate::db::write_tx(conn, |conn| {
         let user = crate::users::repo::find_by_any_email(conn, &keys)?.ok_or(ApiError::NotFound)?;
-        let revoked = reset(conn, &user, Actor::Cli, None, now)?;
+        let done = reset(conn, &user, Actor::Cli, None, now)?;
         Ok(ResetDone {
             user_id: user.id,
             email: user.email,
-            sessions_revoked: revoked,
+            sessions_revoked: done.sessions_revoked,
         })
     })
 }
