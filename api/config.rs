@@ -251,6 +251,9 @@ impl Config {
             }
         };
         let log_filter = get("TWOFOLD_LOG").unwrap_or_else(|| "info".to_owned());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(invalid("TWOFOLD_LOG", format!("{log_filter}: {e}")));
+        }
 
         Ok(Self {
             database_url,

@@ -86,6 +86,14 @@ pub fn yaml() -> Result<String, String> {
     document().to_yaml().map_err(|e| e.to_string())
 }
 
+/// The same document as pretty-printed JSON (`twofold openapi --json`).
+pub fn json() -> Result<String, String> {
+    document()
+        .to_pretty_json()
+        .map(|text| text + "\n")
+        .map_err(|e| e.to_string())
+}
+
 /// Schema of an email address in a request: what `normalize_email` accepts.
 pub fn email_schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()

@@ -37,10 +37,9 @@ impl AppState {
     ) -> Result<Self, String> {
         let passwords = PasswordHasher::new(config.password)?;
         let secrets = match &config.master_key {
-            Some(key) => SecretBox::from_base64(key.expose()),
-            None => SecretBox::load_or_create(&config.data_dir),
-        }
-        .map_err(|e| e.to_string())?;
+            Some(key) => SecretBox::from_base64(key.expose()).map_err(|e| e.to_string()),
+            None => SecretBox::load_or_create(&config.data_dir).map_err(|e| data_dir_error(&e)),
+        }?;
         let webauthn = crate::webauthn::relying_party(&config)?.map(Arc::new);
         let tokens = TokenSigner::new(signing_key, config.issuer.clone(), config.audience());
         Ok(Self {
@@ -58,11 +57,17 @@ impl AppState {
 
     /// The production wiring: system clock, key from the data directory.
     pub fn from_config(config: Config, db: Db) -> Result<Self, String> {
-        let key = SigningKey::load_or_create(&config.data_dir).map_err(|e| e.to_string())?;
+        let key = SigningKey::load_or_create(&config.data_dir).map_err(|e| data_dir_error(&e))?;
         Self::new(config, db, Arc::new(SystemClock), key)
     }
 
     pub fn now(&self) -> i64 {
         self.clock.unix()
     }
+}
+
+/// A key file in the data directory could not be read or written: say
+/// which setting to fix, not only which file.
+fn data_dir_error(e: &dyn std::fmt::Display) -> String {
+    format!("TWOFOLD_DATA_DIR: {e}")
 }

@@ -164,6 +164,51 @@ fn openapi_prints_the_committed_contract_byte_for_byte() {
         std::fs::read(&file).unwrap() == committed,
         "--output wrote other bytes"
     );
+
+    // `--json` prints the same document as JSON.
+    let out = run(bare(dir.path()), &["--json", "openapi"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    let yaml = twofold::openapi::document();
+    assert_eq!(json, serde_json::to_value(yaml).unwrap());
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_openapi_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bare(dir.path())
+        .arg("openapi")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read 100 bytes, then hang up, as `twofold openapi | head -c 100` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0_u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_unusable_data_directory_is_named_by_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the directory should be: nothing can be created in it.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let mut cmd = bare(dir.path());
+    cmd.env("TWOFOLD_DATABASE_URL", database_url(&dir))
+        .env("TWOFOLD_DATA_DIR", blocker.join("keys"));
+    let out = run(cmd, &["serve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("TWOFOLD_DATA_DIR"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -350,6 +395,7 @@ fn invalid_configuration_stops_serve_naming_the_variable() {
         ("TWOFOLD_DATABASE_URL", "mysql://localhost/twofold"),
         ("TWOFOLD_ARGON2_MEMORY_KIB", "lots"),
         ("TWOFOLD_LOG_FORMAT", "xml"),
+        ("TWOFOLD_LOG", "[[[bad"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = bare(dir.path());

@@ -14,15 +14,16 @@ use crate::users::profile_check;
 pub fn run(cli: Cli) -> Result<(), String> {
     if let Command::Openapi { output } = &cli.command {
         // The contract needs no configuration: CI generates it bare.
-        let yaml = crate::openapi::yaml()?;
+        let text = if cli.json {
+            crate::openapi::json()?
+        } else {
+            crate::openapi::yaml()?
+        };
         return match output {
             Some(path) => {
-                std::fs::write(path, yaml).map_err(|e| format!("{}: {e}", path.display()))
+                std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
             }
-            None => {
-                print!("{yaml}");
-                Ok(())
-            }
+            None => write_stdout(&text),
         };
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
@@ -95,4 +96,15 @@ pub(super) fn print(
         println!("{}", human());
     }
     Ok(())
+}
+
+/// Writes `text` to standard output; a reader that stops early (`| head`)
+/// ends the command quietly instead of a panic on the broken pipe.
+fn write_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        _ => Ok(()),
+    }
 }

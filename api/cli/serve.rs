@@ -11,11 +11,15 @@ use crate::users::profile_check;
 use crate::{app, AppState};
 
 fn init_logging(config: &Config) {
+    // The filter was checked when the configuration was read.
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never into a file or a pipe.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(colour);
     match config.log_format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
