@@ -12,6 +12,8 @@ use utoipa_actix_web::AppExt as _;
 
 use crate::error::{FieldError, Problem};
 
+mod responses;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -73,11 +75,12 @@ pub fn base() -> Document {
 
 /// The whole document, built by registering the routes on a throwaway app.
 pub fn document() -> Document {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(base())
         .configure(crate::routes)
         .split_for_parts();
+    responses::complete(&mut doc);
     doc
 }
 

@@ -1,0 +1,114 @@
+//! What every documented answer shares, added to the generated document in
+//! one place rather than repeated on each operation: the `X-Request-Id`
+//! header, `Retry-After` on 429 and 503, and a problem example whose status
+//! and `code` are those of the response it illustrates (the `code` is the
+//! first one the response's description names).
+
+use actix_web::http::StatusCode;
+use serde_json::json;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{OpenApi as Document, RefOr};
+
+use crate::error::{ErrorCode, PROBLEM_JSON};
+
+pub fn complete(doc: &mut Document) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            complete_operation(operation);
+        }
+    }
+}
+
+fn complete_operation(operation: &mut Operation) {
+    for (status, response) in &mut operation.responses.responses {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        response.headers.insert(
+            "X-Request-Id".to_owned(),
+            header(
+                Type::String,
+                "The request's id (echoed when the client sent a sane one); quote it when reporting a problem.",
+            ),
+        );
+        if status == "429" || status == "503" {
+            response.headers.insert(
+                "Retry-After".to_owned(),
+                header(Type::Integer, "Seconds until a retry may succeed."),
+            );
+        }
+        let Ok(code) = status.parse::<u16>() else {
+            continue;
+        };
+        if let Some(content) = response.content.get_mut(PROBLEM_JSON) {
+            let error = code_named_in(&response.description).unwrap_or_else(|| by_status(code));
+            let reason = StatusCode::from_u16(code)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Error");
+            content.example = Some(json!({
+                "type": format!("urn:twofold:problem:{error}"),
+                "title": reason,
+                "status": code,
+                "detail": response.description,
+                "code": error,
+            }));
+        }
+    }
+}
+
+fn header(kind: Type, description: &str) -> Header {
+    let mut header = Header::new(ObjectBuilder::new().schema_type(kind).build());
+    header.description = Some(description.to_owned());
+    header
+}
+
+/// The first `code` in backticks in `text` that the service answers.
+fn code_named_in(text: &str) -> Option<ErrorCode> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .find_map(|word| ErrorCode::ALL.into_iter().find(|c| c.as_str() == word))
+}
+
+/// The code a response of `status` carries when its description names none.
+fn by_status(status: u16) -> ErrorCode {
+    match status {
+        400 => ErrorCode::ValidationFailed,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        429 => ErrorCode::TooManyAttempts,
+        503 => ErrorCode::ServiceUnavailable,
+        _ => ErrorCode::InternalError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_code_is_the_first_real_code_the_description_names() {
+        let named = code_named_in("Bad token (`flow_expired`) or `unauthorized`");
+        assert_eq!(named, Some(ErrorCode::FlowExpired));
+        assert_eq!(
+            code_named_in("Needs `force` (`would_lock_out`)"),
+            Some(ErrorCode::WouldLockOut)
+        );
+        assert_eq!(code_named_in("No such user"), None);
+        assert_eq!(by_status(409), ErrorCode::InternalError);
+    }
+}
