@@ -36,7 +36,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Condition};
-use actix_web::{web, App};
+use actix_web::{web, App, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::SwaggerUi;
@@ -110,12 +110,15 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
+    let (app, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(openapi::base())
         .configure(routes)
         .split_for_parts();
+    openapi::complete(&mut doc);
     let routes = RouteTable::from_openapi(&doc);
+    // The committed `openapi.yaml`, byte for byte, beside `/openapi.json`.
+    let yaml = doc.to_yaml().unwrap_or_default();
     let cors = cors(&state.config.cors_origins);
     let cors_enabled = !state.config.cors_origins.is_empty();
     app.app_data(web::Data::new(state))
@@ -127,6 +130,17 @@ pub fn app(
         .app_data(
             web::QueryConfig::default()
                 .error_handler(|e, _| ApiError::field("query", e.to_string()).into()),
+        )
+        .route(
+            "/openapi.yaml",
+            web::get().to(move || {
+                let yaml = yaml.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/yaml")
+                        .body(yaml)
+                }
+            }),
         )
         .service(web::redirect("/docs", "/docs/"))
         .service(

@@ -135,3 +135,19 @@ fn the_readme_error_table_lists_every_code_the_service_answers() {
         .collect();
     assert!(missing.is_empty(), "not in the README's table: {missing:?}");
 }
+
+#[actix_web::test]
+async fn the_server_serves_the_committed_contract_as_yaml_and_json() {
+    let t = crate::common::TestApp::spawn().await;
+    let committed = std::fs::read_to_string(repo_path("openapi.yaml")).unwrap();
+    let yaml = t.get("/openapi.yaml", None).await;
+    assert_eq!(yaml.status, 200);
+    assert_eq!(yaml.header("content-type"), "application/yaml");
+    assert!(
+        yaml.text == committed,
+        "GET /openapi.yaml differs from openapi.yaml"
+    );
+    let json = t.get("/openapi.json", None).await;
+    let document = serde_json::to_value(twofold::openapi::document()).unwrap();
+    assert_eq!(json.ok(), &document);
+}

@@ -80,8 +80,14 @@ pub fn document() -> Document {
         .openapi(base())
         .configure(crate::routes)
         .split_for_parts();
-    responses::complete(&mut doc);
+    complete(&mut doc);
     doc
+}
+
+/// What every documented answer shares (see [`responses`]); applied to the
+/// document the server serves and to the one `twofold openapi` prints.
+pub fn complete(doc: &mut Document) {
+    responses::complete(doc);
 }
 
 /// The document as YAML, exactly as committed in `openapi.yaml`.
