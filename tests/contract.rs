@@ -93,13 +93,47 @@ fn every_schema_reference_resolves() {
 }
 
 #[test]
-fn operation_ids_are_unique() {
+fn operation_ids_are_unique_verb_first_and_every_operation_is_described() {
+    // What a generated client's method names start with: one verb from this
+    // list, then the object, in snake_case.
+    const VERBS: [&str; 14] = [
+        "get",
+        "list",
+        "create",
+        "add",
+        "update",
+        "delete",
+        "start",
+        "submit",
+        "verify",
+        "confirm",
+        "enable",
+        "reset",
+        "regenerate",
+        "register",
+    ];
     let doc = serde_json::to_value(twofold::openapi::document()).unwrap();
     let mut seen = BTreeSet::new();
     for item in doc["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
             let id = op["operationId"].as_str().unwrap().to_owned();
             assert!(seen.insert(id.clone()), "operationId {id} twice");
+            let verb = id.split('_').next().unwrap();
+            assert!(
+                VERBS.contains(&verb)
+                    || ["logout", "change_my_password", "refresh_tokens"].contains(&id.as_str()),
+                "operationId {id} does not start with a verb"
+            );
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "operationId {id} is not snake_case"
+            );
+            let described = op["description"]
+                .as_str()
+                .is_some_and(|d| !d.trim().is_empty());
+            assert!(described, "operation {id} has no description");
+            let summary = op["summary"].as_str().is_some_and(|d| !d.trim().is_empty());
+            assert!(summary, "operation {id} has no summary");
         }
     }
 }

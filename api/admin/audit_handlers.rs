@@ -9,8 +9,12 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Who did what to whom, when and from where; newest first.
+///
+/// Filter by `kind` and `user_id` (the subject or the actor); page with
+/// `cursor` (the `next_cursor` of the previous page) and `limit`. Only
+/// events of the admin's own account are listed.
 #[utoipa::path(
-    operation_id = "admin_list_audit_events",
+    operation_id = "list_audit_events",
     tag = "admin",
     security(("accessToken" = [])),
     params(AuditParams),

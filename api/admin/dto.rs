@@ -23,7 +23,7 @@ use crate::users::{Role, TwofaStatus};
     "created_at": "2026-11-01T12:00:00Z"
 }))]
 pub struct AdminUser {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
     pub email: String,
     pub name: String,
@@ -33,8 +33,8 @@ pub struct AdminUser {
     pub twofa_required: bool,
     /// Why it is required: set by an admin, and/or the account's enforcement.
     pub required_by: Vec<RequiredBy>,
-    /// Enrolled second factors: `totp`, `recovery_code`.
-    pub methods: Vec<String>,
+    /// Enrolled second factors.
+    pub methods: Vec<crate::login::dto::Method>,
     #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
     #[schema(format = DateTime)]
@@ -55,34 +55,13 @@ pub struct ListParams {
     /// Case-insensitive substring of the name or the email.
     #[param(max_length = 200)]
     pub name: Option<String>,
-    #[param(inline)]
     pub role: Option<Role>,
-    #[param(inline)]
-    pub twofa_status: Option<TwofaStatusFilter>,
+    pub twofa_status: Option<TwofaStatus>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
-}
-
-/// The 2FA status to filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TwofaStatusFilter {
-    Disabled,
-    Pending,
-    Enabled,
-}
-
-impl From<TwofaStatusFilter> for TwofaStatus {
-    fn from(f: TwofaStatusFilter) -> Self {
-        match f {
-            TwofaStatusFilter::Disabled => Self::Disabled,
-            TwofaStatusFilter::Pending => Self::Pending,
-            TwofaStatusFilter::Enabled => Self::Enabled,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -120,14 +99,14 @@ pub struct UpdateUserRequest {
 #[schema(example = json!({"user_ids": ["0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10", "5d0c1c7a-8b1e-4f43-a0e4-1f1b8f3e2c55"]}))]
 pub struct UserIdsRequest {
     /// 1 to 500 user ids of the admin's account; duplicates count once.
-    #[schema(value_type = Vec<String>, min_items = 1, max_items = 500)]
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 500)]
     pub user_ids: Vec<UserId>,
 }
 
 /// What a bulk or single 2FA action did to one user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResult {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub user_id: UserId,
     /// False when the user was already in the requested state.
     pub changed: bool,
@@ -166,7 +145,7 @@ pub enum EnforcementState {
     "ip_allowlist_enabled": false
 }))]
 pub struct SecuritySettings {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub account_id: AccountId,
     pub name: String,
     pub licenses: i32,
@@ -184,6 +163,7 @@ pub struct SecuritySettings {
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Events where this user acted or was acted upon.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub user_id: Option<String>,
     /// One kind, e.g. `twofa.reset`.
     #[param(value_type = Option<crate::audit::AuditKind>)]
@@ -199,7 +179,7 @@ pub struct AuditActor {
     /// Who acted: a user, the operator CLI, the operator API, or twofold.
     #[schema(value_type = crate::audit::ActorKind)]
     pub kind: String,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub user_id: Option<UserId>,
 }
 
@@ -214,11 +194,12 @@ pub struct AuditActor {
     "created_at": "2026-11-28T09:12:00Z"
 }))]
 pub struct AuditEvent {
+    #[schema(format = Uuid)]
     pub id: String,
     #[schema(value_type = crate::audit::AuditKind)]
     pub kind: String,
     pub actor: AuditActor,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub subject_user_id: Option<UserId>,
     pub ip: Option<String>,
     #[schema(value_type = Object)]

@@ -28,8 +28,12 @@ pub fn settings(account: &Account, users: i64, now: i64) -> SecuritySettings {
 }
 
 /// The account's security settings and 2FA enforcement state.
+///
+/// `enforcement` is `trial` (2FA only for users an admin chose), `scheduled`
+/// or `enforced` (every user must use 2FA); `enforced_from` is when it
+/// becomes mandatory for everyone: one day after the account starts paying.
 #[utoipa::path(
-    operation_id = "admin_get_security",
+    operation_id = "get_security_settings",
     tag = "admin",
     security(("accessToken" = [])),
     responses(

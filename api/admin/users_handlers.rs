@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Ordered by name (then id), stable under inserts; `next_cursor` pages
 /// through every row exactly once.
 #[utoipa::path(
-    operation_id = "admin_list_users",
+    operation_id = "list_users",
     tag = "admin",
     security(("accessToken" = [])),
     params(ListParams),
@@ -42,7 +42,7 @@ pub async fn list(
 /// Answers the user with an `initial_password`, shown this once. Counts
 /// against the account's licences.
 #[utoipa::path(
-    operation_id = "admin_create_user",
+    operation_id = "create_user",
     tag = "admin",
     security(("accessToken" = [])),
     request_body = CreateUserRequest,
@@ -68,11 +68,14 @@ pub async fn create(
 }
 
 /// One user of the admin's account.
+///
+/// A user of another account answers 404, exactly like an id that does not
+/// exist.
 #[utoipa::path(
-    operation_id = "admin_get_user",
+    operation_id = "get_user",
     tag = "admin",
     security(("accessToken" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = AdminUser),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -90,11 +93,14 @@ pub async fn get(
 }
 
 /// Change a user's name or role.
+///
+/// Send only the fields to change. Demoting the last admin of the account is
+/// refused (`last_admin`). Audited.
 #[utoipa::path(
-    operation_id = "admin_update_user",
+    operation_id = "update_user",
     tag = "admin",
     security(("accessToken" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The updated user", body = AdminUser),
@@ -124,7 +130,7 @@ pub async fn update(
 /// Each meets enrollment at their next login. Unknown ids, or ids of
 /// another account, answer 404 and change nothing.
 #[utoipa::path(
-    operation_id = "admin_enable_twofa",
+    operation_id = "enable_twofa_for_users",
     tag = "admin",
     security(("accessToken" = [])),
     request_body = UserIdsRequest,
@@ -156,7 +162,7 @@ pub async fn enable_many(
 /// new recovery code. Resetting yourself needs a second factor from the
 /// last 15 minutes.
 #[utoipa::path(
-    operation_id = "admin_reset_twofa",
+    operation_id = "reset_twofa_for_users",
     tag = "admin",
     security(("accessToken" = [])),
     request_body = UserIdsRequest,
@@ -182,11 +188,15 @@ pub async fn reset_many(
 }
 
 /// Require 2FA for one user.
+///
+/// The user must enroll an authenticator at their next login; until then
+/// their status is `pending`. Answers `changed: false` when 2FA was already
+/// required. Audited.
 #[utoipa::path(
-    operation_id = "admin_enable_user_twofa",
+    operation_id = "enable_user_twofa",
     tag = "admin",
     security(("accessToken" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The result", body = BulkResult),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
@@ -206,11 +216,15 @@ pub async fn enable_one(
 }
 
 /// Reset one user's 2FA and end their sessions.
+///
+/// Removes the user's authenticator, recovery code and WebAuthn credentials
+/// and ends every session, so the user enrolls again at the next login.
+/// Answers `changed: false` when there was nothing to remove. Audited.
 #[utoipa::path(
-    operation_id = "admin_reset_user_twofa",
+    operation_id = "reset_user_twofa",
     tag = "admin",
     security(("accessToken" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The result", body = BulkResult),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),

@@ -88,7 +88,7 @@ pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<U
     let enforced = admin.account.enforces_twofa(now);
     // The status is derived from two columns and the account's enforcement,
     // which is the same for every row: resolve it to column filters.
-    let (enrolled, required_flag) = match params.twofa_status.map(TwofaStatus::from) {
+    let (enrolled, required_flag) = match params.twofa_status {
         None => (None, None),
         Some(TwofaStatus::Enabled) => (Some(true), None),
         Some(TwofaStatus::Pending) if enforced => (Some(false), None),

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
     "created_at": "2026-11-28T09:00:00Z"
 }))]
 pub struct EntryView {
+    #[schema(format = Uuid)]
     pub id: String,
     /// Canonical form: host bits clear; a single address as /32 or /128; an
     /// IPv4-mapped range (`::ffff:10.0.0.0/104`) as its IPv4 range (`10.0.0.0/8`).

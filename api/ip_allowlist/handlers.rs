@@ -12,8 +12,13 @@ use crate::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
 /// The account's allow-list, and whether this request's address is on it.
+///
+/// While the list is off (`ip_allowlist_enabled` in `/v1/admin/security`),
+/// every address may sign in. `your_address` is the address this request
+/// came from, as the service sees it (after `TWOFOLD_TRUSTED_PROXIES`), so an
+/// admin can add it before switching the list on.
 #[utoipa::path(
-    operation_id = "admin_get_ip_allowlist",
+    operation_id = "get_ip_allowlist",
     tag = "admin",
     security(("accessToken" = [])),
     responses(
@@ -33,8 +38,12 @@ pub async fn list(
 }
 
 /// Add an address or CIDR range.
+///
+/// A single address (IPv4 or IPv6) or a CIDR range, with a description.
+/// Adding an entry only widens the list, so it never locks anyone out.
+/// Audited.
 #[utoipa::path(
-    operation_id = "admin_add_ip_allowlist_entry",
+    operation_id = "add_ip_allowlist_entry",
     tag = "admin",
     security(("accessToken" = [])),
     request_body = NewEntry,
@@ -64,10 +73,10 @@ pub async fn add(
 /// Refused with 409 `would_lock_out` when the list is on and your own
 /// address would no longer be allowed, unless `force=true`.
 #[utoipa::path(
-    operation_id = "admin_delete_ip_allowlist_entry",
+    operation_id = "delete_ip_allowlist_entry",
     tag = "admin",
     security(("accessToken" = [])),
-    params(("id" = String, Path, description = "Entry id"), DeleteParams),
+    params(("id" = uuid::Uuid, Path, description = "Entry id"), DeleteParams),
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "Bad `force` value (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -95,7 +104,7 @@ pub async fn remove(
 /// Turning it on so that your own current address would be refused answers
 /// 409 `would_lock_out`, unless `force` is true.
 #[utoipa::path(
-    operation_id = "admin_update_security",
+    operation_id = "update_security_settings",
     tag = "admin",
     security(("accessToken" = [])),
     request_body = SecurityUpdate,

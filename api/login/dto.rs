@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::flow_state::FlowState;
 use crate::crypto::Secret;
+use crate::sessions::dto::{AuthenticatedStatus, TokenResponse};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,22 +26,6 @@ pub struct PasswordRequest {
     pub password: Secret,
 }
 
-/// What the client must do next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FlowStatus {
-    /// Send the password with `POST /v1/auth/login/password`.
-    PasswordRequired,
-    /// Send a second factor: `POST /v1/auth/login/totp` or `/recovery-code`.
-    MfaRequired,
-    /// 2FA is required but not set up: enroll an authenticator with
-    /// `POST /v1/auth/enrollment/totp` (Bearer flow token).
-    EnrollmentRequired,
-    /// Show `recovery_code` to the user, then
-    /// `POST /v1/auth/enrollment/recovery-code/confirm` (Bearer flow token).
-    RecoveryCodeConfirmationRequired,
-}
-
 /// A second factor the user can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -50,7 +36,49 @@ pub enum Method {
     Webauthn,
 }
 
-/// A step of the login flow that is not finished yet.
+crate::constant_string!(
+    /// `password_required`.
+    PasswordRequiredStatus = FlowState::Password.as_str()
+);
+crate::constant_string!(
+    /// `mfa_required`.
+    MfaRequiredStatus = FlowState::Mfa.as_str()
+);
+crate::constant_string!(
+    /// `enrollment_required`.
+    EnrollmentRequiredStatus = FlowState::Enrollment.as_str()
+);
+crate::constant_string!(
+    /// `recovery_code_confirmation_required`.
+    RecoveryCodeConfirmationRequiredStatus = FlowState::Confirm.as_str()
+);
+crate::constant_string!(
+    /// `passkey_required`.
+    PasskeyRequiredStatus = FlowState::Passkey.as_str()
+);
+
+/// The email is taken: send the password with
+/// `POST /v1/auth/login/password`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "password_required",
+    "flow_token": "flw_Yp0wJ0m8cG2eM5qF3sQ1dT7uV9xZ4aB6cD8eF0gH2iJ",
+    "expires_in": 600
+}))]
+pub struct PasswordRequired {
+    #[schema(inline)]
+    pub status: PasswordRequiredStatus,
+    /// Token for the next step; always use the latest one.
+    #[schema(value_type = String)]
+    pub flow_token: Secret,
+    /// Seconds until `flow_token` expires.
+    #[schema(example = 600)]
+    pub expires_in: i64,
+}
+
+/// The password is right: send a second factor with
+/// `POST /v1/auth/login/totp`, `/recovery-code` or `/webauthn`, one of
+/// `methods`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "status": "mfa_required",
@@ -58,30 +86,92 @@ pub enum Method {
     "expires_in": 600,
     "methods": ["totp", "recovery_code"]
 }))]
-pub struct FlowResponse {
-    pub status: FlowStatus,
+pub struct MfaRequired {
+    #[schema(inline)]
+    pub status: MfaRequiredStatus,
     /// Token for the next step; always use the latest one.
     #[schema(value_type = String)]
     pub flow_token: Secret,
     /// Seconds until `flow_token` expires.
     #[schema(example = 600)]
     pub expires_in: i64,
-    /// With `mfa_required`: the second factors this user has.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub methods: Option<Vec<Method>>,
-    /// With `recovery_code_confirmation_required`: the new recovery code,
-    /// 24 characters of Crockford base32 in groups of four. Shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD")]
-    pub recovery_code: Option<Secret>,
+    /// The second factors this user has.
+    pub methods: Vec<Method>,
 }
 
-/// The answer of a login step: the next step, or the session.
+/// 2FA is required but not set up: enroll an authenticator with
+/// `POST /v1/auth/enrollment/totp` (Bearer flow token).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "enrollment_required",
+    "flow_token": "flw_Yp0wJ0m8cG2eM5qF3sQ1dT7uV9xZ4aB6cD8eF0gH2iJ",
+    "expires_in": 600
+}))]
+pub struct EnrollmentRequired {
+    #[schema(inline)]
+    pub status: EnrollmentRequiredStatus,
+    /// The Bearer token of the enrollment steps; always use the latest one.
+    #[schema(value_type = String)]
+    pub flow_token: Secret,
+    /// Seconds until `flow_token` expires.
+    #[schema(example = 600)]
+    pub expires_in: i64,
+}
+
+/// Show `recovery_code` to the user, then
+/// `POST /v1/auth/enrollment/recovery-code/confirm` (Bearer flow token).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "recovery_code_confirmation_required",
+    "flow_token": "flw_Yp0wJ0m8cG2eM5qF3sQ1dT7uV9xZ4aB6cD8eF0gH2iJ",
+    "expires_in": 600,
+    "recovery_code": "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD"
+}))]
+pub struct RecoveryCodeConfirmationRequired {
+    #[schema(inline)]
+    pub status: RecoveryCodeConfirmationRequiredStatus,
+    /// The Bearer token of the confirmation; always use the latest one.
+    #[schema(value_type = String)]
+    pub flow_token: Secret,
+    /// Seconds until `flow_token` expires.
+    #[schema(example = 600)]
+    pub expires_in: i64,
+    /// The new recovery code, 24 characters of Crockford base32 in groups
+    /// of four. Shown once.
+    #[schema(value_type = String, example = "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD", pattern = "^[0-9A-Z]{4}(?:-[0-9A-Z]{4}){5}$")]
+    pub recovery_code: Secret,
+}
+
+/// The answer of a login step: the next step, or the session. Narrow it on
+/// `status`. (The mapping's keys are literals because the derive cannot take
+/// paths there; a test keeps them equal to the status constants.)
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(discriminator(property_name = "status", mapping(
+    ("mfa_required" = "#/components/schemas/MfaRequired"),
+    ("enrollment_required" = "#/components/schemas/EnrollmentRequired"),
+    ("recovery_code_confirmation_required" = "#/components/schemas/RecoveryCodeConfirmationRequired"),
+    ("authenticated" = "#/components/schemas/TokenResponse"),
+)))]
 pub enum LoginStep {
-    Next(FlowResponse),
-    Authenticated(crate::sessions::dto::TokenResponse),
+    MfaRequired(MfaRequired),
+    EnrollmentRequired(EnrollmentRequired),
+    RecoveryCodeConfirmationRequired(RecoveryCodeConfirmationRequired),
+    Authenticated(TokenResponse),
+}
+
+impl LoginStep {
+    /// The `status` this answer carries (for metrics).
+    pub fn status(&self) -> &'static str {
+        match self {
+            LoginStep::MfaRequired(_) => MfaRequiredStatus::VALUE,
+            LoginStep::EnrollmentRequired(_) => EnrollmentRequiredStatus::VALUE,
+            LoginStep::RecoveryCodeConfirmationRequired(_) => {
+                RecoveryCodeConfirmationRequiredStatus::VALUE
+            }
+            LoginStep::Authenticated(_) => AuthenticatedStatus::VALUE,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,4 +194,27 @@ pub struct RecoveryLoginRequest {
     /// Case-insensitive; spaces and hyphens are ignored.
     #[schema(value_type = String, example = "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD")]
     pub recovery_code: Secret,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_login_step_is_narrowed_by_the_stored_name_of_its_state() {
+        let schema = serde_json::to_value(<LoginStep as utoipa::PartialSchema>::schema()).unwrap();
+        let mapping = schema["discriminator"]["mapping"].as_object().unwrap();
+        let keys: Vec<&str> = mapping.keys().map(String::as_str).collect();
+        let mut expected = vec![
+            FlowState::Mfa.as_str(),
+            FlowState::Enrollment.as_str(),
+            FlowState::Confirm.as_str(),
+            AuthenticatedStatus::VALUE,
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        assert_eq!(schema["discriminator"]["propertyName"], "status");
+        assert_eq!(PasswordRequiredStatus::VALUE, FlowState::Password.as_str());
+        assert_eq!(PasskeyRequiredStatus::VALUE, FlowState::Passkey.as_str());
+    }
 }

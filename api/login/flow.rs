@@ -12,7 +12,11 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
-use super::dto::FlowResponse;
+use super::dto::{
+    EnrollmentRequired, EnrollmentRequiredStatus, LoginStep, Method, MfaRequired,
+    MfaRequiredStatus, PasswordRequired, PasswordRequiredStatus, RecoveryCodeConfirmationRequired,
+    RecoveryCodeConfirmationRequiredStatus,
+};
 use super::flow_state::FlowState;
 use super::repo::{self, Flow};
 use crate::audit::{self, kind, Event};
@@ -57,25 +61,50 @@ pub fn open_flow(
     })
 }
 
-/// The answer that sends the client to step `to` with `flow_token`. No
-/// answer leads to a passkey flow (it starts with WebAuthn options), so
-/// asking for one is a bug.
-pub(super) fn next(to: FlowState, flow_token: Secret) -> Result<FlowResponse, ApiError> {
-    let status = to
-        .status()
-        .ok_or_else(|| ApiError::Internal(format!("no answer leads to {}", to.as_str())))?;
-    Ok(FlowResponse {
-        status,
+/// The answer that sends the client to the password step.
+pub(super) fn password_required(flow_token: Secret) -> PasswordRequired {
+    PasswordRequired {
+        status: PasswordRequiredStatus,
         flow_token,
         expires_in: FLOW_TTL_SECS,
-        methods: None,
-        recovery_code: None,
+    }
+}
+
+/// The answer that asks for one of `methods`.
+pub(super) fn mfa_required(flow_token: Secret, methods: Vec<Method>) -> LoginStep {
+    LoginStep::MfaRequired(MfaRequired {
+        status: MfaRequiredStatus,
+        flow_token,
+        expires_in: FLOW_TTL_SECS,
+        methods,
     })
+}
+
+/// The answer that sends the client to enroll an authenticator.
+pub(super) fn enrollment_required(flow_token: Secret) -> LoginStep {
+    LoginStep::EnrollmentRequired(EnrollmentRequired {
+        status: EnrollmentRequiredStatus,
+        flow_token,
+        expires_in: FLOW_TTL_SECS,
+    })
+}
+
+/// The answer that shows a new recovery code to confirm.
+pub fn recovery_code_confirmation_required(
+    flow_token: Secret,
+    recovery_code: Secret,
+) -> RecoveryCodeConfirmationRequired {
+    RecoveryCodeConfirmationRequired {
+        status: RecoveryCodeConfirmationRequiredStatus,
+        flow_token,
+        expires_in: FLOW_TTL_SECS,
+        recovery_code,
+    }
 }
 
 /// Where a step inside a transaction led: another step, or a session.
 pub(super) enum Step {
-    Next(FlowResponse),
+    Next(LoginStep),
     Done(Box<Opened>),
 }
 

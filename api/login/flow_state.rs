@@ -7,8 +7,6 @@
 //! treats the row as a flow that does not exist), never read as a nearby
 //! step: a flow at an unknown step must not skip a factor.
 
-use super::dto::FlowStatus;
-
 /// A login flow's step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FlowState {
@@ -55,20 +53,6 @@ impl FlowState {
             .find(|state| state.as_str() == name)
             .ok_or_else(|| UnknownFlowState(name.to_owned()))
     }
-
-    /// What a [`FlowResponse`](super::dto::FlowResponse) leading to this
-    /// step tells the client. `None` for [`FlowState::Passkey`]: a
-    /// passwordless flow starts there with WebAuthn options, and no step
-    /// leads to it.
-    pub const fn status(self) -> Option<FlowStatus> {
-        match self {
-            FlowState::Password => Some(FlowStatus::PasswordRequired),
-            FlowState::Mfa => Some(FlowStatus::MfaRequired),
-            FlowState::Enrollment => Some(FlowStatus::EnrollmentRequired),
-            FlowState::Confirm => Some(FlowStatus::RecoveryCodeConfirmationRequired),
-            FlowState::Passkey => None,
-        }
-    }
 }
 
 /// The steps under their older names, for callers that write
@@ -103,17 +87,5 @@ mod tests {
                 Err(UnknownFlowState(name.to_owned()))
             );
         }
-    }
-
-    #[test]
-    fn the_answer_names_the_step_as_stored() {
-        // The client sees the same name the row holds, for every step an
-        // answer can lead to.
-        for state in FlowState::ALL {
-            if let Some(status) = state.status() {
-                assert_eq!(serde_json::to_value(status).unwrap(), state.as_str());
-            }
-        }
-        assert_eq!(FlowState::Passkey.status(), None);
     }
 }

@@ -3,7 +3,8 @@
 use actix_web::{post, web, HttpResponse};
 
 use super::dto::{
-    FlowResponse, LoginStep, PasswordRequest, RecoveryLoginRequest, StartRequest, TotpLoginRequest,
+    LoginStep, PasswordRequest, PasswordRequired, RecoveryCodeConfirmationRequired,
+    RecoveryLoginRequest, StartRequest, TotpLoginRequest,
 };
 use super::service::{self, CodeStep};
 use crate::error::{ApiError, Problem};
@@ -16,11 +17,11 @@ use crate::state::AppState;
 /// Always answers `password_required` with a flow token, whether or not the
 /// email belongs to a user, so the answer reveals nothing.
 #[utoipa::path(
-    operation_id = "login_start",
+    operation_id = "start_login",
     tag = "login",
     request_body = StartRequest,
     responses(
-        (status = 200, description = "Send the password next", body = FlowResponse),
+        (status = 200, description = "Send the password next", body = PasswordRequired),
         (status = 400, description = "Malformed body or not an email address (`malformed_json`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -45,7 +46,7 @@ pub async fn start(
 /// password, or an email that belongs to nobody, answers
 /// `invalid_credentials`; after five wrong passwords the flow is dead.
 #[utoipa::path(
-    operation_id = "login_password",
+    operation_id = "submit_login_password",
     tag = "login",
     request_body = PasswordRequest,
     responses(
@@ -78,7 +79,7 @@ pub async fn password(
 /// `recovery_code_confirmation_required` when the user has no recovery
 /// code left.
 #[utoipa::path(
-    operation_id = "login_totp",
+    operation_id = "submit_login_totp",
     tag = "login",
     request_body = TotpLoginRequest,
     responses(
@@ -114,11 +115,11 @@ pub async fn totp(
 /// `POST /v1/auth/enrollment/recovery-code/confirm` to sign in
 /// (`amr` `["pwd","rcv"]`).
 #[utoipa::path(
-    operation_id = "login_recovery_code",
+    operation_id = "submit_login_recovery_code",
     tag = "login",
     request_body = RecoveryLoginRequest,
     responses(
-        (status = 200, description = "The new recovery code to confirm", body = FlowResponse),
+        (status = 200, description = "The new recovery code to confirm", body = RecoveryCodeConfirmationRequired),
         (status = 400, description = "Malformed body or not a recovery code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not the user's recovery code, including one spent earlier (`invalid_code`: a spent code is no longer theirs, and the answer does not tell it apart), the same code spent by another request at the same moment (`code_already_used`), or bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),

@@ -9,8 +9,11 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
-use super::dto::{FlowStatus, LoginStep, Method};
-use super::flow::{self, advance, allowed, complete, load, next, Step, FLOW_TTL_SECS};
+use super::dto::{LoginStep, Method, PasswordRequired};
+use super::flow::{
+    self, advance, allowed, complete, enrollment_required, load, mfa_required, password_required,
+    Step, FLOW_TTL_SECS,
+};
 use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, Attempt, UserCounter};
@@ -61,7 +64,7 @@ pub async fn start(
     state: &AppState,
     email: &str,
     ip: IpAddr,
-) -> Result<super::dto::FlowResponse, ApiError> {
+) -> Result<PasswordRequired, ApiError> {
     let keys = lookup_keys("email", email)?;
     let now = state.now();
     let token = new_token("flw_");
@@ -92,7 +95,7 @@ pub async fn start(
             flow::open_flow(conn, flow, ip, limit, now)
         })
         .await?;
-    next(FlowState::Password, token)
+    Ok(password_required(token))
 }
 
 /// Step 2: the password. Then, by what the user has and must have: a
@@ -165,13 +168,11 @@ pub async fn password(
                             factors::recovery_code(conn, &user.id)?.is_some(),
                             crate::webauthn::repo::has_credentials(conn, &user.id)?,
                         );
-                        let mut answer = next(FlowState::Mfa, token)?;
-                        answer.methods = Some(methods);
-                        Ok(Step::Next(answer))
+                        Ok(Step::Next(mfa_required(token, methods)))
                     }
                     AfterPassword::Enrollment => {
                         let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
-                        Ok(Step::Next(next(FlowState::Enrollment, token)?))
+                        Ok(Step::Next(enrollment_required(token)))
                     }
                     AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, ip, now)
                         .map(|opened| Step::Done(Box::new(opened))),
@@ -181,12 +182,8 @@ pub async fn password(
         .await?;
     match step {
         Step::Next(answer) => {
-            let outcome = match answer.status {
-                FlowStatus::MfaRequired => "mfa_required",
-                _ => "enrollment_required",
-            };
-            app.metrics.login("password", outcome);
-            Ok(LoginStep::Next(answer))
+            app.metrics.login("password", answer.status());
+            Ok(answer)
         }
         Step::Done(opened) => {
             app.metrics.login("password", "authenticated");

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use serde_json::json;
 
 use super::dto::LoginStep;
-use super::flow::{advance, complete, load_user, next, Step};
+use super::flow::{advance, complete, load_user, recovery_code_confirmation_required, Step};
 use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, UserCounter};
@@ -67,9 +67,9 @@ fn after_second_factor(
                 ),
             )?;
             let token = advance(conn, flow, FlowState::Confirm, Some(factor), now)?;
-            let mut answer = next(FlowState::Confirm, token)?;
-            answer.recovery_code = Some(display);
-            Ok(Step::Next(answer))
+            Ok(Step::Next(LoginStep::RecoveryCodeConfirmationRequired(
+                recovery_code_confirmation_required(token, display),
+            )))
         }
         None => complete(conn, flow, user, assurance(Some(factor))?, ip, now)
             .map(|opened| Step::Done(Box::new(opened))),
@@ -200,9 +200,8 @@ fn finish_step(
 ) -> Result<LoginStep, ApiError> {
     match outcome {
         Ok(Step::Next(answer)) => {
-            app.metrics
-                .login(step, "recovery_code_confirmation_required");
-            Ok(LoginStep::Next(answer))
+            app.metrics.login(step, answer.status());
+            Ok(answer)
         }
         Ok(Step::Done(opened)) => {
             app.metrics.login(step, "authenticated");

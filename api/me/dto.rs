@@ -9,14 +9,14 @@ use crate::users::{Role, TwofaStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountSummary {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: AccountId,
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionSummary {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: SessionId,
     /// Authentication assurance level of this session: 1 or 2.
     #[schema(example = 1)]
@@ -49,7 +49,7 @@ pub struct SessionSummary {
     }
 }))]
 pub struct MeResponse {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
     pub email: String,
     pub name: String,

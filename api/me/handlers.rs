@@ -10,8 +10,11 @@ use crate::sessions::{Authenticated, Enrolling};
 use crate::state::AppState;
 
 /// The signed-in user, their account, 2FA status and current session.
+///
+/// Works with any session, including one opened with the password only (`aal`
+/// 1) while 2FA is not required.
 #[utoipa::path(
-    operation_id = "me",
+    operation_id = "get_me",
     tag = "me",
     security(("accessToken" = [])),
     responses(
@@ -33,7 +36,7 @@ pub async fn me(
 /// Needs the current password. Every other session of the user is revoked;
 /// the calling session stays signed in.
 #[utoipa::path(
-    operation_id = "me_change_password",
+    operation_id = "change_my_password",
     tag = "me",
     security(("accessToken" = [])),
     request_body = ChangePasswordRequest,

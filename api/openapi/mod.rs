@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt as _;
 
 use crate::error::{FieldError, Problem};
 
+mod constant;
 mod responses;
 
 #[derive(OpenApi)]

@@ -15,7 +15,7 @@ use crate::ids::AccountId;
     "twofa_enforced_from": "2026-11-28T09:00:00Z"
 }))]
 pub struct Billing {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub account_id: AccountId,
     pub name: String,
     #[schema(format = DateTime)]

@@ -10,11 +10,14 @@ use crate::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
 /// An account's billing state.
+///
+/// Whether the account pays, since when, how many licences it has, and when
+/// 2FA becomes mandatory for it (one day after it starts paying).
 #[utoipa::path(
-    operation_id = "operator_get_account",
+    operation_id = "get_operator_account",
     tag = "operator",
     security(("operatorKey" = [])),
-    params(("id" = String, Path, description = "Account id")),
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
     responses(
         (status = 200, description = "Billing state", body = Billing),
         (status = 401, description = "Missing (`unauthorized`) or wrong (`invalid_token`) operator key", body = Problem, content_type = "application/problem+json"),
@@ -35,10 +38,10 @@ pub async fn get(
 /// 2FA becomes mandatory for all its users 24 hours after `paying_since`
 /// (at once for a date more than a day ago).
 #[utoipa::path(
-    operation_id = "operator_update_account",
+    operation_id = "update_operator_account",
     tag = "operator",
     security(("operatorKey" = [])),
-    params(("id" = String, Path, description = "Account id")),
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
     request_body = BillingUpdate,
     responses(
         (status = 200, description = "The new billing state", body = Billing),

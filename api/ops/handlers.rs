@@ -8,35 +8,58 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
+crate::constant_string!(
+    /// `ok`.
+    OkStatus = "ok"
+);
+crate::constant_string!(
+    /// `ready`.
+    ReadyStatus = "ready"
+);
+
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
 pub struct Health {
-    #[schema(example = "ok")]
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: OkStatus,
+}
+
+/// The backends [`crate::db::Db::backend`] names.
+fn database_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["sqlite", "postgres"]))
+        .build()
 }
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready", "database": "sqlite"}))]
 pub struct Ready {
-    #[schema(example = "ready")]
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: ReadyStatus,
     /// `sqlite` or `postgres`.
-    #[schema(example = "sqlite")]
+    #[schema(schema_with = database_schema)]
     pub database: &'static str,
 }
 
 /// Liveness: the process answers.
+///
+/// Answers 200 while the process runs, without touching the database; use it
+/// as a liveness probe.
 #[utoipa::path(
-    operation_id = "healthz",  tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+    operation_id = "get_health",  tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json(Health { status: OkStatus })
 }
 
 /// Readiness: the database answers. 503 while it does not; recovers by
 /// itself when it comes back.
+///
+/// Use it as a readiness probe: a load balancer should send no traffic while
+/// it answers 503.
 #[utoipa::path(
-    operation_id = "readyz",
+    operation_id = "get_readiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Ready),
@@ -50,14 +73,19 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         retry_after: 2,
     })?;
     Ok(HttpResponse::Ok().json(Ready {
-        status: "ready",
+        status: ReadyStatus,
         database: state.db.backend(),
     }))
 }
 
 /// Prometheus metrics in the text exposition format.
+///
+/// Request counts and latencies by route and status, login outcomes by step,
+/// and database pool figures, in the Prometheus text format 0.0.4. Public
+/// like the health checks: it carries no user data; restrict it at the proxy
+/// if the figures are sensitive.
 #[utoipa::path(
-    operation_id = "metrics",
+    operation_id = "get_metrics",
     tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4"))
 )]
@@ -70,8 +98,12 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 }
 
 /// The public keys that verify access tokens (RFC 7517).
+///
+/// The Ed25519 keys (JWK, `OKP`/`Ed25519`) whose private halves sign access
+/// tokens; match a token's `kid` header to a key's `kid`. Public and
+/// cacheable.
 #[utoipa::path(
-    operation_id = "jwks",
+    operation_id = "get_jwks",
     tag = "sessions",
     responses((status = 200, description = "JSON Web Key Set", body = Object, example = json!({
         "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "use": "sig", "alg": "EdDSA"}]

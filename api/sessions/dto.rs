@@ -14,7 +14,16 @@ pub struct RefreshRequest {
     pub refresh_token: Secret,
 }
 
-/// A freshly issued token pair.
+crate::constant_string!(
+    /// `authenticated`.
+    AuthenticatedStatus = "authenticated"
+);
+crate::constant_string!(
+    /// `Bearer`.
+    BearerTokenType = "Bearer"
+);
+
+/// Signed in: a freshly issued token pair.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "status": "authenticated",
@@ -24,17 +33,16 @@ pub struct RefreshRequest {
     "expires_in": 900
 }))]
 pub struct TokenResponse {
-    /// Always `authenticated`.
-    #[schema(example = "authenticated")]
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: AuthenticatedStatus,
     /// EdDSA-signed JWT; verify with `/.well-known/jwks.json`.
     #[schema(value_type = String)]
     pub access_token: Secret,
     /// Opaque; single use; exchange at `POST /v1/auth/token/refresh`.
     #[schema(value_type = String)]
     pub refresh_token: Secret,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    #[schema(inline)]
+    pub token_type: BearerTokenType,
     /// Lifetime of the access token in seconds.
     #[schema(example = 900)]
     pub expires_in: i64,

@@ -16,7 +16,7 @@ use crate::state::AppState;
 /// Presenting a token that was already used revokes the whole session
 /// (it means the token was copied), and answers `invalid_token`.
 #[utoipa::path(
-    operation_id = "token_refresh",
+    operation_id = "refresh_tokens",
     tag = "sessions",
     request_body = RefreshRequest,
     responses(

@@ -112,10 +112,10 @@ pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenRespons
         exp: (now + ACCESS_TTL_SECS).min(opened.session.expires_at),
     };
     Ok(TokenResponse {
-        status: "authenticated",
+        status: super::dto::AuthenticatedStatus,
         access_token: Secret::new(state.tokens.sign(&claims)?),
         refresh_token: opened.refresh_token,
-        token_type: "Bearer",
+        token_type: super::dto::BearerTokenType,
         expires_in: claims.exp - now,
     })
 }

@@ -10,7 +10,13 @@ use crate::crypto::qr::{self, Format};
 use crate::crypto::totp;
 use crate::crypto::Secret;
 use crate::error::ApiError;
+use crate::login::dto::{EnrollmentRequiredStatus, RecoveryCodeConfirmationRequiredStatus};
 use crate::users::TwofaStatus;
+
+crate::constant_string!(
+    /// The TOTP hash algorithm, `SHA1`: what every authenticator app supports.
+    Sha1Algorithm = "SHA1"
+);
 
 /// A new authenticator secret, waiting for its first code.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,8 +39,8 @@ use crate::users::TwofaStatus;
 }))]
 pub struct TotpEnrollment {
     /// `enrollment_required`: send the first code to `.../totp/verify`.
-    #[schema(example = "enrollment_required")]
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: EnrollmentRequiredStatus,
     /// The flow token to keep using (login-flow enrollment only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
@@ -51,8 +57,8 @@ pub struct TotpEnrollment {
     pub otpauth_uri: Secret,
     pub issuer: String,
     pub account_name: String,
-    #[schema(example = "SHA1")]
-    pub algorithm: &'static str,
+    #[schema(inline)]
+    pub algorithm: Sha1Algorithm,
     #[schema(example = 6)]
     pub digits: u32,
     #[schema(example = 30)]
@@ -82,7 +88,7 @@ impl TotpEnrollment {
         let qr_png_data_uri = data_uri(Format::Png)?;
         let qr_svg_data_uri = data_uri(Format::Svg)?;
         Ok(Self {
-            status: "enrollment_required",
+            status: EnrollmentRequiredStatus,
             flow_token: started.flow_token,
             expires_in: started.expires_in,
             secret_grouped: Secret::new(started.secret.grouped()),
@@ -90,7 +96,7 @@ impl TotpEnrollment {
             otpauth_uri: Secret::new(started.uri),
             issuer: started.issuer,
             account_name: started.account_name,
-            algorithm: "SHA1",
+            algorithm: Sha1Algorithm,
             digits: totp::DIGITS,
             period: totp::STEP_SECS,
             qr_png_url: format!("{qr_url}.{}", Format::Png.extension()),
@@ -134,8 +140,8 @@ pub struct QrParams {
     "recovery_code": "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD"
 }))]
 pub struct RecoveryCodeIssued {
-    #[schema(example = "recovery_code_confirmation_required")]
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: RecoveryCodeConfirmationRequiredStatus,
     /// 24 characters of Crockford base32 in groups of four. Shown once;
     /// confirm with `POST /v1/me/2fa/recovery-code/confirm`.
     #[schema(value_type = String)]
@@ -185,7 +191,7 @@ pub struct TwofaOverview {
     #[schema(format = DateTime)]
     pub enforced_from: Option<String>,
     /// Second factors usable at login.
-    pub methods: Vec<String>,
+    pub methods: Vec<crate::login::dto::Method>,
     pub totp: Option<TotpMethod>,
     pub recovery_code: Option<RecoveryCodeState>,
     /// Set while too many wrong codes lock the second factor.

@@ -13,7 +13,7 @@ use crate::crypto::qr::{self, Format};
 use crate::crypto::Secret;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
-use crate::login::dto::FlowResponse;
+use crate::login::dto::RecoveryCodeConfirmationRequired;
 use crate::login::extract::FlowToken;
 use crate::ops::no_store;
 use crate::sessions::dto::TokenResponse;
@@ -62,7 +62,7 @@ pub fn enrollment_answer(
 ///
 /// Calling it again replaces the secret; only the last one can be verified.
 #[utoipa::path(
-    operation_id = "enrollment_totp_start",
+    operation_id = "start_enrollment_totp",
     tag = "enrollment",
     security(("flowToken" = [])),
     responses(
@@ -82,8 +82,12 @@ pub async fn start(
 }
 
 /// The enrollment QR code as PNG.
+///
+/// The `otpauth://` URI of the pending enrollment as a QR code, for the user
+/// to scan with an authenticator app. `size` is the width in pixels (120 to
+/// 1200, default 320).
 #[utoipa::path(
-    operation_id = "enrollment_totp_qr_png",
+    operation_id = "get_enrollment_totp_qr_png",
     tag = "enrollment",
     security(("flowToken" = [])),
     params(QrParams),
@@ -106,8 +110,11 @@ pub async fn qr_png(
 }
 
 /// The enrollment QR code as SVG.
+///
+/// The same QR code as a scalable SVG document, for pages that prefer vector
+/// images.
 #[utoipa::path(
-    operation_id = "enrollment_totp_qr_svg",
+    operation_id = "get_enrollment_totp_qr_svg",
     tag = "enrollment",
     security(("flowToken" = [])),
     params(QrParams),
@@ -134,12 +141,12 @@ pub async fn qr_svg(
 /// Answers `recovery_code_confirmation_required` with the recovery code,
 /// shown this once, and a new flow token. Nothing is active yet.
 #[utoipa::path(
-    operation_id = "enrollment_totp_verify",
+    operation_id = "verify_enrollment_totp",
     tag = "enrollment",
     security(("flowToken" = [])),
     request_body = CodeRequest,
     responses(
-        (status = 200, description = "Show the recovery code, then confirm it", body = FlowResponse),
+        (status = 200, description = "Show the recovery code, then confirm it", body = RecoveryCodeConfirmationRequired),
         (status = 400, description = "Malformed body or not a 6-digit code (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong code (`invalid_code`), code already used (`code_already_used`), bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account's IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
@@ -165,7 +172,7 @@ pub async fn verify(
 /// Until this call nothing of the enrollment is active and no session
 /// exists. Also ends a recovery-code login (after its new code is shown).
 #[utoipa::path(
-    operation_id = "enrollment_recovery_code_confirm",
+    operation_id = "confirm_enrollment_recovery_code",
     tag = "enrollment",
     security(("flowToken" = [])),
     request_body = ConfirmRequest,

@@ -25,7 +25,7 @@ const QR_PATH: &str = "/v1/me/2fa/totp/qr";
 /// A new recovery code, shown once: never cached.
 fn issued(recovery_code: Secret) -> HttpResponse {
     no_store(HttpResponse::Ok()).json(RecoveryCodeIssued {
-        status: "recovery_code_confirmation_required",
+        status: crate::login::dto::RecoveryCodeConfirmationRequiredStatus,
         recovery_code,
     })
 }
@@ -41,8 +41,11 @@ async fn session_qr(
 }
 
 /// The caller's 2FA status, methods, and whether it is required and why.
+///
+/// `status` is `enabled`, `pending` (required, not set up yet) or `disabled`;
+/// `required_by` says why 2FA is required (`admin`, `account`).
 #[utoipa::path(
-    operation_id = "me_twofa",
+    operation_id = "get_my_twofa",
     tag = "me",
     security(("accessToken" = [])),
     responses(
@@ -64,7 +67,7 @@ pub async fn overview(
 /// The current authenticator, if any, keeps working until the new one is
 /// verified and its recovery code confirmed.
 #[utoipa::path(
-    operation_id = "me_totp_start",
+    operation_id = "start_my_totp",
     tag = "me",
     security(("accessToken" = [])),
     responses(
@@ -83,8 +86,11 @@ pub async fn start(
 }
 
 /// The pending enrollment's QR code as PNG.
+///
+/// The `otpauth://` URI of the caller's pending enrollment as a QR code.
+/// `size` is the width in pixels (120 to 1200, default 320).
 #[utoipa::path(
-    operation_id = "me_totp_qr_png",
+    operation_id = "get_my_totp_qr_png",
     tag = "me",
     security(("accessToken" = [])),
     params(QrParams),
@@ -106,8 +112,10 @@ pub async fn qr_png(
 }
 
 /// The pending enrollment's QR code as SVG.
+///
+/// The same QR code as a scalable SVG document.
 #[utoipa::path(
-    operation_id = "me_totp_qr_svg",
+    operation_id = "get_my_totp_qr_svg",
     tag = "me",
     security(("accessToken" = [])),
     params(QrParams),
@@ -129,8 +137,12 @@ pub async fn qr_svg(
 }
 
 /// Verify the new authenticator's first code; answers the recovery code.
+///
+/// Send a current code of the newly scanned authenticator. The answer carries
+/// a recovery code to show once; the authenticator becomes active only when
+/// the code is confirmed with `POST /v1/me/2fa/recovery-code/confirm`.
 #[utoipa::path(
-    operation_id = "me_totp_verify",
+    operation_id = "verify_my_totp",
     tag = "me",
     security(("accessToken" = [])),
     request_body = CodeRequest,
@@ -157,8 +169,11 @@ pub async fn verify(
 }
 
 /// Issue a new recovery code (the old one works until this is confirmed).
+///
+/// Needs a session with a recent second factor. The new code is shown once,
+/// in this answer; confirm it with `POST /v1/me/2fa/recovery-code/confirm`.
 #[utoipa::path(
-    operation_id = "me_recovery_code_regenerate",
+    operation_id = "regenerate_my_recovery_code",
     tag = "me",
     security(("accessToken" = [])),
     responses(
@@ -177,8 +192,11 @@ pub async fn regenerate(
 }
 
 /// Confirm the new recovery code is stored; what was pending becomes active.
+///
+/// Send `saved: true` once the user has stored the code shown. The previous
+/// recovery code stops working at this moment, never before.
 #[utoipa::path(
-    operation_id = "me_recovery_code_confirm",
+    operation_id = "confirm_my_recovery_code",
     tag = "me",
     security(("accessToken" = [])),
     request_body = ConfirmRequest,

@@ -37,6 +37,7 @@ pub struct RegistrationRequest {
     "backup_state": true
 }))]
 pub struct CredentialView {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
     #[schema(format = DateTime)]

@@ -16,7 +16,7 @@ use crate::state::AppState;
 /// require user verification, prefer a discoverable credential (so it also
 /// serves passwordless login) and exclude the user's existing credentials.
 #[utoipa::path(
-    operation_id = "me_webauthn_registration_options",
+    operation_id = "create_my_webauthn_registration_options",
     tag = "webauthn",
     security(("accessToken" = [])),
     responses(
@@ -36,8 +36,12 @@ pub async fn registration_options(
 }
 
 /// Finish the registration with the browser's answer and a name.
+///
+/// Send the browser's answer to `navigator.credentials.create` and a name for
+/// the credential. The ceremony of `POST
+/// /v1/me/webauthn/registration/options` is single use.
 #[utoipa::path(
-    operation_id = "me_webauthn_register",
+    operation_id = "register_my_webauthn_credential",
     tag = "webauthn",
     security(("accessToken" = [])),
     request_body = RegistrationRequest,
@@ -64,8 +68,11 @@ pub async fn register(
 }
 
 /// The caller's WebAuthn credentials.
+///
+/// Each credential with its name, when it was added and last used, and
+/// whether it is a synced passkey.
 #[utoipa::path(
-    operation_id = "me_webauthn_credentials",
+    operation_id = "list_my_webauthn_credentials",
     tag = "webauthn",
     security(("accessToken" = [])),
     responses(
@@ -84,11 +91,13 @@ pub async fn list(
 }
 
 /// Remove one of the caller's credentials; it stops working at once.
+///
+/// Needs a session with a recent second factor.
 #[utoipa::path(
-    operation_id = "me_webauthn_delete_credential",
+    operation_id = "delete_my_webauthn_credential",
     tag = "webauthn",
     security(("accessToken" = [])),
-    params(("id" = String, Path, description = "Credential id")),
+    params(("id" = uuid::Uuid, Path, description = "Credential id")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),

@@ -16,7 +16,7 @@ use crate::state::AppState;
 ///
 /// For a flow at `mfa_required` whose `methods` include `webauthn`.
 #[utoipa::path(
-    operation_id = "login_webauthn_options",
+    operation_id = "create_login_webauthn_options",
     tag = "login",
     request_body = FlowTokenRequest,
     responses(
@@ -44,7 +44,7 @@ pub async fn second_factor_options(
 /// Answers `authenticated` (`amr` `["pwd","hwk"]`), or a new recovery code
 /// to confirm when the user has none left.
 #[utoipa::path(
-    operation_id = "login_webauthn",
+    operation_id = "submit_login_webauthn",
     tag = "login",
     request_body = AssertionRequest,
     responses(
@@ -71,8 +71,12 @@ pub async fn second_factor(
 
 /// Start a passwordless passkey login: options for a discoverable
 /// credential (no user named) and a flow token.
+///
+/// Pass `options.publicKey` (base64url fields decoded) to
+/// `navigator.credentials.get`; the browser lets the user pick a passkey.
+/// Then send its answer with the flow token to `POST /v1/auth/passkey`.
 #[utoipa::path(
-    operation_id = "passkey_options",
+    operation_id = "create_passkey_options",
     tag = "login",
     responses(
         (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
@@ -90,8 +94,13 @@ pub async fn passkey_options(
 }
 
 /// Finish a passwordless passkey login (`aal` 2, `amr` `["hwk"]`).
+///
+/// Send the browser's answer to `navigator.credentials.get` with the flow
+/// token of `POST /v1/auth/passkey/options`. The account's IP allow-list and
+/// the address limits apply as for any login; a wrong or unknown credential
+/// answers `invalid_credentials`.
 #[utoipa::path(
-    operation_id = "passkey_login",
+    operation_id = "submit_passkey_login",
     tag = "login",
     request_body = AssertionRequest,
     responses(

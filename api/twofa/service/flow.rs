@@ -9,7 +9,7 @@ use super::enrollment::{self, StartedTotp};
 use crate::crypto::Secret;
 use crate::db::write_tx;
 use crate::error::ApiError;
-use crate::login::dto::{FlowResponse, FlowStatus};
+use crate::login::dto::RecoveryCodeConfirmationRequired;
 use crate::login::service::{self as login, state};
 use crate::sessions::dto::TokenResponse;
 use crate::sessions::service as sessions;
@@ -46,7 +46,7 @@ pub async fn verify(
     flow_token: Secret,
     code: Secret,
     ip: IpAddr,
-) -> Result<FlowResponse, ApiError> {
+) -> Result<RecoveryCodeConfirmationRequired, ApiError> {
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     let owner = login::owner(&flow);
@@ -56,13 +56,10 @@ pub async fn verify(
             login::advance(conn, &flow, state::CONFIRM, Some(login::Factor::Totp), now)
         })
         .await?;
-    Ok(FlowResponse {
-        status: FlowStatus::RecoveryCodeConfirmationRequired,
-        flow_token: token,
-        expires_in: login::FLOW_TTL_SECS,
-        methods: None,
-        recovery_code: Some(recovery_code),
-    })
+    Ok(login::recovery_code_confirmation_required(
+        token,
+        recovery_code,
+    ))
 }
 
 /// The user confirms the recovery code is stored: the enrollment (or the
