@@ -35,6 +35,9 @@ use parse::{invalid, number, split_list};
 
 mod parse;
 
+/// `TWOFOLD_PUBLIC_URL` when unset.
+pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
+
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordParams {
@@ -121,7 +124,7 @@ impl Config {
             .map_err(|_| invalid("TWOFOLD_BIND", "expected HOST:PORT, e.g. 127.0.0.1:8080"))?;
 
         let public_url_raw =
-            get("TWOFOLD_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".to_owned());
+            get("TWOFOLD_PUBLIC_URL").unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
         let public_url = Url::parse(&public_url_raw)
             .map_err(|e| invalid("TWOFOLD_PUBLIC_URL", e.to_string()))?;
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {

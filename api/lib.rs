@@ -116,6 +116,7 @@ pub fn app(
         .configure(routes)
         .split_for_parts();
     openapi::complete(&mut doc);
+    openapi::serve_at(&mut doc, &state.config.audience());
     let routes = RouteTable::from_openapi(&doc);
     // The committed `openapi.yaml`, byte for byte, beside `/openapi.json`.
     let yaml = doc.to_yaml().unwrap_or_default();

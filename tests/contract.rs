@@ -185,3 +185,13 @@ async fn the_server_serves_the_committed_contract_as_yaml_and_json() {
     let document = serde_json::to_value(twofold::openapi::document()).unwrap();
     assert_eq!(json.ok(), &document);
 }
+
+#[actix_web::test]
+async fn an_instance_names_its_own_public_url_as_the_server() {
+    let t = crate::common::TestApp::with_env(&[("TWOFOLD_PUBLIC_URL", "https://2fa.example.com/")])
+        .await;
+    let json = t.get("/openapi.json", None).await;
+    assert_eq!(json.ok()["servers"][0]["url"], "https://2fa.example.com");
+    let committed = std::fs::read_to_string(repo_path("openapi.yaml")).unwrap();
+    assert!(committed.contains("- url: http://localhost:8080\n"));
+}

@@ -61,12 +61,33 @@ impl Modify for BearerAuth {
         let mut operator = Http::new(HttpAuthScheme::Bearer);
         operator.description = Some("The configured `TWOFOLD_OPERATOR_KEY`.".to_owned());
         components.add_security_scheme("operatorKey", SecurityScheme::Http(operator));
-        // Relative: the document describes whichever host serves it, so the
-        // Swagger UI at /docs calls the same instance.
-        let mut this = Server::new("/");
-        this.description = Some("The instance serving this document".to_owned());
-        doc.servers = Some(vec![this]);
+        // The committed document names an instance on its defaults.
+        serve_at(doc, crate::config::DEFAULT_PUBLIC_URL);
     }
+}
+
+/// Names `public_url` as the document's one server: absolute, so generated
+/// clients and Postman get a usable base URL, and the Swagger UI at `/docs`
+/// of an instance calls that instance (its `TWOFOLD_PUBLIC_URL`).
+pub fn serve_at(doc: &mut Document, public_url: &str) {
+    let base = public_url.trim_end_matches('/');
+    let docs = format!("{base}/docs");
+    let mut contact = utoipa::openapi::info::Contact::new();
+    contact.name = Some("twofold maintainers".to_owned());
+    contact.url = Some(docs.clone());
+    doc.info.contact = Some(contact);
+    let mut external = utoipa::openapi::external_docs::ExternalDocs::new(docs);
+    external.description = Some(
+        "The interactive reference (Swagger UI) of this instance; the README's \"For integrators\" section shows generated Python and TypeScript clients and the Postman collection"
+            .to_owned(),
+    );
+    doc.external_docs = Some(external);
+    let mut this = Server::new(base);
+    this.description = Some(
+        "This instance (its TWOFOLD_PUBLIC_URL); the committed document names an instance on its defaults"
+            .to_owned(),
+    );
+    doc.servers = Some(vec![this]);
 }
 
 /// Info, tags and security schemes; the paths are added by registration.
