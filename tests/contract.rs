@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::repo_path;
+use serde_json::json;
 
 #[test]
 fn openapi_yaml_is_what_the_code_generates() {
@@ -194,4 +195,67 @@ async fn an_instance_names_its_own_public_url_as_the_server() {
     assert_eq!(json.ok()["servers"][0]["url"], "https://2fa.example.com");
     let committed = std::fs::read_to_string(repo_path("openapi.yaml")).unwrap();
     assert!(committed.contains("- url: http://localhost:8080\n"));
+}
+
+#[test]
+fn the_suites_answer_check_refuses_what_the_contract_does_not_allow() {
+    use crate::common::conform::check;
+    use reqwest::Method;
+    let json = "application/json";
+    let good = json!({"status": "mfa_required", "flow_token": "flw_x", "expires_in": 600, "methods": ["totp"]});
+    check(&Method::POST, "/v1/auth/login/password", 200, json, &good);
+    let refused = |body: serde_json::Value| {
+        std::panic::catch_unwind(|| {
+            check(&Method::POST, "/v1/auth/login/password", 200, json, &body)
+        })
+        .is_err()
+    };
+    // An unknown state, a missing guaranteed field, a method outside the
+    // enum, an undocumented field.
+    assert!(refused(
+        json!({"status": "maybe", "flow_token": "f", "expires_in": 1})
+    ));
+    assert!(refused(
+        json!({"status": "mfa_required", "flow_token": "f", "expires_in": 1})
+    ));
+    assert!(refused(
+        json!({"status": "mfa_required", "flow_token": "f", "expires_in": 1, "methods": ["sms"]})
+    ));
+    assert!(refused(
+        json!({"status": "enrollment_required", "flow_token": "f", "expires_in": 1, "extra": 1})
+    ));
+    // A uuid and a date-time that are not.
+    let user = |id: &str, at: &str| {
+        json!({"id": id, "email": "a@b.c", "name": "A", "role": "admin",
+        "twofa_status": "enabled", "twofa_required": true, "required_by": [], "methods": [],
+        "last_login_at": null, "created_at": at})
+    };
+    check(
+        &Method::GET,
+        "/v1/admin/users/00000000-0000-4000-8000-000000000000",
+        200,
+        json,
+        &user(
+            "00000000-0000-4000-8000-000000000000",
+            "2026-11-30T00:00:00Z",
+        ),
+    );
+    let bad_id = user("u1", "2026-11-30T00:00:00Z");
+    assert!(std::panic::catch_unwind(|| check(
+        &Method::GET,
+        "/v1/admin/users/x",
+        200,
+        json,
+        &bad_id
+    ))
+    .is_err());
+    let bad_time = user("00000000-0000-4000-8000-000000000000", "yesterday");
+    assert!(std::panic::catch_unwind(|| check(
+        &Method::GET,
+        "/v1/admin/users/x",
+        200,
+        json,
+        &bad_time
+    ))
+    .is_err());
 }

@@ -168,7 +168,7 @@ pub fn must_be_true() -> utoipa::openapi::schema::Object {
 
 /// Canonical base64url without padding, as WebAuthn JSON encodes bytes: a
 /// 2- or 3-character tail must leave its unused low bits zero.
-fn base64url() -> utoipa::openapi::schema::Object {
+pub fn base64url() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .pattern(Some(

@@ -4,7 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+use webauthn_rs::prelude::{
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
+};
+
+use crate::login::dto::{MfaRequiredStatus, PasskeyRequiredStatus};
 
 use crate::crypto::Secret;
 
@@ -12,7 +16,7 @@ use crate::crypto::Secret;
 pub struct RegistrationOptions {
     /// Pass `options.publicKey` (base64url fields decoded) to
     /// `navigator.credentials.create`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::options_schema::CreationOptions)]
     pub options: serde_json::Value,
     /// Seconds to finish the ceremony.
     pub expires_in: i64,
@@ -55,18 +59,38 @@ pub struct CredentialList {
     pub items: Vec<CredentialView>,
 }
 
-/// Options for a login ceremony, inside the login flow's envelope.
+/// Options for a WebAuthn second factor: the flow is still at
+/// `mfa_required`; send the browser's answer to `POST /v1/auth/login/webauthn`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AssertionOptions {
-    /// `mfa_required` (second factor) or `passkey_required` (passwordless).
-    pub status: &'static str,
+pub struct WebauthnMfaOptions {
+    #[schema(inline)]
+    pub status: MfaRequiredStatus,
+    /// The flow token to send with the answer.
     #[schema(value_type = String)]
     pub flow_token: Secret,
+    /// Seconds until the flow expires.
     pub expires_in: i64,
     /// Pass `options.publicKey` (base64url fields decoded) to
     /// `navigator.credentials.get`.
-    #[schema(value_type = Object)]
-    pub options: serde_json::Value,
+    #[schema(value_type = super::options_schema::RequestOptions)]
+    pub options: RequestChallengeResponse,
+}
+
+/// Options for a passwordless login: send the browser's answer to
+/// `POST /v1/auth/passkey`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyRequired {
+    #[schema(inline)]
+    pub status: PasskeyRequiredStatus,
+    /// The flow token to send with the answer.
+    #[schema(value_type = String)]
+    pub flow_token: Secret,
+    /// Seconds to finish the ceremony.
+    pub expires_in: i64,
+    /// Pass `options.publicKey` (base64url fields decoded) to
+    /// `navigator.credentials.get`.
+    #[schema(value_type = super::options_schema::RequestOptions)]
+    pub options: RequestChallengeResponse,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,7 +3,7 @@
 
 use actix_web::{post, web, HttpResponse};
 
-use super::dto::{AssertionOptions, AssertionRequest, FlowTokenRequest};
+use super::dto::{AssertionRequest, FlowTokenRequest, PasskeyRequired, WebauthnMfaOptions};
 use super::service;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp};
@@ -20,7 +20,7 @@ use crate::state::AppState;
     tag = "login",
     request_body = FlowTokenRequest,
     responses(
-        (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
+        (status = 200, description = "Request options for navigator.credentials.get", body = WebauthnMfaOptions),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad flow token (`flow_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
@@ -79,7 +79,7 @@ pub async fn second_factor(
     operation_id = "create_passkey_options",
     tag = "login",
     responses(
-        (status = 200, description = "Request options for navigator.credentials.get", body = AssertionOptions),
+        (status = 200, description = "Request options for navigator.credentials.get", body = PasskeyRequired),
         (status = 409, description = "WebAuthn is not configured (`webauthn_unavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "This address holds `TWOFOLD_ADDRESS_FLOW_LIMIT` (100) open logins (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )

@@ -11,6 +11,7 @@ pub mod ceremony;
 pub mod dto;
 pub mod handlers;
 pub mod login_handlers;
+pub mod options_schema;
 pub mod repo;
 pub mod service;
 

@@ -6,6 +6,7 @@
 //! the suite on PostgreSQL; DB only names where to create the test database.
 
 pub mod binary;
+pub mod conform;
 pub mod qr;
 
 use std::net::SocketAddr;
@@ -272,14 +273,22 @@ impl TestApp {
         bearer: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = self.client.request(method.clone(), self.url(path));
         if let Some(token) = bearer {
             req = req.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         if let Some(body) = body {
             req = req.json(&body);
         }
-        answer(req.send().await.expect("request")).await
+        let got = answer(req.send().await.expect("request")).await;
+        let content_type = got
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        conform::check(&method, path, got.status.as_u16(), &content_type, &got.json);
+        got
     }
 
     /// Sends raw bytes with the given content type.

@@ -20,6 +20,7 @@ use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{FlowId, UserId};
 use crate::login::dto::LoginStep;
+use crate::login::dto::{MfaRequiredStatus, PasskeyRequiredStatus};
 use crate::login::repo::Flow;
 use crate::login::service::{self as login, state};
 use crate::sessions::service as sessions;
@@ -27,7 +28,7 @@ use crate::state::AppState;
 use crate::twofa::service as twofa;
 use crate::users::User;
 use crate::webauthn::ceremony::CeremonyKind;
-use crate::webauthn::dto::AssertionOptions;
+use crate::webauthn::dto::{PasskeyRequired, WebauthnMfaOptions};
 use crate::webauthn::repo::{self, ChallengeOwner, Credential};
 
 /// A verified assertion: matches it to the user's stored credential,
@@ -83,7 +84,7 @@ pub async fn second_factor_options(
     app: &AppState,
     flow_token: Secret,
     ip: IpAddr,
-) -> Result<AssertionOptions, ApiError> {
+) -> Result<WebauthnMfaOptions, ApiError> {
     let now = app.now();
     let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
     let rows = {
@@ -112,11 +113,11 @@ pub async fn second_factor_options(
             )
         })
         .await?;
-    Ok(AssertionOptions {
-        status: "mfa_required",
+    Ok(WebauthnMfaOptions {
+        status: MfaRequiredStatus,
         flow_token,
         expires_in: (flow.expires_at - now).max(0),
-        options: serde_json::to_value(options).map_err(internal)?,
+        options,
     })
 }
 
@@ -161,7 +162,7 @@ pub async fn second_factor(
 }
 
 /// Options for passwordless login: a new flow, no user named yet.
-pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<AssertionOptions, ApiError> {
+pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<PasskeyRequired, ApiError> {
     let now = app.now();
     let (options, authentication) = rp(app)?
         .start_discoverable_authentication()
@@ -197,11 +198,11 @@ pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<AssertionOpti
             )
         })
         .await?;
-    Ok(AssertionOptions {
-        status: "passkey_required",
+    Ok(PasskeyRequired {
+        status: PasskeyRequiredStatus,
         flow_token: token,
         expires_in: CEREMONY_TTL_SECS,
-        options: serde_json::to_value(options).map_err(internal)?,
+        options,
     })
 }
 
