@@ -13,6 +13,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
 
@@ -22,7 +23,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
 
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -53,9 +54,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            checked::<T>(&body)?;
             parse(&body).map(ApiJson)
         })
     }
+}
+
+/// Checks a JSON body against the documented schema of `T` and refuses it
+/// with every field that breaks it, so a client fixes them all at once.
+/// Runs before [`parse`], which refuses what the schema cannot express.
+fn checked<T: ToSchema>(body: &[u8]) -> Result<(), ApiError> {
+    // Syntax and non-object bodies are `parse`'s to refuse.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    if !value.is_object() {
+        return Ok(());
+    }
+    let violations = crate::openapi::validate::component(&T::name(), &value, true);
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(
+        violations
+            .into_iter()
+            .map(|v| FieldError::new(v.path, v.message))
+            .collect(),
+    ))
 }
 
 /// Parses a JSON body, classifying failures by what the client must fix.

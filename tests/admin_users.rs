@@ -491,12 +491,17 @@ async fn enabling_two_factor_is_per_user_or_bulk_and_all_or_nothing() {
     t.login(&stranger).await;
 
     // 1 to 500 ids, as a list.
-    let fake = |n: usize| -> Vec<String> { (0..n).map(|i| format!("no-such-user-{i}")).collect() };
+    let fake =
+        |n: usize| -> Vec<String> { (0..n).map(|_| uuid::Uuid::new_v4().to_string()).collect() };
     invalid(&d.bulk("enable", json!([])).await, "user_ids");
     invalid(&d.bulk("enable", json!(fake(501))).await, "user_ids");
     let a = d.bulk("enable", json!(fake(500))).await;
     a.problem(404, "not_found");
     invalid(&d.bulk("enable", json!(u4.id)).await, "user_ids");
+    invalid(
+        &d.bulk("enable", json!(["no-such-user"])).await,
+        "user_ids[0]",
+    );
     let a = d.post(&format!("{USERS}/2fa/enable"), json!({})).await;
     invalid(&a, "user_ids");
     let a = d.bulk("enable", json!(vec![u4.id.clone(); 500])).await;

@@ -260,6 +260,26 @@ async fn a_field_of_the_wrong_type_is_named() {
         let a = t.call(Method::POST, path, Some(&access), Some(body)).await;
         assert_invalid_field(&a, field);
     }
+    // A misspelt field is two mistakes, and both are named at once.
+    let a = t
+        .post("/v1/auth/login", json!({ "Email": admin.email }))
+        .await;
+    a.problem(400, "validation_failed");
+    let named: Vec<(&str, &str)> = a.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("email", "is required"),
+            ("Email", "is not a field of this object")
+        ],
+        "{}",
+        a.text
+    );
     // Nothing changed: the old password still works.
     t.access_token(&admin).await;
 }
@@ -316,7 +336,6 @@ async fn an_unknown_field_is_named_and_refused() {
             json!({ "email": admin.email, "role": "admin" }),
             "role",
         ),
-        ("/v1/auth/login", json!({ "Email": admin.email }), "Email"),
         (
             "/v1/auth/login/password",
             json!({ "flow_token": "flw_x", "password": "hunter22", "aal": 2 }),
@@ -567,4 +586,31 @@ async fn no_bad_request_ever_gets_a_5xx_or_changes_data() {
     let me = t.get("/v1/me", Some(&again)).await;
     assert_eq!(me.ok()["email"], admin.email.as_str());
     assert_eq!(t.get("/readyz", None).await.status, 200);
+}
+
+#[actix_web::test]
+async fn every_bad_field_of_a_body_is_named_at_once() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Acme").await;
+    let access = t.access_token(&admin).await;
+    let a = t
+        .call(
+            Method::POST,
+            "/v1/admin/users",
+            Some(&access),
+            Some(json!({ "email": 42, "name": "", "role": "boss", "team": "x" })),
+        )
+        .await;
+    a.problem(400, "validation_failed");
+    let mut fields: Vec<&str> = a.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["email", "name", "role", "team"], "{}", a.text);
+    // Nothing was created.
+    let list = t.get("/v1/admin/users", Some(&access)).await;
+    assert_eq!(list.ok()["items"].as_array().unwrap().len(), 1);
 }

@@ -233,3 +233,25 @@ async fn logout_revokes_access_and_refresh_at_once() {
     // Other sessions of the same user are untouched.
     t.get("/v1/me", Some(&other)).await.ok();
 }
+
+#[actix_web::test]
+async fn a_refresh_in_the_same_second_still_answers_a_new_access_token() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Acme").await;
+    let first = t.login(&admin).await;
+    let second = t
+        .post(
+            "/v1/auth/token/refresh",
+            json!({ "refresh_token": first["refresh_token"] }),
+        )
+        .await;
+    let second = second.ok().clone();
+    assert_ne!(second["access_token"], first["access_token"]);
+    let (a, b) = (
+        claims(first["access_token"].as_str().unwrap()),
+        claims(second["access_token"].as_str().unwrap()),
+    );
+    assert_eq!((a.iat, a.sid.clone()), (b.iat, b.sid.clone()));
+    assert_ne!(a.jti, b.jti);
+    assert!(uuid::Uuid::parse_str(&b.jti).is_ok());
+}

@@ -14,6 +14,7 @@ use crate::error::{FieldError, Problem};
 
 mod constant;
 mod responses;
+pub mod validate;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -183,15 +184,28 @@ fn credential_schema(
     description: &str,
 ) -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
-    let mut response = ObjectBuilder::new().schema_type(Type::Object);
+    // Browsers add fields (`transports`, `authenticatorAttachment`,
+    // `clientExtensionResults`, ...) that the server ignores: open objects.
+    let mut response = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+        ));
     for field in response_fields {
         response = response.property(*field, base64url()).required(*field);
     }
     for field in optional_response_fields {
-        response = response.property(*field, base64url());
+        // `userHandle` is null for a credential that is not discoverable.
+        let mut nullable = base64url();
+        nullable.schema_type =
+            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]);
+        response = response.property(*field, nullable);
     }
     ObjectBuilder::new()
         .schema_type(Type::Object)
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+        ))
         .description(Some(description))
         .property("id", ObjectBuilder::new().schema_type(Type::String))
         .required("id")

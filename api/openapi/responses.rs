@@ -23,9 +23,39 @@ pub fn complete(doc: &mut Document) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            add_unavailable(operation);
             complete_operation(operation);
         }
     }
+}
+
+/// Operations answered without the database: they never answer 503.
+const WITHOUT_DATABASE: [&str; 3] = ["get_health", "get_metrics", "get_jwks"];
+
+/// Every operation that reads or writes the database answers 503 while the
+/// database is unreachable or its pool saturated; documented here once.
+fn add_unavailable(operation: &mut Operation) {
+    let id = operation.operation_id.as_deref().unwrap_or_default();
+    if WITHOUT_DATABASE.contains(&id) || operation.responses.responses.contains_key("503") {
+        return;
+    }
+    let response = utoipa::openapi::ResponseBuilder::new()
+        .description(
+            "The database is unreachable or busy (`service_unavailable`); retry after `Retry-After`",
+        )
+        .content(
+            PROBLEM_JSON,
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "Problem",
+                ))))
+                .build(),
+        )
+        .build();
+    operation
+        .responses
+        .responses
+        .insert("503".to_owned(), RefOr::T(response));
 }
 
 fn complete_operation(operation: &mut Operation) {
@@ -43,7 +73,11 @@ fn complete_operation(operation: &mut Operation) {
         if status == "429" || status == "503" {
             response.headers.insert(
                 "Retry-After".to_owned(),
-                header(Type::Integer, "Seconds until a retry may succeed."),
+                header(
+                    Type::Integer,
+                    "Seconds until a retry may succeed. Absent when waiting does not help: a login \
+                     that used up its tries must start again at `POST /v1/auth/login`.",
+                ),
             );
         }
         let Ok(code) = status.parse::<u16>() else {

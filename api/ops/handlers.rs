@@ -105,9 +105,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(
     operation_id = "get_jwks",
     tag = "sessions",
-    responses((status = 200, description = "JSON Web Key Set", body = Object, example = json!({
-        "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "use": "sig", "alg": "EdDSA"}]
-    })))
+    responses((status = 200, description = "JSON Web Key Set", body = crate::sessions::dto::Jwks))
 )]
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {

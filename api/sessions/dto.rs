@@ -47,3 +47,56 @@ pub struct TokenResponse {
     #[schema(example = 900)]
     pub expires_in: i64,
 }
+
+/// The keys that verify access tokens (RFC 7517 JWK Set). Describes the
+/// answer of `GET /.well-known/jwks.json`, which is the signing key's own
+/// `JwkSet`.
+#[derive(ToSchema)]
+#[schema(example = json!({"keys": [{
+    "kty": "OKP",
+    "crv": "Ed25519",
+    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+    "use": "sig",
+    "alg": "EdDSA"
+}]}))]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// An Ed25519 public key (RFC 8037): key type `OKP` (octet key pair),
+/// curve `Ed25519`, for signatures (`use: sig`) with `EdDSA`.
+#[derive(ToSchema)]
+pub struct Jwk {
+    #[schema(inline)]
+    pub kty: OkpKeyType,
+    #[schema(inline)]
+    pub crv: Ed25519Curve,
+    /// The public key, base64url.
+    #[schema(schema_with = crate::openapi::base64url)]
+    pub x: String,
+    /// Matches the `kid` header of the tokens this key signed (RFC 7638
+    /// thumbprint).
+    pub kid: String,
+    #[schema(rename = "use", inline)]
+    pub usage: SignatureUse,
+    #[schema(inline)]
+    pub alg: EdDsaAlgorithm,
+}
+
+crate::constant_string!(
+    /// `OKP`.
+    OkpKeyType = "OKP"
+);
+crate::constant_string!(
+    /// `Ed25519`.
+    Ed25519Curve = "Ed25519"
+);
+crate::constant_string!(
+    /// `sig`.
+    SignatureUse = "sig"
+);
+crate::constant_string!(
+    /// `EdDSA`.
+    EdDsaAlgorithm = "EdDSA"
+);

@@ -34,6 +34,11 @@ pub struct AccessClaims {
     pub amr: Vec<String>,
     pub iat: i64,
     pub exp: i64,
+    /// A random id, so two tokens of one session issued in the same second
+    /// differ (a refresh always answers a new token). Tokens signed before
+    /// it existed have none.
+    #[serde(default)]
+    pub jti: String,
 }
 
 pub struct TokenSigner {

@@ -110,6 +110,7 @@ pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenRespons
         iat: now,
         // Never outlive the session itself.
         exp: (now + ACCESS_TTL_SECS).min(opened.session.expires_at),
+        jti: uuid::Uuid::new_v4().to_string(),
     };
     Ok(TokenResponse {
         status: super::dto::AuthenticatedStatus,

@@ -18,7 +18,8 @@ crate::constant_string!(
     Sha1Algorithm = "SHA1"
 );
 
-/// A new authenticator secret, waiting for its first code.
+/// A new authenticator secret, waiting for its first code: `status` is
+/// `enrollment_required`; send the first code to `.../totp/verify`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "status": "enrollment_required",
@@ -38,7 +39,6 @@ crate::constant_string!(
     "qr_svg_data_uri": "data:image/svg+xml;base64,PD94bWwg..."
 }))]
 pub struct TotpEnrollment {
-    /// `enrollment_required`: send the first code to `.../totp/verify`.
     #[schema(inline)]
     pub status: EnrollmentRequiredStatus,
     /// The flow token to keep using (login-flow enrollment only).
