@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the independent checkers CI runs against the committed contract:
-#   openapi-spec-validator (PyPI) and @redocly/cli (npm), pinned; and gdb,
+#   openapi-spec-validator (PyPI), @redocly/cli and @stoplight/spectral-cli
+#   (npm), pinned; and gdb,
 #   which scripts/exit-check.sh uses to watch the process exit.
 # Idempotent; installs into .tools/ (git-ignored) so nothing global changes
 # except pip's site-packages.
@@ -16,7 +17,8 @@ fi
 if ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -x .tools/node_modules/.bin/redocly ]; then
+if [ ! -x .tools/node_modules/.bin/redocly ] || [ ! -x .tools/node_modules/.bin/spectral ]; then
   mkdir -p .tools
-  npm install --prefix .tools --no-audit --no-fund --silent "@redocly/cli@2.77.0" >/dev/null
+  npm install --prefix .tools --no-audit --no-fund --silent \
+    "@redocly/cli@2.77.0" "@stoplight/spectral-cli@6.16.3" >/dev/null
 fi
