@@ -3,10 +3,11 @@
 //! limits, one audit event per change, one transaction; no HTTP here.
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::model::Account;
 use super::repo;
+use crate::audit::detail::BillingChanged;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::{write_tx, DbConn};
@@ -61,11 +62,11 @@ pub fn update(
                 subject_user_id: None,
                 kind: kind::BILLING_CHANGED,
                 ip: by.ip.map(|ip| ip.to_string()),
-                detail: json!({
-                    "paying_since": change.paying_since.map(|p| p.map(rfc3339)),
-                    "licenses": change.licenses,
-                    "previous_paying_since": before.paying_since.map(rfc3339),
-                    "previous_licenses": before.licenses,
+                detail: Detail::BillingChanged(BillingChanged {
+                    paying_since: change.paying_since.flatten().map(rfc3339),
+                    licenses: change.licenses,
+                    previous_paying_since: before.paying_since.map(rfc3339),
+                    previous_licenses: before.licenses,
                 }),
             },
             now,

@@ -202,7 +202,9 @@ pub struct AuditEvent {
     #[schema(value_type = Option<uuid::Uuid>)]
     pub subject_user_id: Option<UserId>,
     pub ip: Option<String>,
-    #[schema(value_type = Object)]
+    /// What else the event records, by kind (see `AuditDetail`); null
+    /// for an event whose stored detail cannot be read.
+    #[schema(value_type = Option<crate::audit::Detail>)]
     pub detail: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,

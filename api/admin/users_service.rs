@@ -144,7 +144,7 @@ fn event<'a>(
     subject: &'a UserId,
     kind: crate::audit::AuditKind,
     ip: IpAddr,
-    detail: serde_json::Value,
+    detail: crate::audit::Detail,
 ) -> Event<'a> {
     Event {
         account_id: admin.account_id(),

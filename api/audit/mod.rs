@@ -7,13 +7,14 @@
 use std::net::IpAddr;
 
 use diesel::prelude::*;
-use serde_json::Value;
 
 use crate::db::schema::audit_events;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{AccountId, UserId};
+pub use detail::Detail;
 
+pub mod detail;
 mod kinds;
 
 pub use kinds::{kind, ActorKind, AuditKind};
@@ -37,7 +38,7 @@ pub struct Event<'a> {
     pub subject_user_id: Option<&'a UserId>,
     pub kind: AuditKind,
     pub ip: Option<String>,
-    pub detail: Value,
+    pub detail: Detail,
 }
 
 impl<'a> Event<'a> {
@@ -47,7 +48,7 @@ impl<'a> Event<'a> {
         user: &'a crate::users::User,
         kind: AuditKind,
         ip: IpAddr,
-        detail: Value,
+        detail: Detail,
     ) -> Self {
         Self {
             account_id: &user.account_id,
@@ -78,7 +79,8 @@ pub fn record(conn: &mut DbConn, event: Event<'_>, now: i64) -> Result<(), ApiEr
             audit_events::subject_user_id.eq(event.subject_user_id),
             audit_events::kind.eq(event.kind.as_str()),
             audit_events::ip.eq(event.ip),
-            audit_events::detail.eq(event.detail.to_string()),
+            audit_events::detail
+                .eq(serde_json::to_string(&event.detail).map_err(ApiError::internal)?),
             audit_events::created_at.eq(now),
         ))
         .execute(conn)?;

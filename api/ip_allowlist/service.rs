@@ -10,13 +10,13 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde_json::json;
 
 use super::dto::{AllowlistView, EntryView, NewEntry, SecurityUpdate};
 use super::repo::{self, Entry};
 use super::{Rule, MAX_ENTRIES};
 use crate::admin::dto::SecuritySettings;
 use crate::admin::Admin;
+use crate::audit::detail::{self, Detail};
 use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
 use crate::db::{write_tx, DbConn};
@@ -57,7 +57,7 @@ pub fn guard_own_address(rule: &Rule, ip: IpAddr, force: bool) -> Result<(), Api
     })
 }
 
-fn changed<'a>(admin: &'a Admin, ip: IpAddr, detail: serde_json::Value) -> Event<'a> {
+fn changed<'a>(admin: &'a Admin, ip: IpAddr, detail: Detail) -> Event<'a> {
     Event {
         account_id: admin.account_id(),
         actor: Actor::User(admin.user_id().to_owned()),
@@ -131,7 +131,10 @@ pub async fn add(
                         detail: format!("{} is already on the allow-list.", saved.cidr),
                     });
                 }
-                let detail = json!({ "added": saved.cidr, "description": saved.description });
+                let detail = Detail::AllowlistEntryAdded(detail::AllowlistEntryAdded {
+                    added: saved.cidr.clone(),
+                    description: saved.description.clone(),
+                });
                 audit::record(conn, changed(&admin, ip, detail), now)
             })
         })
@@ -159,7 +162,10 @@ pub async fn remove(
                 rule.nets.retain(|net| Some(*net) != removed);
                 guard_own_address(&rule, ip, force)?;
                 repo::delete(conn, &entry.id)?;
-                let detail = json!({ "removed": entry.cidr, "forced": force });
+                let detail = Detail::AllowlistEntryRemoved(detail::AllowlistEntryRemoved {
+                    removed: entry.cidr.clone(),
+                    forced: force,
+                });
                 audit::record(conn, changed(&admin, ip, detail), now)
             })
         })
@@ -187,7 +193,11 @@ pub async fn update_security(
                     rule.enabled = enabled;
                     guard_own_address(&rule, ip, update.force)?;
                     repo::set_enabled(conn, admin.account_id(), enabled)?;
-                    let detail = json!({ "enabled": enabled, "forced": update.force });
+                    let detail = Detail::AllowlistSwitched(detail::AllowlistSwitched {
+                        enabled,
+                        forced: Some(update.force),
+                        via: None,
+                    });
                     audit::record(conn, changed(&admin, ip, detail), now)?;
                 }
                 let account = crate::accounts::repo::find(conn, admin.account_id())?
@@ -236,7 +246,7 @@ pub async fn check(
                     subject_user_id: Some(&user_id),
                     kind: kind::IP_DENIED,
                     ip: Some(canonical(ip).to_string()),
-                    detail: json!({}),
+                    detail: Detail::NONE,
                 },
                 now,
             )
@@ -266,7 +276,11 @@ pub fn disable_by_support(
                 subject_user_id: None,
                 kind: kind::IP_ALLOWLIST_CHANGED,
                 ip: None,
-                detail: json!({ "enabled": false, "via": "support" }),
+                detail: Detail::AllowlistSwitched(detail::AllowlistSwitched {
+                    enabled: false,
+                    forced: None,
+                    via: Some(detail::SupportVia),
+                }),
             },
             now,
         )?;

@@ -10,8 +10,6 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::dto::{
     EnrollmentRequired, EnrollmentRequiredStatus, LoginStep, Method, MfaRequired,
     MfaRequiredStatus, PasswordRequired, PasswordRequiredStatus, RecoveryCodeConfirmationRequired,
@@ -19,6 +17,8 @@ use super::dto::{
 };
 use super::flow_state::FlowState;
 use super::repo::{self, Flow};
+use crate::audit::detail::LoginSucceeded;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
@@ -197,7 +197,9 @@ pub fn complete(
             user,
             kind::LOGIN_SUCCEEDED,
             ip,
-            json!({ "amr": assurance.amr }),
+            Detail::LoginSucceeded(LoginSucceeded {
+                amr: assurance.amr.to_vec(),
+            }),
         ),
         now,
     )?;

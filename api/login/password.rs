@@ -7,8 +7,6 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::dto::{LoginStep, Method, PasswordRequired};
 use super::flow::{
     self, advance, allowed, complete, enrollment_required, load, mfa_required, password_required,
@@ -17,7 +15,8 @@ use super::flow::{
 use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, Attempt, UserCounter};
-use crate::audit::{self, kind, Event};
+use crate::audit::detail::{FailedFactor, LoginFailed};
+use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
 use crate::error::ApiError;
@@ -220,10 +219,10 @@ pub async fn wrong_password(
                     now,
                 )?;
             if audit_now {
-                let detail = json!({
-                    "factor": "password",
-                    "consecutive": failure.consecutive,
-                    "locked_until": failure.locked_until.map(crate::clock::rfc3339),
+                let detail = Detail::LoginFailed(LoginFailed {
+                    factor: FailedFactor::Password,
+                    consecutive: Some(failure.consecutive),
+                    locked_until: failure.locked_until.map(crate::clock::rfc3339),
                 });
                 audit::record(
                     conn,

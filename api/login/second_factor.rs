@@ -10,14 +10,12 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::dto::LoginStep;
 use super::flow::{advance, complete, load_user, recovery_code_confirmation_required, Step};
 use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, UserCounter};
-use crate::audit::{self, kind, Event};
+use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::Secret;
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
@@ -173,7 +171,7 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
                 }
                 audit::record(
                     conn,
-                    Event::of_user(&user, kind::RECOVERY_CODE_USED, ip, json!({})),
+                    Event::of_user(&user, kind::RECOVERY_CODE_USED, ip, Detail::NONE),
                     now,
                 )?;
                 after_second_factor(

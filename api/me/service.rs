@@ -135,7 +135,11 @@ pub async fn change_password(
                         subject_user_id: Some(&caller.user.id),
                         kind: crate::audit::kind::PASSWORD_CHANGED,
                         ip: Some(ip.to_string()),
-                        detail: serde_json::json!({ "sessions_revoked": revoked }),
+                        detail: crate::audit::Detail::PasswordChanged(
+                            crate::audit::detail::PasswordChanged {
+                                sessions_revoked: revoked,
+                            },
+                        ),
                     },
                     now,
                 )

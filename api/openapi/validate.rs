@@ -233,7 +233,9 @@ fn check(schema: &Value, value: &Value, at: &str, closed: bool, found: &mut Vec<
             }
         }
         let properties = schema.get("properties").and_then(Value::as_object);
-        let named = named_properties(schema);
+        // `additionalProperties: false` with no `properties` allows only `{}`.
+        let denies_extra = schema.get("additionalProperties") == Some(&Value::Bool(false));
+        let named = named_properties(schema).or_else(|| denies_extra.then(Vec::new));
         let open = schema
             .get("additionalProperties")
             .is_some_and(|extra| extra != &Value::Bool(false));

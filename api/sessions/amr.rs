@@ -54,6 +54,22 @@ impl Factor {
     }
 }
 
+/// Documented as the enum of the names [`Factor::as_str`] gives.
+impl utoipa::PartialSchema for Factor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Factor::ALL.map(Factor::as_str)))
+            .description(Some(
+                "An authentication method (RFC 8176): `pwd` password, `otp` authenticator app, \
+                 `rcv` recovery code, `hwk` passkey or security key.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Factor {}
+
 impl Serialize for Factor {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

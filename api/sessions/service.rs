@@ -2,12 +2,12 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::amr::Factor;
 use super::dto::TokenResponse;
 use super::jwt::{AccessClaims, ACCESS_TTL_SECS};
 use super::repo::{self, Session};
+use crate::audit::detail::SessionEnded;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Actor, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
@@ -238,7 +238,9 @@ pub async fn refresh(
                                         subject_user_id: Some(&session.user_id),
                                         kind: kind::REFRESH_TOKEN_REUSED,
                                         ip: Some(crate::net::canonical(ip).to_string()),
-                                        detail: json!({ "session_id": session.id }),
+                                        detail: Detail::Session(SessionEnded {
+                                            session_id: session.id.clone(),
+                                        }),
                                     },
                                     now,
                                 )?;
@@ -289,7 +291,9 @@ pub async fn logout(state: &AppState, caller: &Caller, ip: IpAddr) -> Result<(),
                         subject_user_id: Some(&session.user_id),
                         kind: kind::LOGGED_OUT,
                         ip: Some(ip.to_string()),
-                        detail: json!({ "session_id": session.id }),
+                        detail: Detail::Session(SessionEnded {
+                            session_id: session.id.clone(),
+                        }),
                     },
                     now,
                 )?;

@@ -3,12 +3,12 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::{event, row, rows};
 use crate::admin::dto::{AdminUser, CreateUserRequest, CreatedUser, UpdateUserRequest};
 use crate::admin::guard::Admin;
 use crate::admin::users_repo as repo;
+use crate::audit::detail::{UserCreated, UserUpdated};
+use crate::audit::Detail;
 use crate::audit::{self, kind};
 use crate::db::write_tx;
 use crate::error::{ApiError, ErrorCode};
@@ -48,7 +48,10 @@ pub async fn create(
                     });
                 }
                 crate::users::addresses::add(conn, &mut user)?;
-                let detail = json!({ "email": user.email, "role": user.role });
+                let detail = Detail::UserCreated(UserCreated {
+                    email: user.email.clone(),
+                    role: user.role(),
+                });
                 audit::record(
                     conn,
                     event(&admin, &user.id, kind::USER_CREATED, ip, detail),
@@ -109,10 +112,10 @@ pub async fn update(
                     name.as_deref(),
                     input.role.map(Role::as_str),
                 )?;
-                let detail = json!({
-                    "name": name,
-                    "role": input.role.map(Role::as_str),
-                    "previous_role": user.role,
+                let detail = Detail::UserUpdated(UserUpdated {
+                    name: name.clone(),
+                    role: input.role,
+                    previous_role: user.role(),
                 });
                 audit::record(
                     conn,

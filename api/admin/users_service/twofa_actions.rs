@@ -6,12 +6,11 @@ use std::net::IpAddr;
 
 use std::collections::HashSet;
 
-use serde_json::json;
-
 use super::event;
 use crate::admin::dto::{BulkResult, UserResult};
 use crate::admin::guard::Admin;
 use crate::admin::users_repo as repo;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Actor};
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
@@ -111,7 +110,7 @@ pub async fn enable(
     let require = move |conn: &mut DbConn, admin: &Admin, user: &User, now: i64| {
         let changed = repo::set_required(conn, &user.id)?;
         if changed {
-            let event = event(admin, &user.id, kind::TWOFA_REQUIRED, ip, json!({}));
+            let event = event(admin, &user.id, kind::TWOFA_REQUIRED, ip, Detail::NONE);
             audit::record(conn, event, now)?;
         }
         Ok(UserResult {

@@ -7,11 +7,10 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::policy;
 use super::verify::check_totp;
 use crate::attempts::{self, UserCounter};
+use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
@@ -282,5 +281,5 @@ pub fn activate(
     repo::activate_recovery_code(conn, &user.id, hash, now)?;
     repo::delete_pending_for_user(conn, &user.id)?;
     attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
-    audit::record(conn, Event::of_user(user, kind, ip, json!({})), now)
+    audit::record(conn, Event::of_user(user, kind, ip, Detail::NONE), now)
 }

@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
+use crate::audit::detail::TwofaReset;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Actor, Event};
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -58,7 +58,10 @@ pub fn reset(
             subject_user_id: Some(&user.id),
             kind: kind::TWOFA_RESET,
             ip: ip.map(|ip| ip.to_string()),
-            detail: json!({ "factors_removed": removed, "sessions_revoked": revoked }),
+            detail: Detail::TwofaReset(TwofaReset {
+                factors_removed: removed,
+                sessions_revoked: revoked,
+            }),
         },
         now,
     )?;

@@ -7,10 +7,9 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use crate::attempts::{self, Attempt, UserCounter};
-use crate::audit::{self, kind, Event};
+use crate::audit::detail::{FailedFactor, LoginFailed, TwofaLocked};
+use crate::audit::{self, kind, Detail, Event};
 use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
@@ -55,7 +54,7 @@ pub async fn failed(
     attempt: Attempt,
     user: &User,
     ip: IpAddr,
-    factor: &'static str,
+    factor: FailedFactor,
     wrong: ApiError,
 ) -> ApiError {
     let now = state.now();
@@ -67,11 +66,20 @@ pub async fn failed(
             let event = |kind, detail| Event::of_user(&user, kind, ip, detail);
             audit::record(
                 conn,
-                event(kind::LOGIN_FAILED, json!({ "factor": factor })),
+                event(
+                    kind::LOGIN_FAILED,
+                    Detail::LoginFailed(LoginFailed {
+                        factor,
+                        consecutive: None,
+                        locked_until: None,
+                    }),
+                ),
                 now,
             )?;
             if let Some(until) = failure.locked_until {
-                let detail = json!({ "until": rfc3339(until) });
+                let detail = Detail::TwofaLocked(TwofaLocked {
+                    until: rfc3339(until),
+                });
                 audit::record(conn, event(kind::TWOFA_LOCKED, detail), now)?;
             }
             Ok(failure)
@@ -103,7 +111,15 @@ pub async fn check_totp(
             verified(state, attempt).await?;
             Ok(step)
         }
-        None => Err(failed(state, attempt, user, ip, "totp", ApiError::InvalidCode).await),
+        None => Err(failed(
+            state,
+            attempt,
+            user,
+            ip,
+            FailedFactor::Totp,
+            ApiError::InvalidCode,
+        )
+        .await),
     }
 }
 
@@ -141,7 +157,7 @@ pub async fn check_recovery_code(
         attempt,
         user,
         ip,
-        "recovery_code",
+        FailedFactor::RecoveryCode,
         ApiError::InvalidCode,
     )
     .await)

@@ -7,7 +7,6 @@ use std::net::IpAddr;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::json;
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
     PublicKeyCredential,
@@ -15,6 +14,8 @@ use webauthn_rs::prelude::{
 
 use super::{internal, not_started, passkeys, rp, CEREMONY_TTL_SECS};
 use crate::attempts::{self, UserCounter};
+use crate::audit::detail::{CounterRegression, FailedFactor};
+use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::error::{ApiError, ErrorCode};
@@ -62,8 +63,11 @@ async fn record_assertion(
                 }
                 return Ok(true);
             }
-            let detail =
-                json!({ "credential": row.id, "stored": row.sign_count, "presented": counter });
+            let detail = Detail::CounterRegression(CounterRegression {
+                credential: row.id.clone(),
+                stored: row.sign_count,
+                presented: counter,
+            });
             audit::record(
                 conn,
                 Event::of_user(&user, kind::WEBAUTHN_COUNTER_REGRESSION, ip, detail),
@@ -154,7 +158,9 @@ pub async fn second_factor(
         // write, in place of `wrong`: returned as is, never swallowed.
         Err(ApiError::WebauthnFailed) => {
             let wrong = ApiError::WebauthnFailed;
-            return Err(twofa::failed(app, attempt, &user, ip, "webauthn", wrong).await);
+            return Err(
+                twofa::failed(app, attempt, &user, ip, FailedFactor::Webauthn, wrong).await,
+            );
         }
         Err(other) => return Err(other),
     }

@@ -3,9 +3,9 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 use super::{require_fresh_second_factor, view};
+use crate::audit::detail::CredentialChanged;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
 use crate::error::ApiError;
 use crate::sessions::service::Caller;
@@ -33,7 +33,11 @@ pub async fn remove(
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
                 let name = repo::delete(conn, &user.id, &id)?.ok_or(ApiError::NotFound)?;
-                let detail = json!({ "credential": id, "name": name, "session": session });
+                let detail = Detail::Credential(CredentialChanged {
+                    credential: id,
+                    name,
+                    session,
+                });
                 audit::record(
                     conn,
                     Event::of_user(&user, kind::WEBAUTHN_REMOVED, ip, detail),

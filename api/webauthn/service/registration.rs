@@ -14,6 +14,8 @@ use super::{
     internal, not_started, passkeys, require_fresh_second_factor, rp, user_handle, view,
     CEREMONY_TTL_SECS,
 };
+use crate::audit::detail::CredentialChanged;
+use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
 use crate::error::{ApiError, ErrorCode};
 use crate::sessions::service::Caller;
@@ -112,10 +114,10 @@ pub async fn register(
                 if repo::insert(conn, &saved_row)? == Inserted::AlreadyRegistered {
                     return Err(credential_exists());
                 }
-                let detail = json!({
-                    "credential": saved_row.id,
-                    "name": saved_row.name,
-                    "session": session,
+                let detail = Detail::Credential(CredentialChanged {
+                    credential: saved_row.id.clone(),
+                    name: saved_row.name.clone(),
+                    session,
                 });
                 audit::record(
                     conn,
