@@ -259,3 +259,60 @@ fn the_suites_answer_check_refuses_what_the_contract_does_not_allow() {
     ))
     .is_err());
 }
+
+#[test]
+fn every_example_in_the_contract_is_an_answer_the_contract_allows() {
+    use twofold::openapi::validate;
+    let doc = validate::document();
+    let mut checked = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if let Some(example) = schema.get("example") {
+            let found = validate::component(name, example, true);
+            assert!(found.is_empty(), "example of {name}: {found:?}");
+            checked += 1;
+        }
+    }
+    let mut states = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"].as_object().unwrap().values() {
+                for media in response["content"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, m)| m)
+                {
+                    for example in media["examples"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, e)| e)
+                    {
+                        let found = validate::schema(&media["schema"], &example["value"], true);
+                        assert!(found.is_empty(), "{}: {found:?}", op["operationId"]);
+                        checked += 1;
+                    }
+                    if let Some(example) = media.get("example") {
+                        let found = validate::schema(&media["schema"], example, true);
+                        assert!(found.is_empty(), "{}: {found:?}", op["operationId"]);
+                        checked += 1;
+                    }
+                    if media["schema"]["$ref"] == "#/components/schemas/LoginStep" {
+                        let named: BTreeSet<&String> =
+                            media["examples"].as_object().unwrap().keys().collect();
+                        let mapped: BTreeSet<&String> = doc["components"]["schemas"]["LoginStep"]
+                            ["discriminator"]["mapping"]
+                            .as_object()
+                            .unwrap()
+                            .keys()
+                            .collect();
+                        assert_eq!(named, mapped, "{}", op["operationId"]);
+                        states += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "{checked}");
+    assert!(states >= 3, "{states}");
+}

@@ -14,6 +14,7 @@ use utoipa::openapi::{OpenApi as Document, RefOr};
 use crate::error::{ErrorCode, PROBLEM_JSON};
 
 pub fn complete(doc: &mut Document) {
+    let per_state = state_examples(doc);
     for item in doc.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -25,6 +26,64 @@ pub fn complete(doc: &mut Document) {
         for operation in operations.into_iter().flatten() {
             add_unavailable(operation);
             complete_operation(operation);
+            add_state_examples(operation, &per_state);
+        }
+    }
+}
+
+/// For each schema with a `discriminator` (the login step), one named
+/// example per value: the example of the schema that value maps to.
+fn state_examples(doc: &Document) -> Vec<(String, Vec<(String, serde_json::Value)>)> {
+    let Some(components) = &doc.components else {
+        return Vec::new();
+    };
+    let example_of = |reference: &str| {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let value = serde_json::to_value(components.schemas.get(name)?).ok()?;
+        value.get("example").cloned()
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| {
+            let RefOr::T(utoipa::openapi::schema::Schema::OneOf(one_of)) = schema else {
+                return None;
+            };
+            let mapping = &one_of.discriminator.as_ref()?.mapping;
+            let examples = mapping
+                .iter()
+                .filter_map(|(state, reference)| Some((state.clone(), example_of(reference)?)))
+                .collect();
+            Some((format!("#/components/schemas/{name}"), examples))
+        })
+        .collect()
+}
+
+/// Gives an answer whose schema is a discriminated `oneOf` an example per
+/// state, so the Swagger UI and Postman show every one, not only the first.
+fn add_state_examples(
+    operation: &mut Operation,
+    per_state: &[(String, Vec<(String, serde_json::Value)>)],
+) {
+    for response in operation.responses.responses.values_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        for content in response.content.values_mut() {
+            let Some(RefOr::Ref(reference)) = &content.schema else {
+                continue;
+            };
+            let Some((_, examples)) = per_state.iter().find(|(r, _)| *r == reference.ref_location)
+            else {
+                continue;
+            };
+            for (state, value) in examples {
+                let example = utoipa::openapi::example::ExampleBuilder::new()
+                    .summary(format!("status: {state}"))
+                    .value(Some(value.clone()))
+                    .build();
+                content.examples.insert(state.clone(), RefOr::T(example));
+            }
         }
     }
 }
