@@ -22,7 +22,7 @@ pub struct SessionSummary {
     #[schema(example = 1)]
     pub aal: i32,
     /// Methods used to sign in, e.g. `["pwd"]`.
-    #[schema(example = json!(["pwd"]))]
+    #[schema(value_type = Vec<crate::sessions::amr::Factor>, example = json!(["pwd"]))]
     pub amr: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
