@@ -128,30 +128,8 @@ ok "an aal 2 session for $email (amr $(jq -c .amr <<<"$payload"))"
 # --- the browser --------------------------------------------------------------
 
 note "driving $chromium_bin on $page_origin/index.html"
-{
-  rc=0
-  TWOFOLD_E2E_API="$api" \
-    TWOFOLD_E2E_PAGE="$page_origin/index.html" \
-    TWOFOLD_E2E_ACCESS_TOKEN="$access" \
-    TWOFOLD_E2E_EMAIL="$email" \
-    TWOFOLD_E2E_PASSWORD="$password" \
-    TWOFOLD_E2E_PROFILE="$work/profile" \
-    CHROMIUM="$chromium_bin" \
-    timeout -k 10 330 node "$browser_dir/run.mjs" </dev/null 2>"$work/node.err" || rc=$?
-  echo "$rc" >"$work/node.rc"
-} | tee "$work/browser.out"
-node_rc=$(cat "$work/node.rc")
-browser_passed=$(grep -c '^ok - ' "$work/browser.out" || true)
-browser_failed=$(grep -c '^not ok - ' "$work/browser.out" || true)
-passed=$((passed + browser_passed))
-failed=$((failed + browser_failed))
-if [ "$node_rc" -ne 0 ] && [ "$browser_failed" -eq 0 ]; then
-  not_ok "the browser driver exited with status $node_rc"
-fi
-if [ "$node_rc" -ne 0 ] && [ -s "$work/node.err" ]; then
-  note "browser driver stderr:"
-  tail -n 20 "$work/node.err" | sed 's/^/#   /'
-fi
-if [ "$browser_passed" -eq 0 ] && [ "$browser_failed" -eq 0 ]; then
-  not_ok "the browser driver reported no checks"
-fi
+run_checks browser 330 env TWOFOLD_E2E_API="$api" \
+  TWOFOLD_E2E_PAGE="$page_origin/index.html" TWOFOLD_E2E_ACCESS_TOKEN="$access" \
+  TWOFOLD_E2E_EMAIL="$email" TWOFOLD_E2E_PASSWORD="$password" \
+  TWOFOLD_E2E_PROFILE="$work/profile" CHROMIUM="$chromium_bin" \
+  node "$browser_dir/run.mjs"

@@ -33,22 +33,11 @@ root=$PWD
 py_dir=examples/python
 venv=.tools/python-client
 
-cleanup() {
-  local rc=$?
-  trap - EXIT ERR
-  set +e
-  stop "$server_pid"
-  e2e_finish "$rc"
-}
 e2e_traps
 
 # --- tools ----------------------------------------------------------------
 
-missing=()
-command -v zbarimg >/dev/null || missing+=(zbar-tools)
-command -v jq >/dev/null || missing+=(jq)
-command -v curl >/dev/null || missing+=(curl)
-apt_install "${missing[@]}"
+require zbarimg:zbar-tools jq curl
 
 # The generated package uses enum.StrEnum (Python 3.11).
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
@@ -125,21 +114,8 @@ e2e_paying_account "Python client"
 
 # --- the journey ------------------------------------------------------------
 
-journey_rc=0
-JOURNEY_BASE_URL="$base" JOURNEY_EMAIL="$email" JOURNEY_PASSWORD="$password" \
-  JOURNEY_ACCOUNT_ID="$account_id" JOURNEY_OPERATOR_KEY="$operator_key" PYTHONDONTWRITEBYTECODE=1 \
-  timeout 180 "$venv/bin/python" -u "$gen/journey.py" 2>&1 |
-  tee "$work/journey.out" || journey_rc=${PIPESTATUS[0]}
-journey_ok=$(grep -c '^ok - ' "$work/journey.out" || true)
-journey_not_ok=$(grep -c '^not ok - ' "$work/journey.out" || true)
-passed=$((passed + journey_ok))
-failed=$((failed + journey_not_ok))
-if [ "$journey_rc" -ne 0 ] && [ "$journey_not_ok" -eq 0 ]; then
-  if [ "$journey_rc" -eq 124 ]; then
-    not_ok "journey.py did not finish within 180 s"
-  else
-    not_ok "journey.py exited $journey_rc"
-  fi
-elif [ "$journey_rc" -eq 0 ] && [ "$journey_ok" -eq 0 ]; then
-  not_ok "journey.py ran no check"
-fi
+# stderr joins stdout, so a traceback shows where it happened.
+run_checks journey.py 180 env JOURNEY_BASE_URL="$base" JOURNEY_EMAIL="$email" \
+  JOURNEY_PASSWORD="$password" JOURNEY_ACCOUNT_ID="$account_id" \
+  JOURNEY_OPERATOR_KEY="$operator_key" PYTHONDONTWRITEBYTECODE=1 \
+  sh -c 'exec "$0" -u "$1" 2>&1' "$venv/bin/python" "$gen/journey.py"

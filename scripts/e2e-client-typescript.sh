@@ -35,23 +35,11 @@ client_dir="$root/examples/typescript"
 
 . "$root/scripts/lib/e2e.sh"
 
-cleanup() {
-  local rc=$?
-  trap - EXIT ERR
-  set +e
-  stop "$server_pid"
-  e2e_finish "$rc"
-}
 e2e_traps
 
 # --- tools ----------------------------------------------------------------
 
-missing=()
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-command -v jq >/dev/null || missing+=(jq)
-command -v curl >/dev/null || missing+=(curl)
-apt_install "${missing[@]}"
+require node:nodejs npm jq curl
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
   die "node 20 or newer is needed (found $(node --version))"
@@ -120,27 +108,6 @@ fi
 # --- the journey ----------------------------------------------------------
 
 note "running examples/typescript/dist/journey.js (node)"
-{
-  rc=0
-  TWOFOLD_E2E_BASE_URL="$base" \
-    TWOFOLD_E2E_EMAIL="$email" \
-    TWOFOLD_E2E_PASSWORD="$password" \
-    TWOFOLD_E2E_ACCOUNT_ID="$account_id" \
-    timeout -k 10 180 node "$client_dir/dist/journey.js" </dev/null 2>"$work/node.err" || rc=$?
-  echo "$rc" >"$work/node.rc"
-} | tee "$work/journey.out"
-node_rc=$(cat "$work/node.rc")
-journey_passed=$(grep -c '^ok - ' "$work/journey.out" || true)
-journey_failed=$(grep -c '^not ok - ' "$work/journey.out" || true)
-passed=$((passed + journey_passed))
-failed=$((failed + journey_failed))
-if [ "$node_rc" -ne 0 ] && [ "$journey_failed" -eq 0 ]; then
-  not_ok "the journey exited with status $node_rc"
-fi
-if [ -s "$work/node.err" ]; then
-  note "journey stderr:"
-  tail -n 20 "$work/node.err" | sed 's/^/#   /'
-fi
-if [ "$journey_passed" -eq 0 ] && [ "$journey_failed" -eq 0 ]; then
-  not_ok "the journey reported no checks"
-fi
+run_checks journey 180 env TWOFOLD_E2E_BASE_URL="$base" TWOFOLD_E2E_EMAIL="$email" \
+  TWOFOLD_E2E_PASSWORD="$password" TWOFOLD_E2E_ACCOUNT_ID="$account_id" \
+  node "$client_dir/dist/journey.js"

@@ -31,22 +31,11 @@ newman=.tools/newman/node_modules/.bin/newman
 collection=postman/twofold.postman_collection.json
 environment=postman/twofold.postman_environment.json
 
-cleanup() {
-  local rc=$?
-  trap - EXIT ERR
-  set +e
-  stop "$server_pid"
-  e2e_finish "$rc"
-}
 e2e_traps
 
 # --- tools ----------------------------------------------------------------
 
-missing=()
-command -v jq >/dev/null || missing+=(jq)
-command -v curl >/dev/null || missing+=(curl)
-command -v npm >/dev/null || missing+=(nodejs npm)
-apt_install "${missing[@]}"
+require jq curl "npm:nodejs npm"
 if [ "$("$newman" --version 2>/dev/null || true)" != "$newman_version" ]; then
   note "installing newman $newman_version (npm) into .tools/newman"
   mkdir -p .tools/newman

@@ -14,13 +14,6 @@ start_dir=$PWD
 cd "$(dirname "$0")/.."
 
 . scripts/lib/e2e.sh
-cleanup() {
-  local rc=$?
-  trap - EXIT ERR
-  set +e
-  stop "$server_pid"
-  e2e_finish "$rc"
-}
 e2e_traps
 
 if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "4.32.5")' 2>/dev/null; then

@@ -25,6 +25,17 @@ pub struct Violation {
     pub message: String,
 }
 
+impl Violation {
+    /// A violation at `path` (`body` for the value itself).
+    fn at(path: &str, message: String) -> Self {
+        let path = if path.is_empty() { "body" } else { path };
+        Self {
+            path: path.to_owned(),
+            message,
+        }
+    }
+}
+
 /// What in `value` the component schema `name` does not allow. `closed`:
 /// a field the schema does not name is a violation (requests are closed by
 /// `additionalProperties: false`; answers are checked closed, because a
@@ -136,16 +147,7 @@ fn describe(value: &Value) -> &'static str {
 
 fn check(schema: &Value, value: &Value, at: &str, closed: bool, found: &mut Vec<Violation>) {
     let schema = resolve(schema);
-    let mut report = |message: String| {
-        found.push(Violation {
-            path: if at.is_empty() {
-                "body".to_owned()
-            } else {
-                at.to_owned()
-            },
-            message,
-        });
-    };
+    let mut report = |message: String| found.push(Violation::at(at, message));
     if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
         let matching = branches
             .iter()
@@ -302,16 +304,7 @@ fn string_problem(schema: &Value, text: &str) -> Option<String> {
 
 fn check_array(schema: &Value, array: &[Value], at: &str, found: &mut Vec<Violation>) {
     let length = array.len() as u64;
-    let mut report = |message: String| {
-        found.push(Violation {
-            path: if at.is_empty() {
-                "body".to_owned()
-            } else {
-                at.to_owned()
-            },
-            message,
-        });
-    };
+    let mut report = |message: String| found.push(Violation::at(at, message));
     if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
         if length < min {
             report(format!("must have at least {min} items"));

@@ -77,6 +77,20 @@ apt_install() {
   note "apt install took $((SECONDS - t0)) s"
 }
 
+# require COMMAND[:PACKAGES]...: installs (apt) the packages of each missing
+# command (PACKAGES defaults to the command's name; several are
+# space-separated, e.g. "npm:nodejs npm").
+require() {
+  local spec missing=()
+  for spec in "$@"; do
+    if ! command -v "${spec%%:*}" >/dev/null; then
+      # shellcheck disable=SC2206 # several packages are split on purpose
+      missing+=(${spec#*:})
+    fi
+  done
+  apt_install "${missing[@]}"
+}
+
 # Only the script's own configuration may reach the server.
 clear_twofold_env() {
   local var
@@ -293,6 +307,51 @@ jwt_payload() {
     3) p="$p=" ;;
   esac
   printf '%s' "$p" | base64 -d
+}
+
+# run_checks LABEL SECONDS COMMAND...: runs COMMAND (stdin closed, at most
+# SECONDS), shows its `ok - ...`/`not ok - ...` lines and adds them to this
+# script's counts. Exiting non-zero with no failed check, or reporting no
+# check at all, is a failure of its own; COMMAND's stderr is shown when it
+# fails. Pass its environment with `env NAME=VALUE ...`.
+run_checks() {
+  local label=$1 seconds=$2
+  shift 2
+  local out="$work/$label.out" err="$work/$label.err" rc_file="$work/$label.rc"
+  {
+    local rc=0
+    timeout -k 10 "$seconds" "$@" </dev/null 2>"$err" || rc=$?
+    echo "$rc" >"$rc_file"
+  } | tee "$out"
+  local rc good bad
+  rc=$(cat "$rc_file")
+  good=$(grep -c '^ok - ' "$out" || true)
+  bad=$(grep -c '^not ok - ' "$out" || true)
+  passed=$((passed + good))
+  failed=$((failed + bad))
+  if [ "$rc" -eq 124 ]; then
+    not_ok "$label did not finish within $seconds s"
+  elif [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    not_ok "$label exited with status $rc"
+  fi
+  if [ "$rc" -ne 0 ] && [ -s "$err" ]; then
+    note "$label stderr:"
+    tail -n 20 "$err" | sed 's/^/#   /'
+  fi
+  if [ "$good" -eq 0 ] && [ "$bad" -eq 0 ]; then
+    not_ok "$label reported no checks"
+  fi
+}
+
+# The cleanup `e2e_traps` runs at exit: stop the server, print the summary.
+# A script with more to stop or check defines its own `cleanup` after
+# sourcing this file.
+cleanup() {
+  local rc=$?
+  trap - EXIT ERR
+  set +e
+  stop "$server_pid"
+  e2e_finish "$rc"
 }
 
 e2e_traps() {
