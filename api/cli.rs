@@ -3,11 +3,12 @@
 //! script can read.
 //!
 //! This file holds what clap parses; [`run`] (in `cli/dispatch.rs`) carries
-//! a parsed command out, `cli/accounts.rs` the account commands and
-//! `cli/serve.rs` the server. None of them holds a rule of its own: each
+//! a parsed command out, `cli/accounts.rs` the account commands,
+//! `cli/backup.rs` the SQLite backup and `cli/serve.rs` the server. None of them holds a rule of its own: each
 //! calls the service the API uses.
 
 mod accounts;
+mod backup;
 mod dispatch;
 mod serve;
 
@@ -50,6 +51,13 @@ pub enum Command {
     /// Users (support actions).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Copy the SQLite database to FILE while the service runs; for
+    /// PostgreSQL use pg_dump.
+    Backup {
+        /// The copy to write: a new file in a directory that exists.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

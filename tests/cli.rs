@@ -16,6 +16,7 @@ use twofold::db::Db;
 use crate::common::binary::bare;
 use crate::common::{backend, database_url, own_database_url, repo_path, unique_email};
 
+mod backup;
 mod billing;
 
 /// No command may take longer than this (a CLI call, start-up, shutdown).

@@ -10,6 +10,7 @@
 //! Database work is blocking: it runs through [`Db::run`] on the blocking
 //! thread pool, never on actix's async workers.
 
+pub mod backup;
 pub mod schema;
 pub mod search;
 mod tls;
