@@ -19,6 +19,10 @@
 #   5. an audit event for every acknowledged change;
 # and on SQLite PRAGMA integrity_check and foreign_key_check.
 #
+# CRASH_CHECK_KEEP=DIR keeps the load's record (ops.jsonl, kills), the
+# server logs and the SQLite database in DIR, to look into a failure or to
+# run scripts/crash/check.py again.
+#
 # Talks to 127.0.0.1 only; installs sqlite3 / postgresql-client (apt) when
 # missing. Prints `ok - ...` / `not ok - ...` lines, the kills survived and
 # each invariant's counts, and ends with `N passed, M failed`; exits non-zero
@@ -36,6 +40,10 @@ if ! [[ "$kills" =~ ^[0-9]+$ ]] || [ "$kills" -lt 1 ] || [ "$kills" -gt 50 ]; th
   exit 2
 fi
 driver_pid=
+keep=${CRASH_CHECK_KEEP:-}
+if [ -n "$keep" ] && [[ "$keep" != /* ]]; then
+  keep="$start_dir/$keep"
+fi
 
 cleanup() {
   local rc=$?
@@ -46,6 +54,11 @@ cleanup() {
     wait "$driver_pid" 2>/dev/null
   fi
   stop "$server_pid"
+  if [ -n "$keep" ] && [ -n "$work" ] && [ -d "$work" ]; then
+    mkdir -p "$keep" && cp -p "$work"/ops.jsonl "$work"/kills "$work"/server.*.log \
+      "$work"/driver.* "$work"/twofold.db* "$keep"/ 2>/dev/null
+    note "kept the load's record, the logs and any SQLite database in $keep"
+  fi
   e2e_finish "$rc"
 }
 e2e_traps
@@ -95,7 +108,7 @@ kills_file="$work/kills"
 python3 scripts/crash/driver.py --base "$base" --ops "$ops" \
   --stop-file "$work/stop" --ready-file "$work/ready" \
   --admin-id "$admin_id" --admin-email "$email" --admin-password "$password" \
-  --max-seconds 150 >"$work/driver.out" 2>"$work/driver.err" </dev/null &
+  --max-seconds $((60 + 35 * kills)) >"$work/driver.out" 2>"$work/driver.err" </dev/null &
 driver_pid=$!
 
 deadline=$((SECONDS + 30))

@@ -132,6 +132,14 @@ def main():
             races[(o["user"], o["secret"], o["step"])].append(o)
     print(f"# racing login pairs: {len(races)}, with one acknowledged:"
           f" {sum(1 for v in races.values() if sum(o.get('ack', False) for o in v) == 1)}")
+    after_kill = [o for o in by.get("replay", []) if any(k <= o["s"] <= k + 5 for k in kills)]
+    print(f"# replays of an accepted code within 5 s after a restart: {len(after_kill)}")
+    answers = defaultdict(int)
+    for o in by.get("replay", []) + [o for o in by.get("login", []) if o.get("race")]:
+        answers[f"{o['op']}{' (race)' if o.get('race') else ''}:"
+                f" {o.get('status', '-')} {o.get('code') or ''}".rstrip()] += 1
+    print("# answers to replays and racing logins: "
+          + ", ".join(f"{k} x{v}" for k, v in sorted(answers.items())))
     counts = db.rows(q["counts"])[0]
     print("# database: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

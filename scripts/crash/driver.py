@@ -179,6 +179,8 @@ class Driver:
                     answered=True, status=a.status, code=a.get("code"), s=a.s, e=a.e)
         if not a.ok:
             return None
+        # The enrollment's code stays spent once the authenticator is active.
+        user["last_ok"] = (sid_, step)
         flow = a.get("flow_token") or flow
         s = time.time()
         try:
@@ -322,18 +324,20 @@ class Driver:
                 time.sleep(0.1)
                 continue
             user = rng.choice(ready)
+            replayable = [u for u in mine
+                          if u.get("last_ok") and u["last_ok"][1] >= now_step()]
             try:
                 if recovering:
-                    # Right after a restart: the code accepted last must
+                    # Right after a restart: the codes accepted last must
                     # still be spent.
-                    for u in mine:
+                    for u in replayable:
                         self.replay(u)
                     recovering = False
                 r = rng.random()
                 if r < 0.15 and user.get("enrolled"):
                     self.race(user)
-                elif r < 0.35 and user.get("last_ok"):
-                    self.replay(user)
+                elif r < 0.35 and replayable:
+                    self.replay(rng.choice(replayable))
                 else:
                     self.sign_in(user)
             except Unanswered:
