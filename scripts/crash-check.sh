@@ -90,8 +90,9 @@ fi
 account_id=$(jq -r '.account_id // empty' "$work/account.json")
 admin_id=$(jq -r '.user_id // empty' "$work/account.json")
 password=$(jq -r '.password // empty' "$work/account.json")
-[ -n "$account_id" ] && [ -n "$admin_id" ] && [ -n "$password" ] ||
+if [ -z "$account_id" ] || [ -z "$admin_id" ] || [ -z "$password" ]; then
   die "twofold accounts create --json prints account_id, user_id and password"
+fi
 since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
 if ! cli accounts set-paying --account "$account_id" --since "$since" --licenses 1000 --json \
   >/dev/null 2>"$work/cli.err"; then
