@@ -194,7 +194,7 @@ class Driver:
         if a.ok and a.get("access_token"):
             sid = jwt_claims(a.get("access_token")).get("sid")
         self.record(op="confirm", user=user["id"], secret=sid_, ack=a.ok, answered=True,
-                    status=a.status, code=a.get("code"), sid=sid, s=a.s, e=a.e)
+                    status=a.status, code=a.get("code"), answer=a.get("status"), sid=sid, s=a.s, e=a.e)
         if a.ok:
             self.count("enrollments confirmed")
             user["enrolled"] = True
@@ -227,7 +227,7 @@ class Driver:
         if a.ok and a.get("access_token"):
             sid = jwt_claims(a.get("access_token")).get("sid")
         self.record(op="login", user=user["id"], secret=sid_, step=step, ack=a.ok,
-                    answered=True, race=race, status=a.status, code=a.get("code"), sid=sid,
+                    answered=True, race=race, status=a.status, code=a.get("code"), answer=a.get("status"), sid=sid,
                     s=a.s, e=a.e)
         if a.ok:
             self.count("TOTP logins acknowledged")
