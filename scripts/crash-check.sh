@@ -65,9 +65,9 @@ e2e_traps
 t_start=$SECONDS
 
 if [ -n "${TWOFOLD_E2E_DATABASE_URL:-}" ]; then
-  require python3 psql:postgresql-client
+  require python3 jq psql:postgresql-client
 else
-  require python3 sqlite3
+  require python3 jq sqlite3
 fi
 
 e2e_prepare crash
