@@ -17,7 +17,10 @@
 #   3. every acknowledged (2xx) change present;
 #   4. no TOTP step accepted twice;
 #   5. an audit event for every acknowledged change;
-# and on SQLite PRAGMA integrity_check and foreign_key_check.
+# and on SQLite PRAGMA integrity_check and foreign_key_check. Any HTTP 500
+# during the load fails the run too. The server runs with cheap argon2
+# parameters and no cap on open login flows (a killed request leaves its
+# flow open), which changes nothing about durability.
 #
 # CRASH_CHECK_KEEP=DIR keeps the load's record (ops.jsonl, kills), the
 # server logs and the SQLite database in DIR, to look into a failure or to
