@@ -115,6 +115,11 @@ pub fn reserve(
 ) -> Result<Attempt, ApiError> {
     let address = address_bucket(&ip.to_string());
     write_tx(conn, |conn| {
+        // The user's row before the flow's: the order a reset takes them
+        // in (see `users::repo::lock`), so the two never deadlock.
+        if let Some((_, id)) = user {
+            crate::users::repo::lock(conn, id)?;
+        }
         if let Some(flow_id) = flow {
             if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
                 return Err(match repo::flow_attempts(conn, flow_id)? {

@@ -156,6 +156,8 @@ pub async fn password(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                // The user's row before the flow's, as a reset takes them.
+                users::repo::lock(conn, &user.id)?;
                 let account = crate::accounts::repo::find(conn, &user.account_id)?
                     .ok_or(ApiError::FlowExpired)?;
                 let enrolled = factors::authenticator(conn, &user.id)?.is_some();

@@ -141,6 +141,9 @@ pub async fn finish_second_factor(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                // The user's row first, as a reset takes it (see
+                // `users::repo::lock`).
+                crate::users::repo::lock(conn, &user.id)?;
                 proof(conn)?;
                 after_second_factor(conn, &flow, &user, factor, new_code, ip, now)
             })
@@ -166,6 +169,7 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                crate::users::repo::lock(conn, &user.id)?;
                 if !factors::spend_recovery_code(conn, &user.id, &matched)? {
                     return Err(ApiError::CodeAlreadyUsed);
                 }

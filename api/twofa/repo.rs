@@ -179,9 +179,23 @@ pub fn put_pending(conn: &mut DbConn, pending: &Pending) -> Result<(), ApiError>
         .execute(conn)?,
         (None, None) => return Err(ApiError::internal("pending enrollment without an owner")),
     };
+    // The owner can vanish in between: a reset deletes the user's login
+    // flows, a revocation their sessions. The enrollment then has nobody to
+    // finish it, as if the token had expired.
     diesel::insert_into(pending_enrollments::table)
         .values(pending)
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ) if pending.flow_id.is_some() => ApiError::FlowExpired,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ) => ApiError::InvalidToken,
+            other => other.into(),
+        })?;
     Ok(())
 }
 

@@ -110,6 +110,19 @@ pub fn rehash_password(
     Ok(n == 1)
 }
 
+/// Takes the write lock on user `id`'s row until the transaction ends (a
+/// write that changes nothing; SQLite's `BEGIN IMMEDIATE` already holds the
+/// whole database). Every transaction that changes a user's factors,
+/// enrollments or counters takes it first, so two of them on one user run
+/// one after the other, each seeing what the other committed, and never
+/// deadlock on the rows they touch after it.
+pub fn lock(conn: &mut DbConn, id: &UserId) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id))
+        .set(users::id.eq(users::id))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn touch_login(conn: &mut DbConn, id: &UserId, now: i64) -> Result<(), ApiError> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(now))

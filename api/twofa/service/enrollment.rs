@@ -216,6 +216,7 @@ pub async fn verify_pending<T: Send + 'static>(
         .db
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
+                crate::users::repo::lock(conn, &user.id)?;
                 if !repo::claim_pending_step(conn, &pending.id, step)? {
                     return Err(ApiError::CodeAlreadyUsed);
                 }

@@ -84,6 +84,8 @@ pub async fn confirm(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                // First, so a reset of this user runs wholly before or after.
+                crate::users::repo::lock(conn, &user.id)?;
                 let pending =
                     repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
                 enrollment::activate(conn, &pending, &user, None, ip, now)?;

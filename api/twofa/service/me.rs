@@ -125,6 +125,7 @@ pub async fn confirm(
     app.db
         .run(move |conn| {
             write_tx(conn, |conn| {
+                crate::users::repo::lock(conn, &user.id)?;
                 let pending = repo::pending(conn, &session_owner, now)?
                     .ok_or_else(enrollment::not_started)?;
                 enrollment::activate(conn, &pending, &user, Some(&session_id), ip, now)

@@ -39,6 +39,10 @@ pub fn reset(
     ip: Option<IpAddr>,
     now: i64,
 ) -> Result<Reset, ApiError> {
+    // Before anything is read or removed: an enrollment being confirmed
+    // right now either commits first (and is removed here) or waits and
+    // finds nothing left to confirm.
+    crate::users::repo::lock(conn, &user.id)?;
     let removed = repo::remove_all(conn, &user.id)?;
     repo::require_enrollment(conn, &user.id)?;
     crate::login::repo::delete_for_user(conn, &user.id)?;
