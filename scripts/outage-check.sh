@@ -4,7 +4,14 @@
 # admin writes, reads), while that cluster is stopped (immediate) for 8 s and
 # started again.
 #
-#   cargo build && sudo bash scripts/outage-check.sh
+#   cargo build && sudo bash scripts/outage-check.sh [postgres|sqlite]
+#
+# postgres (the default) is described here; `sqlite` runs
+# scripts/outage/sqlite-full.sh instead: the SQLite file on a small tmpfs
+# filled up while the service runs (503 on writes, reads go on, recovery
+# without restart, integrity_check ok). A read-only SQLite is covered by
+# tests/db_outage.rs: as root neither chmod (root ignores it) nor a read-only
+# remount (refused while the file is open for writing) makes one.
 #
 # Checks: during the outage every answer is 503 `service_unavailable` with
 # `Retry-After`, never a 500, none slower than the pool timeout (3 s) + 1.5 s;
@@ -25,6 +32,15 @@ set -euo pipefail
 set -o errtrace
 start_dir=$PWD
 cd "$(dirname "$0")/.."
+
+case ${1:-postgres} in
+  postgres) ;;
+  sqlite) start_dir=$start_dir exec bash scripts/outage/sqlite-full.sh ;;
+  *)
+    echo "usage: outage-check.sh [postgres|sqlite]" >&2
+    exit 2
+    ;;
+esac
 
 . scripts/lib/e2e.sh
 

@@ -26,12 +26,13 @@ import hashlib
 import hmac
 import json
 import os
-import subprocess
 import struct
+import subprocess
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 
@@ -412,7 +413,6 @@ def main():
 
 
 if __name__ == "__main__":
-    import urllib.parse  # noqa: E402 (used in main)
     try:
         main()
     except Exception as e:  # a set-up failure is a failed check, not a traceback only
