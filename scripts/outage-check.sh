@@ -58,6 +58,10 @@ cleanup() {
   trap - EXIT ERR
   set +e
   stop "$server_pid"
+  if [ -z "$server_pid" ] && [ -n "$serve_pid" ] && [ "$rc" -ne 0 ]; then
+    wait "$serve_pid" 2>/dev/null
+    note "twofold serve exited with status $?"
+  fi
   if [ -n "$pg_dir" ] && [ -d "$pg_dir" ]; then
     if [ -f "$pg_dir/data/postmaster.pid" ]; then
       pg_ctl stop -m immediate >/dev/null 2>&1
@@ -107,6 +111,13 @@ ok "private PostgreSQL cluster on 127.0.0.1:$pg_port ($pg_dir)"
 TWOFOLD_E2E_DATABASE_URL="postgres://twofold:twofold@127.0.0.1:$pg_port/twofold"
 export TWOFOLD_E2E_DATABASE_URL
 e2e_prepare outage
+serve_pid=
+e2e_serve() {
+  (cd "$work" && exec "$bin" serve) >"$log" 2>&1 &
+  server_pid=$!
+  serve_pid=$server_pid
+  wait_for "$base/healthz" "twofold serve" server_pid
+}
 e2e_serve
 ok "twofold serve answers GET /healthz on $base"
 email="outage-admin-$$@example.test"
@@ -159,6 +170,7 @@ if kill -0 "$server_pid" 2>/dev/null; then
 else
   wait "$server_pid" || rc=$?
   server_pid=
+  serve_pid=
   if [ "$rc" -eq 0 ]; then
     ok "twofold serve exits 0 on SIGTERM after the outage"
   else
