@@ -157,8 +157,8 @@ pool_lines=$(grep -c '"database pool unavailable"' "$log" || true)
 lost_lines=$(grep -c '"database unavailable"' "$log" || true)
 if [ $((pool_lines + lost_lines)) -gt 0 ]; then
   ok "the server log says why it answered 503: $pool_lines x \"database pool unavailable\" (no connection within the pool timeout), $lost_lines x \"database unavailable\" (a query's connection broke)"
-  grep '"database unavailable"' "$log" | jq -r '"#   cause=\(.cause // .fields.cause) error=\((.error // .fields.error) | split("\n")[0])"' 2>/dev/null |
-    cut -c1-160 | sort | uniq -c | head -5 || true
+  grep '"database unavailable"' "$log" | jq -r '"cause=\(.cause // .fields.cause) error=\((.error // .fields.error) | split("\n")[0])"' 2>/dev/null |
+    cut -c1-160 | sort | uniq -c | sed 's/^ */#   /' | head -5 || true
 else
   not_ok "the server log has no line about the unavailable database"
 fi

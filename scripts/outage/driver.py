@@ -418,5 +418,5 @@ if __name__ == "__main__":
     except Exception as e:  # a set-up failure is a failed check, not a traceback only
         not_ok(f"driver failed: {e!r}")
     stop_load.set()
-    print(f"{passed} passed, {failed} failed", flush=True)
+    note(f"driver: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
