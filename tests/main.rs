@@ -14,6 +14,7 @@ mod audit_trail;
 mod bad_input;
 mod cli;
 mod contract;
+mod db_outage;
 mod enrollment_flow;
 mod forwarding;
 mod guessing;
