@@ -21,12 +21,14 @@
 //! | `TWOFOLD_ARGON2_PARALLELISM` | `1` | argon2id lanes |
 //! | `TWOFOLD_LOG_FORMAT` | `json` | `json` or `text` |
 //! | `TWOFOLD_LOG` | `info` | tracing filter directives |
+//! | `TWOFOLD_SHUTDOWN_TIMEOUT_SECS` | `15` | on SIGTERM/SIGINT, how long requests in flight may take to finish (1–3600) |
 //!
 //! Invalid values stop the process at start with a message naming the
 //! variable; nothing is silently replaced by a default.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ipnet::IpNet;
 use url::Url;
@@ -90,6 +92,10 @@ pub struct Config {
     pub password: PasswordParams,
     pub log_format: LogFormat,
     pub log_filter: String,
+    /// On SIGTERM/SIGINT, how long requests in flight may take to finish
+    /// before their connections are closed. Below an orchestrator's own
+    /// grace period (Kubernetes: 30 s), so the drain ends before a SIGKILL.
+    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -258,6 +264,13 @@ impl Config {
             return Err(invalid("TWOFOLD_LOG", format!("{log_filter}: {e}")));
         }
 
+        let shutdown_timeout = Duration::from_secs(u64::from(number(
+            &get,
+            "TWOFOLD_SHUTDOWN_TIMEOUT_SECS",
+            15,
+            1..=3600,
+        )?));
+
         Ok(Self {
             database_url,
             bind,
@@ -276,6 +289,7 @@ impl Config {
             password,
             log_format,
             log_filter,
+            shutdown_timeout,
         })
     }
 

@@ -27,6 +27,7 @@ mod operator;
 mod ops;
 mod passkey_attacks;
 mod session_attacks;
+mod shutdown;
 mod support_reset;
 mod tenant_probing;
 mod tokens;

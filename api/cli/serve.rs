@@ -1,8 +1,18 @@
 //! `twofold serve`: logging, migrations, the identity-profile report, then
-//! the HTTP server and the janitor until SIGTERM/SIGINT.
+//! the HTTP server and the janitor until SIGTERM or SIGINT.
+//!
+//! Shutdown drains, bounded: on the first SIGTERM or SIGINT the listener
+//! closes (new connections are refused), idle keep-alive connections close,
+//! and requests in flight get up to `TWOFOLD_SHUTDOWN_TIMEOUT_SECS` to finish,
+//! each answered with `Connection: close`. Whatever still runs then is cut
+//! (its connection closed unanswered). Either way the janitor stops, the
+//! database pool closes and the process exits 0: the stop was asked for,
+//! and the "stopped" line's `elapsed_ms` shows whether the drain ran out.
 
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
+use actix_web::rt::signal::unix::{signal, Signal, SignalKind};
 use actix_web::HttpServer;
 
 use super::dispatch::{open_db, users_outside_profile};
@@ -47,21 +57,64 @@ pub fn serve(config: Config) -> Result<(), String> {
         data_dir = %config.data_dir.display(),
         "starting twofold"
     );
+    let drain = config.shutdown_timeout;
+    let stop_asked = Arc::new(OnceLock::new());
+    let asked = Arc::clone(&stop_asked);
     actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(crate::ops::janitor::run(
+        // Before listening: a signal that arrives once requests can come in
+        // must drain them, never kill the process outright.
+        let term = listen(SignalKind::terminate(), "SIGTERM")?;
+        let int = listen(SignalKind::interrupt(), "SIGINT")?;
+        let janitor = actix_web::rt::spawn(crate::ops::janitor::run(
             state.clone(),
             Duration::from_secs(600),
         ));
         let factory_state = state.clone();
-        HttpServer::new(move || app(factory_state.clone()))
+        let served = HttpServer::new(move || app(factory_state.clone()))
             .bind(config.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
-            // SIGTERM/SIGINT: stop accepting, let requests in flight finish.
-            .shutdown_timeout(15)
+            .shutdown_timeout(drain.as_secs())
+            .shutdown_signal(stop_signal(term, int, drain, asked))
             .run()
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        // After a full drain the workers have dropped their apps, and the
+        // pool handles in them: the janitor and this state hold the last
+        // ones, so the pool closes here. Requests cut at the deadline let go
+        // of theirs as their worker threads wind down, or at exit.
+        janitor.abort();
+        let _ = janitor.await;
+        drop(state);
+        served
     })?;
-    tracing::info!("stopped");
+    let elapsed_ms = stop_asked
+        .get()
+        .map(|asked: &Instant| u64::try_from(asked.elapsed().as_millis()).unwrap_or(u64::MAX));
+    tracing::info!(elapsed_ms, "stopped");
     Ok(())
+}
+
+fn listen(kind: SignalKind, name: &str) -> Result<Signal, String> {
+    signal(kind).map_err(|e| format!("cannot listen for {name}: {e}"))
+}
+
+/// Resolves at the first SIGTERM or SIGINT, which starts actix's graceful
+/// stop. Both drain: actix on its own would cut everything at once on
+/// SIGINT, and Ctrl-C at a terminal should behave like an orchestrator's stop.
+async fn stop_signal(
+    mut term: Signal,
+    mut int: Signal,
+    drain: Duration,
+    asked: Arc<OnceLock<Instant>>,
+) {
+    let signal = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    let _ = asked.set(Instant::now());
+    tracing::info!(
+        signal,
+        drain_timeout_secs = drain.as_secs(),
+        "shutting down: new connections refused, requests in flight finishing"
+    );
 }

@@ -22,6 +22,7 @@ fn defaults_match_the_design() {
     assert_eq!(c.data_dir, PathBuf::from("."));
     assert!(c.trusted_proxies.is_empty() && c.cors_origins.is_empty());
     assert_eq!(c.password, PasswordParams::default());
+    assert_eq!(c.shutdown_timeout, Duration::from_secs(15));
 }
 
 #[test]
@@ -39,6 +40,9 @@ fn bad_values_name_their_variable() {
         ("TWOFOLD_MASTER_KEY", "c2hvcnQ="),
         ("TWOFOLD_ADDRESS_FAILURE_LIMIT", "0"),
         ("TWOFOLD_OPERATOR_KEY", "short"),
+        ("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "0"),
+        ("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "3601"),
+        ("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "10s"),
     ] {
         let err = config(&[(var, value)]).unwrap_err();
         assert_eq!(err.variable, var, "{value}");
@@ -74,4 +78,10 @@ fn lists_are_parsed() {
         c.cors_origins,
         vec!["https://app.example.com", "http://localhost:5173"]
     );
+}
+
+#[test]
+fn the_shutdown_drain_time_is_read_in_seconds() {
+    let c = config(&[("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "1")]).unwrap();
+    assert_eq!(c.shutdown_timeout, Duration::from_secs(1));
 }
