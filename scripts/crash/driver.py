@@ -24,26 +24,21 @@ acknowledged (2xx), and what the acknowledgement guarantees; the checker
 import argparse
 import base64
 import hashlib
-import hmac
 import http.client
 import json
 import os
 import random
-import struct
 import threading
 import time
 import urllib.parse
+import pathlib
+import sys
 
-STEP = 30
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from totp import now_step, totp  # noqa: E402  (scripts/lib/totp.py)
 
 
-def totp(secret_b32: str, step: int) -> str:
-    pad = "=" * (-len(secret_b32) % 8)
-    key = base64.b32decode(secret_b32.upper() + pad)
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+
 
 
 def secret_id(secret_b32: str) -> str:
@@ -56,8 +51,6 @@ def jwt_claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def now_step() -> int:
-    return int(time.time()) // STEP
 
 
 class Unanswered(Exception):

@@ -21,12 +21,8 @@ time, status, `code` and `Retry-After`. Prints `ok - ...` / `not ok - ...`
 lines, status counts and the time to recover; exits 1 when a check fails.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import os
-import struct
 import subprocess
 import sys
 import threading
@@ -35,6 +31,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+import pathlib
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from totp import now_step, totp  # noqa: E402  (scripts/lib/totp.py)
 
 BASE = os.environ["OUTAGE_BASE"]
 EMAIL = os.environ["OUTAGE_EMAIL"]
@@ -129,16 +129,8 @@ def call(method, path, body=None, bearer=None, op="setup", record=True):
 
 # --- TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s) -------------------------------
 
-def totp(secret_b32, step):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    off = mac[-1] & 0x0F
-    n = struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF
-    return f"{n % 1_000_000:06d}"
 
 
-def now_step():
-    return int(time.time()) // 30
 
 
 # --- flows ---------------------------------------------------------------------

@@ -25,35 +25,25 @@ for the verdicts. Exits 1 on any 5xx or unexpected error.
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import random
-import struct
 import sys
 import threading
 import time
 import urllib.parse
+import pathlib
 
-STEP = 30
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from totp import now_step, totp  # noqa: E402  (scripts/lib/totp.py)
+
 # Refusals the load can meet by design: a code whose step was already
 # accepted (the replay guard).
 EXPECTED = {(401, "code_already_used")}
 
 
-def totp(secret_b32: str, step: int) -> str:
-    pad = "=" * (-len(secret_b32) % 8)
-    key = base64.b32decode(secret_b32.upper() + pad)
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
 
 
-def now_step() -> int:
-    return int(time.time()) // STEP
 
 
 def rss_kib(pid: int):
