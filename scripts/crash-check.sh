@@ -158,15 +158,7 @@ if [ "$driver_rc" -ne 0 ]; then
   tail -n 20 "$work/driver.err" | sed 's/^/#   /'
   die "the load driver exited with status $driver_rc"
 fi
-kill -TERM "$server_pid"
-server_rc=0
-wait "$server_pid" || server_rc=$?
-server_pid=
-if [ "$server_rc" -eq 0 ]; then
-  ok "clean stop of the last server (SIGTERM, exit 0)"
-else
-  not_ok "clean stop of the last server: exit status $server_rc"
-fi
+stop_cleanly server_pid "the last server"
 note "kills survived: $survived of $kills"
 
 # --- invariants, in the database ------------------------------------------------

@@ -162,18 +162,5 @@ if [ $((pool_lines + lost_lines)) -gt 0 ]; then
 else
   not_ok "the server log has no line about the unavailable database"
 fi
-kill -TERM "$server_pid"
-rc=0
-timeout 15 tail --pid="$server_pid" -f /dev/null || true
-if kill -0 "$server_pid" 2>/dev/null; then
-  not_ok "twofold serve still runs 15 s after SIGTERM"
-else
-  wait "$server_pid" || rc=$?
-  server_pid=
-  serve_pid=
-  if [ "$rc" -eq 0 ]; then
-    ok "twofold serve exits 0 on SIGTERM after the outage"
-  else
-    not_ok "twofold serve exits $rc on SIGTERM after the outage"
-  fi
-fi
+stop_cleanly server_pid "twofold serve, after the outage,"
+serve_pid=$server_pid

@@ -141,22 +141,8 @@ run_checks soak $((seconds + 240)) python3 scripts/soak/driver.py \
   --seconds "$seconds" --users "$users" --threads "$threads" --sample "$sample"
 
 # A clean stop of both instances.
-for which in A B; do
-  if [ "$which" = A ]; then p=$server_pid; else p=$pid_b; fi
-  if ! kill -0 "$p" 2>/dev/null; then
-    not_ok "instance $which was still running at the end"
-    continue
-  fi
-  kill -TERM "$p"
-  rc=0
-  wait "$p" || rc=$?
-  if [ "$which" = A ]; then server_pid=; else pid_b=; fi
-  if [ "$rc" -eq 0 ]; then
-    ok "instance $which stopped cleanly (SIGTERM, exit 0)"
-  else
-    not_ok "instance $which: exit status $rc after SIGTERM"
-  fi
-done
+stop_cleanly server_pid "instance A"
+stop_cleanly pid_b "instance B"
 for f in "$log" "$log_b"; do
   errors=$(grep -c '"level":"ERROR"' "$f" || true)
   warnings=$(grep -c '"level":"WARN"' "$f" || true)

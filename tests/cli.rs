@@ -13,7 +13,7 @@ use twofold::crypto::password::PasswordHasher;
 use twofold::crypto::Secret;
 use twofold::db::Db;
 
-use crate::common::binary::bare;
+use crate::common::binary::{bare, start_login};
 use crate::common::{backend, database_url, own_database_url, repo_path, unique_email};
 
 mod backup;
@@ -517,17 +517,7 @@ async fn serve_starts_with_no_configuration_and_stops_gracefully_on_sigterm() {
     ));
     let password = created["password"].as_str().unwrap().to_owned();
 
-    let start: Value = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({ "email": email }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(start["status"], "password_required", "{start}");
-    let flow = start["flow_token"].as_str().unwrap().to_owned();
+    let flow = start_login(&client, &base, &email).await;
     let done = client
         .post(format!("{base}/v1/auth/login/password"))
         .header("x-request-id", "serve-test-login")

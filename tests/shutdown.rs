@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix_web::rt::time::{sleep, timeout};
 use serde_json::{json, Value};
 
-use crate::common::binary::bare;
+use crate::common::binary::{bare, start_login};
 use crate::common::unique_email;
 
 /// argon2id costs that make one password check take about a second (time
@@ -156,17 +156,7 @@ fn client() -> reqwest::Client {
 
 /// A new login flow for `email` (known or not, the answer is the same).
 async fn flow(server: &Server, email: &str) -> String {
-    let start: Value = client()
-        .post(server.url("/v1/auth/login"))
-        .json(&json!({ "email": email }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(start["status"], "password_required", "{start}");
-    start["flow_token"].as_str().unwrap().to_owned()
+    start_login(&client(), &server.url(""), email).await
 }
 
 /// How one password request ended, and when.

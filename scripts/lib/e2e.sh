@@ -343,6 +343,32 @@ run_checks() {
   fi
 }
 
+# stop_cleanly PID_VAR LABEL: sends SIGTERM to the server whose pid is in
+# PID_VAR and checks it exits 0 within 15 s (one `ok`/`not ok` line naming
+# LABEL); empties PID_VAR once the process is gone.
+stop_cleanly() {
+  local pid_var=$1 label=$2
+  local pid=${!pid_var} rc=0
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    not_ok "$label was not running any more"
+    printf -v "$pid_var" '%s' ''
+    return 0
+  fi
+  kill -TERM "$pid"
+  timeout 15 tail --pid="$pid" -f /dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    not_ok "$label still runs 15 s after SIGTERM"
+    return 0
+  fi
+  wait "$pid" || rc=$?
+  printf -v "$pid_var" '%s' ''
+  if [ "$rc" -eq 0 ]; then
+    ok "$label stopped cleanly (SIGTERM, exit 0)"
+  else
+    not_ok "$label: exit status $rc after SIGTERM"
+  fi
+}
+
 # The cleanup `e2e_traps` runs at exit: stop the server, print the summary.
 # A script with more to stop or check defines its own `cleanup` after
 # sourcing this file.

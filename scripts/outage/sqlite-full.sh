@@ -132,16 +132,7 @@ else
   not_ok "writes still fail after space was freed: HTTP $status"
 fi
 
-kill -TERM "$server_pid"
-rc=0
-timeout 15 tail --pid="$server_pid" -f /dev/null || true
-if kill -0 "$server_pid" 2>/dev/null; then
-  not_ok "twofold serve still runs 15 s after SIGTERM"
-else
-  wait "$server_pid" || rc=$?
-  server_pid=
-  if [ "$rc" -eq 0 ]; then ok "twofold serve exits 0 on SIGTERM"; else not_ok "twofold serve exits $rc on SIGTERM"; fi
-fi
+stop_cleanly server_pid "twofold serve"
 
 # --- the file afterwards -----------------------------------------------------------
 python3 - "$disk/twofold.db" "$work/acked" >"$work/integrity" <<'PY'

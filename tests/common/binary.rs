@@ -18,6 +18,22 @@ pub fn bare(cwd: &Path) -> Command {
     cmd
 }
 
+/// Starts a login for `email` on the server at `base` (a spawned binary);
+/// returns the flow token of its `password_required` answer.
+pub async fn start_login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let start: serde_json::Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&serde_json::json!({ "email": email }))
+        .send()
+        .await
+        .expect("login request")
+        .json()
+        .await
+        .expect("login answer");
+    assert_eq!(start["status"], "password_required", "{start}");
+    start["flow_token"].as_str().expect("flow_token").to_owned()
+}
+
 /// The binary on the database and data directory of `t`, with cheap argon2,
 /// run in `cwd`.
 pub fn on_app(t: &TestApp, cwd: &Path) -> Command {
