@@ -4,12 +4,13 @@
 //!
 //! This file holds what clap parses; [`run`] (in `cli/dispatch.rs`) carries
 //! a parsed command out, `cli/accounts.rs` the account commands,
-//! `cli/backup.rs` the SQLite backup and `cli/serve.rs` the server. None of them holds a rule of its own: each
+//! `cli/backup.rs` the SQLite backup, `cli/keys.rs` the key commands and `cli/serve.rs` the server. None of them holds a rule of its own: each
 //! calls the service the API uses.
 
 mod accounts;
 mod backup;
 mod dispatch;
+mod keys;
 mod serve;
 
 pub use dispatch::run;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Users (support actions).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Token-signing and master keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Copy the SQLite database to FILE while the service runs; for
     /// PostgreSQL use pg_dump.
     Backup {
@@ -58,6 +62,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new token-signing key active on every instance; tokens signed
+    /// before stay valid until they expire. Prints {"kid"}.
+    RotateSigning,
+    /// Replace the generated master key (TWOFOLD_DATA_DIR/master.key),
+    /// keeping the old one to open older values, then reseal.
+    RotateMaster,
+    /// Re-encrypt every sealed secret under the current master key, in
+    /// batches, while the service runs. Prints {"resealed","remaining"}.
+    Reseal,
+    /// How many secrets each master key seals, and the signing keys.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

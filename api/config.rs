@@ -10,6 +10,8 @@
 //! | `TWOFOLD_ISSUER` | `twofold` | JWT `iss` and the otpauth issuer |
 //! | `TWOFOLD_DATA_DIR` | `.` | where generated keys persist |
 //! | `TWOFOLD_MASTER_KEY` | generated into the data dir | AES-256-GCM key for TOTP secrets (base64 of 32 bytes) |
+//! | `TWOFOLD_MASTER_KEYS_PREVIOUS` | empty | retired master keys (base64, comma-separated), used only to open values sealed before a rotation |
+//! | `TWOFOLD_SIGNING_KEY_MAX_AGE` | unset (no automatic rotation) | rotate the token-signing key when it is this old: `90d`, `12h`, `30m` or seconds (1 hour to 10 years) |
 //! | `TWOFOLD_OPERATOR_KEY` | unset (operator API off) | bearer key of `/v1/operator/...`, at least 32 characters |
 //! | `TWOFOLD_ADDRESS_FAILURE_LIMIT` | `100` | wrong passwords and codes per client address per 15 minutes |
 //! | `TWOFOLD_ADDRESS_FLOW_LIMIT` | `100` | open login flows per client address |
@@ -33,7 +35,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use url::Url;
 
-use parse::{invalid, number, split_list};
+use parse::{duration, invalid, number, split_list};
 
 mod parse;
 
@@ -80,6 +82,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Base64 AES-256 key; `None` means the generated key file.
     pub master_key: Option<crate::crypto::Secret>,
+    /// Master keys that only open values sealed before a rotation.
+    pub master_keys_previous: Vec<crate::crypto::Secret>,
+    /// Rotate the signing key when it is this old; `None`: only by hand.
+    pub signing_key_max_age: Option<Duration>,
     pub address_failure_limit: i32,
     /// Open login flows one client address (IPv6: its /64) may hold.
     pub address_flow_limit: i64,
@@ -173,6 +179,25 @@ impl Config {
             crate::crypto::secretbox::SecretBox::from_base64(key.expose())
                 .map_err(|e| invalid("TWOFOLD_MASTER_KEY", e.to_string()))?;
         }
+        let master_keys_previous = split_list(get("TWOFOLD_MASTER_KEYS_PREVIOUS"))
+            .enumerate()
+            .map(|(i, key)| {
+                crate::crypto::secretbox::SecretBox::from_base64(&key)
+                    .map(|_| crate::crypto::Secret::new(key))
+                    .map_err(|e| {
+                        invalid(
+                            "TWOFOLD_MASTER_KEYS_PREVIOUS",
+                            format!("key {}: {e}", i + 1),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let signing_key_max_age = get("TWOFOLD_SIGNING_KEY_MAX_AGE")
+            .map(|raw| {
+                duration(&raw, 3600..=10 * 365 * 86_400)
+                    .map_err(|e| invalid("TWOFOLD_SIGNING_KEY_MAX_AGE", e))
+            })
+            .transpose()?;
         let operator_key = get("TWOFOLD_OPERATOR_KEY").map(crate::crypto::Secret::new);
         if operator_key
             .as_ref()
@@ -280,6 +305,8 @@ impl Config {
             webauthn_origins,
             data_dir,
             master_key,
+            master_keys_previous,
+            signing_key_max_age,
             address_failure_limit,
             address_flow_limit,
             operator_key,

@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod ids;
 pub mod ip_allowlist;
+pub mod keys;
 pub mod login;
 pub mod me;
 pub mod net;

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::crypto::keyring::{KeySource, Keyring};
 use crate::crypto::password::PasswordHasher;
-use crate::crypto::secretbox::SecretBox;
 use crate::db::Db;
+use crate::keys::signing::SigningKeys;
 use crate::ops::metrics::Metrics;
 use crate::sessions::jwt::TokenSigner;
 use crate::sessions::keys::SigningKey;
@@ -17,8 +18,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordHasher,
-    /// Seals TOTP secrets at rest.
-    pub secrets: SecretBox,
+    /// The master key ring: seals TOTP secrets and signing keys at rest.
+    pub secrets: Arc<Keyring>,
     pub tokens: Arc<TokenSigner>,
     pub metrics: Arc<Metrics>,
     /// The WebAuthn relying party; `None` when the configuration allows none.
@@ -29,19 +30,38 @@ pub struct AppState {
 
 impl AppState {
     /// Wires the state from its parts; `serve` and the tests both come here.
-    pub fn new(
+    /// The signing keys are read from the database (the first start on a
+    /// database creates them), so the database must be reachable.
+    pub fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        let secrets = master_keys(&config)?;
+        let now = clock.unix();
+        let keys = SigningKeys::load(db.clone(), Arc::clone(&secrets), &config.data_dir, now)
+            .map_err(|e| format!("signing keys: {e}"))?;
+        Self::assemble(config, db, clock, secrets, keys)
+    }
+
+    /// A state that signs with one fixed key and never reads keys from the
+    /// database: for tests of a database that is down.
+    pub fn with_fixed_key(
         config: Config,
         db: Db,
         clock: Arc<dyn Clock>,
-        signing_key: SigningKey,
+        key: SigningKey,
+    ) -> Result<Self, String> {
+        let secrets = master_keys(&config)?;
+        Self::assemble(config, db, clock, secrets, SigningKeys::fixed(key))
+    }
+
+    fn assemble(
+        config: Config,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<Keyring>,
+        keys: SigningKeys,
     ) -> Result<Self, String> {
         let passwords = PasswordHasher::new(config.password)?;
-        let secrets = match &config.master_key {
-            Some(key) => SecretBox::from_base64(key.expose()).map_err(|e| e.to_string()),
-            None => SecretBox::load_or_create(&config.data_dir).map_err(|e| data_dir_error(&e)),
-        }?;
         let webauthn = crate::webauthn::relying_party(&config)?.map(Arc::new);
-        let tokens = TokenSigner::new(signing_key, config.issuer.clone(), config.audience());
+        let tokens = TokenSigner::new(keys, config.issuer.clone(), config.audience());
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -55,10 +75,9 @@ impl AppState {
         })
     }
 
-    /// The production wiring: system clock, key from the data directory.
+    /// The production wiring: the system clock.
     pub fn from_config(config: Config, db: Db) -> Result<Self, String> {
-        let key = SigningKey::load_or_create(&config.data_dir).map_err(|e| data_dir_error(&e))?;
-        Self::new(config, db, Arc::new(SystemClock), key)
+        Self::new(config, db, Arc::new(SystemClock))
     }
 
     pub fn now(&self) -> i64 {
@@ -66,8 +85,18 @@ impl AppState {
     }
 }
 
-/// A key file in the data directory could not be read or written: say
-/// which setting to fix, not only which file.
-fn data_dir_error(e: &dyn std::fmt::Display) -> String {
-    format!("TWOFOLD_DATA_DIR: {e}")
+/// The master key ring of `config`. A key file in the data directory that
+/// cannot be read or written names the setting to fix, not only the file.
+pub fn master_keys(config: &Config) -> Result<Arc<Keyring>, String> {
+    Keyring::load(key_source(config))
+        .map(Arc::new)
+        .map_err(|e| format!("TWOFOLD_DATA_DIR: {e}"))
+}
+
+pub fn key_source(config: &Config) -> KeySource {
+    KeySource {
+        configured: config.master_key.clone(),
+        previous: config.master_keys_previous.clone(),
+        data_dir: config.data_dir.clone(),
+    }
 }

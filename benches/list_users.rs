@@ -223,7 +223,9 @@ async fn main() {
         .expect("config");
         let db = Db::connect(&url).expect("database");
         db.migrate().expect("migrate");
-        let state = AppState::new(
+        // A fixed key: the benchmark's database may outlive this run's
+        // generated master key.
+        let state = AppState::with_fixed_key(
             config,
             db.clone(),
             Arc::new(SystemClock),

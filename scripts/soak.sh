@@ -10,8 +10,9 @@
 # starting it with scripts/postgres-up.sh when it is down (as root, or with
 # sudo), and drops it at exit. Two `twofold serve` (target/debug/twofold, or
 # TWOFOLD_BIN) listen on two free loopback ports with the same database,
-# the same TWOFOLD_DATA_DIR (signing and master keys: each verifies the
-# other's tokens and reads the other's TOTP secrets) and the same
+# the same master key (B gets A's as TWOFOLD_MASTER_KEY, with a data dir of
+# its own: each verifies the other's tokens, signed with the keys in the
+# database, and reads the other's TOTP secrets) and the same
 # TWOFOLD_PUBLIC_URL (the tokens' audience), each with its own log.
 #
 # scripts/soak/driver.py enrolls an account's admin and SOAK_USERS (40)
@@ -21,7 +22,8 @@
 # SOAK_SAMPLE (10) seconds. It prints requests by kind and instance,
 # throughput, errors by status and code, latency p50/p99 per kind, and each
 # instance's RSS after the warm-up (30 s) and at the end with the growth
-# (reported, not judged). The servers run with cheap argon2 parameters and
+# (reported, not judged). Meanwhile `twofold keys rotate-signing` runs three
+# times (at a quarter, half and three quarters of SECONDS). The servers run with cheap argon2 parameters and
 # no practical cap on open login flows (all the load comes from one address).
 #
 # Exits non-zero on any 5xx, any unexpected error or a server that exits
@@ -96,21 +98,25 @@ e2e_prepare soak
 export TWOFOLD_ARGON2_MEMORY_KIB=1024 TWOFOLD_ARGON2_ITERATIONS=1
 export TWOFOLD_ADDRESS_FLOW_LIMIT=1000000 TWOFOLD_ADDRESS_FAILURE_LIMIT=1000000
 
-# Instance A: e2e_serve (its log is $log). It creates the keys in the data dir.
+# Instance A: e2e_serve (its log is $log). It generates the master key into
+# its data dir and the signing key into the database.
 log="$work/server-a.log"
 e2e_serve
 base_a=$base
 ok "instance A (pid $server_pid) answers GET /healthz on $base_a"
 
-# Instance B: the same configuration (database, data dir, public URL) on
-# another port.
+# Instance B: the same database and public URL on another port, with a data
+# directory of its own: only A's master key is handed over, as
+# TWOFOLD_MASTER_KEY (the signing keys come from the database).
 port_b=$(free_port)
 base_b="http://127.0.0.1:$port_b"
 log_b="$work/server-b.log"
-(cd "$work" && TWOFOLD_BIND="127.0.0.1:$port_b" exec "$bin" serve) >"$log_b" 2>&1 &
+mkdir -p "$work/data-b"
+(cd "$work" && TWOFOLD_BIND="127.0.0.1:$port_b" TWOFOLD_DATA_DIR="$work/data-b" \
+  TWOFOLD_MASTER_KEY="$(cat "$work/data/master.key")" exec "$bin" serve) >"$log_b" 2>&1 &
 pid_b=$!
 wait_for "$base_b/healthz" "twofold serve (instance B)" pid_b
-ok "instance B (pid $pid_b) answers GET /healthz on $base_b (same database and data dir)"
+ok "instance B (pid $pid_b) answers GET /healthz on $base_b (same database and master key, own data dir)"
 
 # A paying account (since two days ago: 2FA enforced for everyone) with a
 # licence for each user.
@@ -134,11 +140,30 @@ if ! cli accounts set-paying --account "$account_id" --since "$since" --licenses
 fi
 ok "account $account_id paying since $since (2FA enforced), $licences licences"
 
+# Signing-key rotations under the load, at a quarter, half and three
+# quarters of it: every login and refresh must keep succeeding.
+(
+  for _ in 1 2 3; do
+    sleep $((seconds / 4))
+    cli keys rotate-signing --json >>"$work/rotations.log" 2>>"$work/rotations.err" || true
+  done
+) &
+rotator=$!
+
 note "load: $seconds s, $threads threads, $users users, RSS every $sample s"
 run_checks soak $((seconds + 240)) python3 scripts/soak/driver.py \
   --bases "$base_a,$base_b" --pids "$server_pid,$pid_b" \
   --admin-email "$email" --admin-password "$password" \
   --seconds "$seconds" --users "$users" --threads "$threads" --sample "$sample"
+
+wait "$rotator" || true
+rotations=$(grep -c '"kid"' "$work/rotations.log" 2>/dev/null || true)
+if [ "${rotations:-0}" -eq 3 ]; then
+  ok "3 signing-key rotations under the load (twofold keys rotate-signing)"
+else
+  not_ok "3 signing-key rotations under the load: ${rotations:-0} succeeded"
+  sed 's/^/#   /' "$work/rotations.err" 2>/dev/null || true
+fi
 
 # A clean stop of both instances.
 stop_cleanly server_pid "instance A"

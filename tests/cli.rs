@@ -18,6 +18,7 @@ use crate::common::{backend, database_url, own_database_url, repo_path, unique_e
 
 mod backup;
 mod billing;
+mod keys;
 
 /// No command may take longer than this (a CLI call, start-up, shutdown).
 const LIMIT: Duration = Duration::from_secs(15);
@@ -420,7 +421,7 @@ fn invalid_configuration_stops_serve_naming_the_variable() {
         assert!(message.contains(variable), "{message}");
         // Refused before touching anything.
         assert!(!dir.path().join("twofold.db").exists());
-        assert!(!dir.path().join("jwt-signing-key.pem").exists());
+        assert!(!dir.path().join("master.key").exists());
     }
 }
 
@@ -477,10 +478,12 @@ async fn serve_starts_with_no_configuration_and_stops_gracefully_on_sigterm() {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // Keys generated on first start, private to the owner; SQLite in the cwd.
-    let key = dir.path().join("jwt-signing-key.pem");
-    let meta = std::fs::metadata(&key).expect("jwt-signing-key.pem in the data dir");
+    // The master key generated on first start, private to the owner (the
+    // signing keys are in the database, sealed under it); SQLite in the cwd.
+    let key = dir.path().join("master.key");
+    let meta = std::fs::metadata(&key).expect("master.key in the data dir");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(!dir.path().join("jwt-signing-key.pem").exists());
     if backend() == "sqlite" {
         assert!(
             dir.path().join("twofold.db").is_file(),

@@ -21,6 +21,7 @@ mod guessing;
 mod hardening_small;
 mod identities;
 mod ip_allowlist;
+mod keys;
 mod login;
 mod me_twofa;
 mod operator;

@@ -55,7 +55,8 @@ async fn readyz_answers_503_while_the_database_is_unreachable() {
     let db = Db::connect_lazy("postgres://nobody:wrong@127.0.0.1:1/none").unwrap();
     let clock = ManualClock::new(chrono::DateTime::from_timestamp(START, 0).unwrap());
     let state =
-        AppState::new(config, db, Arc::new(clock), SigningKey::generate().unwrap()).unwrap();
+        AppState::with_fixed_key(config, db, Arc::new(clock), SigningKey::generate().unwrap())
+            .unwrap();
     let service = init_service(app(state)).await;
 
     let started = std::time::Instant::now();

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::Method;
 use serde_json::{json, Value};
+use twofold::keys::signing::SigningKeys;
 use twofold::sessions::jwt::{AccessClaims, TokenSigner};
 use twofold::sessions::keys::SigningKey;
 
@@ -94,7 +95,7 @@ async fn forged_and_foreign_tokens_are_refused() {
 
     // Signed by a key that is not ours.
     let stranger = TokenSigner::new(
-        SigningKey::generate().unwrap(),
+        SigningKeys::fixed(SigningKey::generate().unwrap()),
         "twofold".into(),
         "http://localhost:8080".into(),
     );

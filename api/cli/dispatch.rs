@@ -1,6 +1,6 @@
 //! Runs a parsed command line: prints the contract, applies migrations,
 //! resets a user's 2FA, or hands over to [`super::accounts`],
-//! [`super::backup`] and [`super::serve`]. Every command prints one human line or, with `--json`,
+//! [`super::backup`], [`super::keys`] and [`super::serve`]. Every command prints one human line or, with `--json`,
 //! one JSON document; failures come back as a message for `main` to print.
 
 use super::{Cli, Command, UsersCommand};
@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => migrate(cli.json, &config),
         Command::Accounts(command) => super::accounts::run(cli.json, &config, command),
         Command::Users(UsersCommand::ResetTwofa { email }) => reset_twofa(cli.json, &config, email),
+        Command::Keys(command) => super::keys::run(cli.json, &config, command),
         Command::Backup { output } => super::backup::run(cli.json, &config, &output),
     }
 }

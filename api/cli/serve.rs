@@ -1,5 +1,6 @@
 //! `twofold serve`: logging, migrations, the identity-profile report, then
-//! the HTTP server and the janitor until SIGTERM or SIGINT.
+//! the HTTP server, the janitor and the key maintenance pass until SIGTERM
+//! or SIGINT.
 //!
 //! Shutdown drains, bounded: on the first SIGTERM or SIGINT the listener
 //! closes (new connections are refused), idle keep-alive connections close,
@@ -69,6 +70,7 @@ pub fn serve(config: Config) -> Result<(), String> {
             state.clone(),
             Duration::from_secs(600),
         ));
+        let keys = actix_web::rt::spawn(crate::keys::run(state.clone()));
         let factory_state = state.clone();
         let served = HttpServer::new(move || app(factory_state.clone()))
             .bind(config.bind)
@@ -83,7 +85,9 @@ pub fn serve(config: Config) -> Result<(), String> {
         // ones, so the pool closes here. Requests cut at the deadline let go
         // of theirs as their worker threads wind down, or at exit.
         janitor.abort();
+        keys.abort();
         let _ = janitor.await;
+        let _ = keys.await;
         drop(state);
         served
     })?;

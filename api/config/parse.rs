@@ -45,3 +45,40 @@ pub(super) fn number(
     }
     Ok(value)
 }
+
+/// A duration such as `90d`, `12h`, `30m`, `45s` or bare seconds, within
+/// `range` seconds.
+pub(super) fn duration(
+    raw: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{raw}: expected a number with d, h, m or s, e.g. 90d"
+            ))
+        }
+    };
+    let secs = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{raw}: expected a number with d, h, m or s, e.g. 90d"))?;
+    if !range.contains(&secs) {
+        return Err(format!(
+            "{raw}: expected {} to {} seconds",
+            range.start(),
+            range.end()
+        ));
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}

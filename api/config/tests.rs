@@ -85,3 +85,38 @@ fn the_shutdown_drain_time_is_read_in_seconds() {
     let c = config(&[("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "1")]).unwrap();
     assert_eq!(c.shutdown_timeout, Duration::from_secs(1));
 }
+
+#[test]
+fn key_settings_are_read_and_bad_ones_refused() {
+    let one = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let two = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+    let c = config(&[
+        ("TWOFOLD_MASTER_KEYS_PREVIOUS", &format!("{one}, {two},")),
+        ("TWOFOLD_SIGNING_KEY_MAX_AGE", "90d"),
+    ])
+    .unwrap();
+    assert_eq!(c.master_keys_previous.len(), 2);
+    assert_eq!(
+        c.signing_key_max_age,
+        Some(Duration::from_secs(90 * 86_400))
+    );
+    for (value, seconds) in [("12h", 43_200), ("30000", 30_000), ("61m", 3_660)] {
+        let c = config(&[("TWOFOLD_SIGNING_KEY_MAX_AGE", value)]).unwrap();
+        assert_eq!(c.signing_key_max_age, Some(Duration::from_secs(seconds)));
+    }
+    assert_eq!(config(&[]).unwrap().signing_key_max_age, None);
+    for (var, value) in [
+        ("TWOFOLD_MASTER_KEYS_PREVIOUS", format!("{one},short")),
+        ("TWOFOLD_SIGNING_KEY_MAX_AGE", "10m".to_owned()),
+        ("TWOFOLD_SIGNING_KEY_MAX_AGE", "3w".to_owned()),
+        ("TWOFOLD_SIGNING_KEY_MAX_AGE", "d".to_owned()),
+        (
+            "TWOFOLD_SIGNING_KEY_MAX_AGE",
+            "99999999999999999999d".to_owned(),
+        ),
+    ] {
+        let err = config(&[(var, &value)]).unwrap_err();
+        assert_eq!(err.variable, var, "{value}");
+        assert!(!err.message.contains(one), "a key is never echoed");
+    }
+}

@@ -60,6 +60,17 @@ pub fn read_or_create(dir: &Path, name: &str, new_text: &str) -> Result<KeyFile,
     }
 }
 
+/// Renames `dir/from` over `dir/to` atomically, then syncs the directory
+/// so the new name survives a crash.
+pub fn replace(dir: &Path, from: &str, to: &str) -> Result<(), FileError> {
+    let target = dir.join(to);
+    let file_error = |e: std::io::Error| FileError::new(&target, e.to_string());
+    fs::rename(dir.join(from), &target).map_err(file_error)?;
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(file_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! bounded password-hashing pool. Nothing here touches the database or HTTP.
 
 pub mod keyfile;
+pub mod keyring;
 pub mod password;
 pub mod qr;
 pub mod recovery;

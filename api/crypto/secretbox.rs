@@ -38,6 +38,9 @@ pub enum SecretBoxError {
     File { path: String, message: String },
     #[error("sealed value is malformed, for another key, or tampered with")]
     Open,
+    /// Sealed under a master key this process does not have.
+    #[error("sealed under master key {0}, which is not configured")]
+    UnknownKey(String),
 }
 
 impl From<FileError> for SecretBoxError {
@@ -101,13 +104,11 @@ impl SecretBox {
     }
 
     pub fn open(&self, sealed: &str, owner: &str) -> Result<Vec<u8>, SecretBoxError> {
-        let mut parts = sealed.splitn(3, '.');
-        let (Some("v1"), Some(key_id), Some(blob)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((key_id, blob)) = split(sealed) else {
             return Err(SecretBoxError::Open);
         };
         if key_id != self.key_id {
-            return Err(SecretBoxError::Open);
+            return Err(SecretBoxError::UnknownKey(key_id.to_owned()));
         }
         let blob = STANDARD.decode(blob).map_err(|_| SecretBoxError::Open)?;
         if blob.len() < 12 + 16 {
@@ -127,6 +128,19 @@ impl SecretBox {
     }
 }
 
+/// The id of the key that sealed `sealed`, if it is a sealed value at all.
+pub fn key_id_of(sealed: &str) -> Option<&str> {
+    split(sealed).map(|(key_id, _)| key_id)
+}
+
+fn split(sealed: &str) -> Option<(&str, &str)> {
+    let mut parts = sealed.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("v1"), Some(key_id), Some(blob)) => Some((key_id, blob)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,7 +156,12 @@ mod tests {
         assert_eq!(sb.open(&sealed, "user-1").unwrap(), b"JBSWY3DPEHPK3PXP");
         assert!(sb.open(&sealed, "user-2").is_err(), "moved to another user");
         let other = SecretBox::from_key(&[8u8; 32]);
-        assert!(other.open(&sealed, "user-1").is_err(), "another key");
+        assert!(
+            matches!(other.open(&sealed, "user-1"), Err(SecretBoxError::UnknownKey(id)) if id == sb.key_id()),
+            "another key"
+        );
+        assert_eq!(key_id_of(&sealed), Some(sb.key_id()));
+        assert_eq!(key_id_of("plain"), None);
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });

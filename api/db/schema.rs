@@ -181,6 +181,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        public_key -> Text,
+        private_sealed -> Text,
+        slot -> Nullable<Text>,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(totp_authenticators -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));

@@ -50,13 +50,14 @@ pub enum ErrorCode {
     HeadersTooLarge,
     TooManyAttempts,
     InternalError,
+    KeyUnavailable,
     ServiceUnavailable,
     HttpError,
 }
 
 impl ErrorCode {
     /// Every code, grouped by the status it comes with.
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 42] = [
         Self::MalformedJson,
         Self::ValidationFailed,
         Self::BadRequest,
@@ -96,6 +97,7 @@ impl ErrorCode {
         Self::HeadersTooLarge,
         Self::TooManyAttempts,
         Self::InternalError,
+        Self::KeyUnavailable,
         Self::ServiceUnavailable,
         Self::HttpError,
     ];
@@ -141,6 +143,7 @@ impl ErrorCode {
             Self::HeadersTooLarge => "headers_too_large",
             Self::TooManyAttempts => "too_many_attempts",
             Self::InternalError => "internal_error",
+            Self::KeyUnavailable => "key_unavailable",
             Self::ServiceUnavailable => "service_unavailable",
             Self::HttpError => "http_error",
         }

@@ -71,6 +71,10 @@ pub enum ApiError {
         detail: &'static str,
         retry_after: u64,
     },
+    /// A stored secret is sealed under a master key this instance does not
+    /// have (its id here): a configuration fault an operator must fix. The
+    /// id is logged, not sent.
+    KeyUnavailable(String),
     /// A bug or an unexpected failure; the cause is logged, not sent.
     Internal(String),
     /// Any other HTTP-level refusal (from actix or a middleware).
@@ -124,6 +128,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } | Self::FlowAttemptsExhausted => C::TooManyAttempts,
             Self::Unavailable { .. } => C::ServiceUnavailable,
             Self::Internal(_) => C::InternalError,
+            Self::KeyUnavailable(_) => C::KeyUnavailable,
             Self::Http(status) => match status.as_u16() {
                 400 => C::BadRequest,
                 403 => C::Forbidden,
@@ -164,7 +169,7 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::KeyUnavailable(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Http(status) => *status,
         }
     }
@@ -233,6 +238,10 @@ impl ApiError {
                 "An unexpected error occurred; quote the X-Request-Id header when reporting it."
                     .to_owned()
             }
+            Self::KeyUnavailable(_) => {
+                "A stored secret needed here is encrypted under a key this server is not configured with; an operator must fix the server's keys (see `twofold keys status`). Quote the X-Request-Id header when reporting it."
+                    .to_owned()
+            }
             Self::Http(status) => format!(
                 "The request was refused: {}.",
                 status.canonical_reason().unwrap_or("error")
@@ -273,14 +282,31 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl From<crate::crypto::secretbox::SecretBoxError> for ApiError {
+    fn from(e: crate::crypto::secretbox::SecretBoxError) -> Self {
+        match e {
+            crate::crypto::secretbox::SecretBoxError::UnknownKey(key_id) => {
+                Self::KeyUnavailable(key_id)
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(cause) = self {
-            tracing::error!(error = %cause, "request failed");
+        match self {
+            Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            Self::KeyUnavailable(key_id) => tracing::error!(
+                key_id = %key_id,
+                "request failed: a secret is sealed under master key {key_id}, which this instance \
+                 does not have; configure it (TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEYS_PREVIOUS)"
+            ),
+            _ => {}
         }
         let mut response = HttpResponse::build(self.status());
         response.content_type(PROBLEM_JSON);

@@ -99,9 +99,11 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
 /// The public keys that verify access tokens (RFC 7517).
 ///
-/// The Ed25519 keys (JWK, `OKP`/`Ed25519`) whose private halves sign access
-/// tokens; match a token's `kid` header to a key's `kid`. Public and
-/// cacheable.
+/// The Ed25519 keys (JWK, `OKP`/`Ed25519`) that verify access tokens: the
+/// active signing key and every retired key whose tokens may still be
+/// valid (16 minutes after its retirement). Match a token's `kid` header to
+/// a key's `kid`, and fetch the set again when a token names a `kid` it
+/// lacks: a rotation adds a key at once. Public; cacheable for 30 seconds.
 #[utoipa::path(
     operation_id = "get_jwks",
     tag = "sessions",
@@ -110,6 +112,9 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(state.tokens.key().jwks())
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", crate::keys::signing::RELOAD_SECS),
+        ))
+        .json(state.tokens.keys().jwks(state.now()))
 }

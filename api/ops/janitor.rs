@@ -1,6 +1,7 @@
 //! Periodic clean-up of rows nobody can use any more: expired login flows,
 //! TOTP enrollments and WebAuthn ceremonies in progress, ended
-//! address-failure windows and long-ended sessions. Safe to run on every
+//! address-failure windows, long-ended sessions and signing keys retired
+//! long enough that nothing they signed is still valid. Safe to run on every
 //! instance at once: each pass is a handful of idempotent deletes.
 
 use std::time::Duration;
@@ -20,6 +21,8 @@ pub struct Swept {
     pub webauthn_challenges: usize,
     pub address_windows: usize,
     pub sessions: usize,
+    /// Signing keys retired so long ago that nothing they signed is valid.
+    pub signing_keys: usize,
 }
 
 /// One clean-up pass at the injected clock's `now`.
@@ -37,6 +40,10 @@ pub async fn pass(state: &AppState) -> Result<Swept, ApiError> {
                     conn,
                     now,
                     crate::sessions::service::ENDED_RETENTION_SECS,
+                )?,
+                signing_keys: crate::keys::repo::purge_retired(
+                    conn,
+                    now - crate::keys::signing::RETIRED_GRACE_SECS,
                 )?,
             })
         })

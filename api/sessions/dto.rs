@@ -48,9 +48,9 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
-/// The keys that verify access tokens (RFC 7517 JWK Set). Describes the
-/// answer of `GET /.well-known/jwks.json`, which is the signing key's own
-/// `JwkSet`.
+/// The keys that verify access tokens (RFC 7517 JWK Set): the active
+/// signing key and the retired keys whose tokens may still be valid.
+/// Describes the answer of `GET /.well-known/jwks.json`.
 #[derive(ToSchema)]
 #[schema(example = json!({"keys": [{
     "kty": "OKP",

@@ -2,17 +2,17 @@
 //! against `/.well-known/jwks.json`.
 //!
 //! Verification here is strict: only EdDSA (so `alg: none` and HS256 signed
-//! with the public key are refused), exact issuer and audience, and expiry
-//! against the injected clock, not the system time. A valid signature is not
-//! enough on its own: the `sid` must still name a live session row, which the
-//! caller checks.
+//! with the public key are refused), a `kid` naming one of our keys that is
+//! still valid, exact issuer and audience, and expiry against the injected
+//! clock, not the system time. A valid signature is not enough on its own:
+//! the `sid` must still name a live session row, which the caller checks.
 
-use jsonwebtoken::{decode, encode, Algorithm, Header, Validation};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::keys::SigningKey;
 use crate::error::ApiError;
 use crate::ids::{AccountId, SessionId, UserId};
+use crate::keys::signing::SigningKeys;
 
 /// Lifetime of an access token.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -42,15 +42,15 @@ pub struct AccessClaims {
 }
 
 pub struct TokenSigner {
-    key: SigningKey,
+    keys: SigningKeys,
     issuer: String,
     audience: String,
 }
 
 impl TokenSigner {
-    pub fn new(key: SigningKey, issuer: String, audience: String) -> Self {
+    pub fn new(keys: SigningKeys, issuer: String, audience: String) -> Self {
         Self {
-            key,
+            keys,
             issuer,
             audience,
         }
@@ -64,18 +64,29 @@ impl TokenSigner {
         &self.audience
     }
 
-    pub fn key(&self) -> &SigningKey {
-        &self.key
+    pub fn keys(&self) -> &SigningKeys {
+        &self.keys
     }
 
+    /// Signs with the active key, naming it in the `kid` header.
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, ApiError> {
+        let key = self.keys.active()?;
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.key.kid.clone());
-        encode(&header, claims, &self.key.encoding).map_err(ApiError::internal)
+        header.kid = Some(key.kid.clone());
+        encode(&header, claims, &key.encoding).map_err(ApiError::internal)
     }
 
-    /// Checks signature, algorithm, issuer, audience and expiry at `now`.
-    pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, ApiError> {
+    /// Checks key, signature, algorithm, issuer, audience and expiry at `now`.
+    pub async fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, ApiError> {
+        let kid = decode_header(token)
+            .ok()
+            .and_then(|header| header.kid)
+            .ok_or(ApiError::InvalidToken)?;
+        let key = self
+            .keys
+            .verifying(&kid, now)
+            .await
+            .ok_or(ApiError::InvalidToken)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -83,7 +94,7 @@ impl TokenSigner {
         // Expiry is checked below against the injected clock.
         validation.validate_exp = false;
         validation.leeway = 0;
-        let claims = decode::<AccessClaims>(token, &self.key.decoding, &validation)
+        let claims = decode::<AccessClaims>(token, &key, &validation)
             .map_err(|_| ApiError::InvalidToken)?
             .claims;
         if claims.exp <= now {

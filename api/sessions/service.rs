@@ -169,7 +169,7 @@ pub async fn refuse_if_enrollment_due(
 /// Verifies an access token and that its session is still live.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let now = state.now();
-    let claims = state.tokens.verify(token, now)?;
+    let claims = state.tokens.verify(token, now).await?;
     let sid = claims.sid;
     let (session, user) = state
         .db

@@ -138,12 +138,14 @@ fn inspect(file: &Path) -> (String, i64) {
     (verdict, loaded)
 }
 
-/// `twofold serve` on `database`, keys from `data_dir`; answers once /healthz does.
+/// `twofold serve` on `database` with the suite's master key (it seals the
+/// signing keys and TOTP secrets in the copy); answers once /healthz does.
 async fn serve(cwd: &Path, database: &Path, data_dir: &Path) -> (Running, String) {
     let bind = format!("127.0.0.1:{}", free_port());
     let mut cmd = bare(cwd);
     cmd.env("TWOFOLD_DATABASE_URL", sqlite_url(database))
         .env("TWOFOLD_DATA_DIR", data_dir)
+        .env("TWOFOLD_MASTER_KEY", crate::common::MASTER_KEY)
         .env("TWOFOLD_BIND", &bind)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(cwd.join("serve.log")).unwrap());
@@ -213,8 +215,8 @@ async fn a_copy_taken_under_writes_signs_in_a_user_enrolled_before_it() {
         names(files.path())
     );
 
-    // A second instance on the copy, with the same data directory (the
-    // TOTP secrets are sealed under its master key).
+    // A second instance on the copy, with the same master key (the TOTP
+    // secrets and signing keys are sealed under it).
     let (_server, base) = serve(files.path(), &copy, &t.state.config.data_dir).await;
     let client = reqwest::Client::new();
     let person = &enrolled.person;

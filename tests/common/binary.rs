@@ -34,13 +34,15 @@ pub async fn start_login(client: &reqwest::Client, base: &str, email: &str) -> S
     start["flow_token"].as_str().expect("flow_token").to_owned()
 }
 
-/// The binary on the database and data directory of `t`, with cheap argon2,
+/// The binary on the database, data directory and master key of `t`, with
+/// cheap argon2,
 /// run in `cwd`.
 pub fn on_app(t: &TestApp, cwd: &Path) -> Command {
     let config = &t.state.config;
     let mut cmd = bare(cwd);
     cmd.env("TWOFOLD_DATABASE_URL", &config.database_url)
         .env("TWOFOLD_DATA_DIR", &config.data_dir)
+        .env("TWOFOLD_MASTER_KEY", super::MASTER_KEY)
         .env("TWOFOLD_ARGON2_MEMORY_KIB", "64")
         .env("TWOFOLD_ARGON2_ITERATIONS", "1");
     cmd

@@ -24,9 +24,13 @@ use twofold::clock::{Clock, ManualClock};
 use twofold::config::Config;
 use twofold::crypto::Secret;
 use twofold::db::Db;
-use twofold::sessions::keys::SigningKey;
 use twofold::users::{Role, User};
 use twofold::{app, AppState};
+
+/// The master key of every test app: on PostgreSQL the suite's tests share
+/// one database, and instances sharing a database share their master key
+/// (it seals the signing keys in it). Base64 of 32 bytes.
+pub const MASTER_KEY: &str = "dHdvZm9sZC10ZXN0LXN1aXRlLW1hc3Rlci1rZXktMzI=";
 
 /// 2026-11-28T09:00:00Z: every test starts at the same instant.
 pub const START: i64 = 1_795_856_400;
@@ -125,6 +129,7 @@ pub fn test_config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
     let mut vars: Vec<(String, String)> = vec![
         ("TWOFOLD_DATABASE_URL".into(), url),
         ("TWOFOLD_DATA_DIR".into(), data_dir),
+        ("TWOFOLD_MASTER_KEY".into(), MASTER_KEY.into()),
         ("TWOFOLD_ARGON2_MEMORY_KIB".into(), "64".into()),
         ("TWOFOLD_ARGON2_ITERATIONS".into(), "1".into()),
         // Every test connects from 127.0.0.1 and, on PostgreSQL, shares one
@@ -226,14 +231,27 @@ impl TestApp {
     }
 
     pub async fn with_env(extra: &[(&str, &str)]) -> Self {
+        let start = DateTime::<Utc>::from_timestamp(START, 0).expect("start");
+        Self::with_env_and_clock(extra, ManualClock::new(start)).await
+    }
+
+    /// Another instance on this app's database and clock, with a data
+    /// directory of its own and `extra` settings (e.g. other master keys).
+    pub async fn sibling(&self, extra: &[(&str, &str)]) -> Self {
+        let mut vars = vec![(
+            "TWOFOLD_DATABASE_URL",
+            self.state.config.database_url.as_str(),
+        )];
+        vars.extend_from_slice(extra);
+        Self::with_env_and_clock(&vars, self.clock.clone()).await
+    }
+
+    async fn with_env_and_clock(extra: &[(&str, &str)], clock: ManualClock) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = test_config(&dir, extra);
         let db = Db::connect(&config.database_url).expect("database");
         db.migrate().expect("migrate");
-        let start = DateTime::<Utc>::from_timestamp(START, 0).expect("start");
-        let clock = ManualClock::new(start);
-        let key = SigningKey::load_or_create(&config.data_dir).expect("key");
-        let state = AppState::new(config, db, Arc::new(clock.clone()), key).expect("state");
+        let state = AppState::new(config, db, Arc::new(clock.clone())).expect("state");
         let factory_state = state.clone();
         let server = actix_web::HttpServer::new(move || app(factory_state.clone()))
             .workers(1)

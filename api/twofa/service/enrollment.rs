@@ -12,6 +12,7 @@ use super::verify::check_totp;
 use crate::attempts::{self, UserCounter};
 use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
+use crate::crypto::secretbox::SecretBoxError;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
 use crate::db::DbConn;
@@ -76,18 +77,17 @@ pub struct StartedTotp {
 }
 
 pub fn seal(state: &AppState, user_id: &UserId, secret: &TotpSecret) -> Result<String, ApiError> {
-    state
-        .secrets
-        .seal(secret.as_bytes(), user_id.as_str())
-        .map_err(ApiError::internal)
+    Ok(state.secrets.seal(secret.as_bytes(), user_id.as_str())?)
 }
 
+/// The secret of `user_id`; a secret under a master key this instance lacks
+/// answers `key_unavailable` (and logs the key id).
 pub fn open(state: &AppState, user_id: &UserId, sealed: &str) -> Result<TotpSecret, ApiError> {
-    state
-        .secrets
-        .open(sealed, user_id.as_str())
-        .map(TotpSecret::from_bytes)
-        .map_err(|e| ApiError::internal(format!("TOTP secret of {user_id}: {e}")))
+    match state.secrets.open(sealed, user_id.as_str()) {
+        Ok(bytes) => Ok(TotpSecret::from_bytes(bytes)),
+        Err(SecretBoxError::UnknownKey(key_id)) => Err(ApiError::KeyUnavailable(key_id)),
+        Err(e) => Err(ApiError::internal(format!("TOTP secret of {user_id}: {e}"))),
+    }
 }
 
 /// Starts (or restarts) an enrollment: a fresh secret replaces any earlier
