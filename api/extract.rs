@@ -3,7 +3,8 @@
 //! [`ApiJson`] replaces actix's `Json` so that a wrong content type is 415,
 //! an oversized body 413, broken JSON or bad UTF-8 400 `malformed_json`, and
 //! a wrong type, missing or unknown field 400 `validation_failed` naming the
-//! field. [`ClientIp`] gives the resolved client address.
+//! field. [`ClientIp`] gives the resolved client address, [`UserAgent`] the
+//! client's self-description for session lists.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -155,9 +156,64 @@ impl FromRequest for ClientIp {
     }
 }
 
+/// Longest user agent kept, in characters.
+pub const USER_AGENT_MAX: usize = 200;
+
+/// The `User-Agent` header, cleaned for display: invalid UTF-8 replaced,
+/// control, bidirectional and invisible characters dropped, trimmed and cut
+/// to [`USER_AGENT_MAX`] characters; `None` when nothing is left. Shown to
+/// the user next to their sessions and never trusted for anything: any
+/// client can send any value.
+#[derive(Debug, Clone)]
+pub struct UserAgent(pub Option<String>);
+
+impl UserAgent {
+    pub fn clean(raw: &[u8]) -> Option<String> {
+        let text = String::from_utf8_lossy(raw);
+        let kept: String = text
+            .chars()
+            .filter(|c| !crate::text::is_forbidden(*c))
+            .collect();
+        let kept: String = kept.trim().chars().take(USER_AGENT_MAX).collect();
+        let kept = kept.trim_end().to_owned();
+        (!kept.is_empty()).then_some(kept)
+    }
+}
+
+impl FromRequest for UserAgent {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| Self::clean(value.as_bytes()));
+        ready(Ok(UserAgent(agent)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_agents_are_cleaned_and_cut() {
+        assert_eq!(
+            UserAgent::clean(b"  Mozilla/5.0 (X11; Linux x86_64)  ").as_deref(),
+            Some("Mozilla/5.0 (X11; Linux x86_64)")
+        );
+        assert_eq!(
+            UserAgent::clean(b"a\x1b[31mb\xe2\x80\xaec\xff").as_deref(),
+            Some("a[31mbc\u{fffd}")
+        );
+        assert_eq!(UserAgent::clean(b" \t "), None);
+        let long = "x".repeat(500);
+        assert_eq!(
+            UserAgent::clean(long.as_bytes()).unwrap().chars().count(),
+            USER_AGENT_MAX
+        );
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

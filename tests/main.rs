@@ -28,6 +28,7 @@ mod operator;
 mod ops;
 mod passkey_attacks;
 mod session_attacks;
+mod sessions_listing;
 mod shutdown;
 mod support_reset;
 mod tenant_probing;

@@ -109,6 +109,9 @@ mod tests {
             expires_at: NOW + 3600,
             revoked_at: None,
             revoked_reason: None,
+            last_used_at: NOW - age,
+            client_address: None,
+            user_agent: None,
         };
         Caller { session, user }
     }

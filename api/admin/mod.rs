@@ -8,6 +8,7 @@ pub mod cursor;
 pub mod dto;
 pub mod guard;
 pub mod security;
+pub mod sessions_handlers;
 pub mod users_handlers;
 pub mod users_repo;
 pub mod users_service;

@@ -23,6 +23,7 @@ pub enum Detail {
     TwofaReset(TwofaReset),
     PasswordChanged(PasswordChanged),
     Session(SessionEnded),
+    Sessions(SessionsEnded),
     UserCreated(UserCreated),
     UserUpdated(UserUpdated),
     BillingChanged(BillingChanged),
@@ -95,13 +96,22 @@ pub struct PasswordChanged {
     pub sessions_revoked: usize,
 }
 
-/// `session.logged_out`, `session.refresh_token_reused`: the session that
-/// ended.
+/// `session.logged_out`, `session.refresh_token_reused`, `session.revoked`:
+/// the session that ended.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionEnded {
     #[schema(value_type = uuid::Uuid)]
     pub session_id: SessionId,
+}
+
+/// `session.revoked_all`: how many live sessions ended, and whether the
+/// caller kept their own (a user's "sign out everywhere else").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsEnded {
+    pub sessions_revoked: usize,
+    pub kept_current: bool,
 }
 
 /// `user.created`.
@@ -230,6 +240,10 @@ mod tests {
             }),
             Detail::Session(SessionEnded {
                 session_id: session.clone(),
+            }),
+            Detail::Sessions(SessionsEnded {
+                sessions_revoked: 2,
+                kept_current: true,
             }),
             Detail::UserCreated(UserCreated {
                 email: "a@example.com".into(),

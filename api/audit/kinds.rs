@@ -27,6 +27,10 @@ pub enum AuditKind {
     RefreshTokenReused,
     #[serde(rename = "session.logged_out")]
     LoggedOut,
+    #[serde(rename = "session.revoked")]
+    SessionRevoked,
+    #[serde(rename = "session.revoked_all")]
+    SessionsRevoked,
     #[serde(rename = "user.created")]
     UserCreated,
     #[serde(rename = "user.updated")]
@@ -48,7 +52,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::TotpEnrolled,
@@ -59,6 +63,8 @@ impl AuditKind {
         Self::PasswordChanged,
         Self::RefreshTokenReused,
         Self::LoggedOut,
+        Self::SessionRevoked,
+        Self::SessionsRevoked,
         Self::UserCreated,
         Self::UserUpdated,
         Self::TwofaRequired,
@@ -82,6 +88,8 @@ impl AuditKind {
             Self::PasswordChanged => "user.password_changed",
             Self::RefreshTokenReused => "session.refresh_token_reused",
             Self::LoggedOut => "session.logged_out",
+            Self::SessionRevoked => "session.revoked",
+            Self::SessionsRevoked => "session.revoked_all",
             Self::UserCreated => "user.created",
             Self::UserUpdated => "user.updated",
             Self::TwofaRequired => "twofa.required",
@@ -138,6 +146,8 @@ pub mod kind {
     pub const PASSWORD_CHANGED: AuditKind = AuditKind::PasswordChanged;
     pub const REFRESH_TOKEN_REUSED: AuditKind = AuditKind::RefreshTokenReused;
     pub const LOGGED_OUT: AuditKind = AuditKind::LoggedOut;
+    pub const SESSION_REVOKED: AuditKind = AuditKind::SessionRevoked;
+    pub const SESSIONS_REVOKED: AuditKind = AuditKind::SessionsRevoked;
     pub const USER_CREATED: AuditKind = AuditKind::UserCreated;
     pub const USER_UPDATED: AuditKind = AuditKind::UserUpdated;
     pub const TWOFA_REQUIRED: AuditKind = AuditKind::TwofaRequired;

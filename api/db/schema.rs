@@ -46,6 +46,7 @@ diesel::table! {
         second_factor -> Nullable<Text>,
         client_address -> Nullable<Text>,
         unknown_subject -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -60,6 +61,9 @@ diesel::table! {
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         revoked_reason -> Nullable<Text>,
+        last_used_at -> BigInt,
+        client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 

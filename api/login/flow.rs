@@ -203,7 +203,11 @@ pub fn complete(
         ),
         now,
     )?;
-    sessions::open(conn, user, assurance, now)
+    let client = sessions::Client {
+        address: crate::net::canonical(ip).to_string(),
+        user_agent: flow.user_agent.clone(),
+    };
+    sessions::open(conn, user, assurance, &client, now)
 }
 
 /// Flow-owned enrollment: the owner of a flow's pending enrollment.

@@ -8,7 +8,7 @@ use super::dto::{
 };
 use super::service::{self, CodeStep};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, ClientIp, UserAgent};
 use crate::ops::no_store;
 use crate::state::AppState;
 
@@ -32,9 +32,10 @@ use crate::state::AppState;
 pub async fn start(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
     body: ApiJson<StartRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service::start(&state, &body.0.email, ip).await?;
+    let flow = service::start(&state, &body.0.email, ip, user_agent).await?;
     Ok(no_store(HttpResponse::Ok()).json(flow))
 }
 

@@ -63,6 +63,7 @@ pub async fn start(
     state: &AppState,
     email: &str,
     ip: IpAddr,
+    user_agent: Option<String>,
 ) -> Result<PasswordRequired, ApiError> {
     let keys = lookup_keys("email", email)?;
     let now = state.now();
@@ -90,6 +91,7 @@ pub async fn start(
                 expires_at: now + FLOW_TTL_SECS,
                 second_factor: None,
                 client_address: None,
+                user_agent,
             };
             flow::open_flow(conn, flow, ip, limit, now)
         })

@@ -27,6 +27,9 @@ pub struct Flow {
     pub client_address: Option<String>,
     /// For an email no user has: the key its wrong passwords count under.
     pub unknown_subject: Option<String>,
+    /// The client's `User-Agent` when the flow opened (display only): the
+    /// session it opens shows it.
+    pub user_agent: Option<String>,
 }
 
 /// A flow as stored.
@@ -43,6 +46,7 @@ struct FlowRow {
     second_factor: Option<String>,
     client_address: Option<String>,
     unknown_subject: Option<String>,
+    user_agent: Option<String>,
 }
 
 impl From<&Flow> for FlowRow {
@@ -58,6 +62,7 @@ impl From<&Flow> for FlowRow {
             second_factor: flow.second_factor.map(|f| f.as_str().to_owned()),
             client_address: flow.client_address.clone(),
             unknown_subject: flow.unknown_subject.clone(),
+            user_agent: flow.user_agent.clone(),
         }
     }
 }
@@ -92,6 +97,7 @@ impl FlowRow {
             second_factor,
             client_address: self.client_address,
             unknown_subject: self.unknown_subject,
+            user_agent: self.user_agent,
         })
     }
 }
@@ -230,6 +236,7 @@ mod tests {
             second_factor: second_factor.map(str::to_owned),
             client_address: None,
             unknown_subject: None,
+            user_agent: None,
         }
     }
 

@@ -100,3 +100,71 @@ crate::constant_string!(
     /// `EdDSA`.
     EdDsaAlgorithm = "EdDSA"
 );
+
+/// One live session of a user, with what its holder needs to recognise it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b",
+    "current": true,
+    "created_at": "2026-11-28T09:00:00Z",
+    "last_used_at": "2026-11-28T09:42:00Z",
+    "expires_at": "2026-12-05T09:00:00Z",
+    "client_address": "203.0.113.7",
+    "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "aal": 2,
+    "amr": ["pwd", "otp"]
+}))]
+pub struct SessionInfo {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: crate::ids::SessionId,
+    /// True for the session of the access token that asked.
+    pub current: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// The last request made with it, to the minute (written at most once
+    /// a minute).
+    #[schema(format = DateTime)]
+    pub last_used_at: String,
+    /// When it ends at the latest, however often it is refreshed.
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    /// The address it signed in from; null for sessions older than this
+    /// field.
+    pub client_address: Option<String>,
+    /// The client's `User-Agent` at sign-in, cleaned and cut to 200
+    /// characters; shown for recognition only, never trusted.
+    #[schema(max_length = 200)]
+    pub user_agent: Option<String>,
+    /// 1: password only; 2: a second factor was proven.
+    #[schema(minimum = 1, maximum = 2)]
+    pub aal: u8,
+    #[schema(value_type = Vec<crate::sessions::amr::Factor>, example = json!(["pwd", "otp"]))]
+    pub amr: Vec<String>,
+}
+
+/// One page of live sessions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionPage {
+    pub items: Vec<SessionInfo>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// How many sessions a revocation ended.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"sessions_revoked": 2}))]
+pub struct SessionsRevoked {
+    pub sessions_revoked: usize,
+}
+
+/// Paging of a session list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SessionListParams {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+}

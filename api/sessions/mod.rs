@@ -11,6 +11,8 @@ pub mod extract;
 pub mod handlers;
 pub mod jwt;
 pub mod keys;
+pub mod manage;
+pub mod me_handlers;
 pub mod repo;
 pub mod service;
 

@@ -21,6 +21,12 @@ pub struct Session {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<String>,
+    /// Written at most once a minute (see [`touch`]).
+    pub last_used_at: i64,
+    /// The address the session signed in from.
+    pub client_address: Option<String>,
+    /// The client's cleaned `User-Agent` at sign-in; display only.
+    pub user_agent: Option<String>,
 }
 
 impl Session {
@@ -103,6 +109,7 @@ pub fn revoke_for_user(
     let live = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
         .filter(sessions::aal.lt(below_aal))
         .filter(sessions::id.ne(keep.map_or("", SessionId::as_str)));
     Ok(diesel::update(live)
@@ -111,6 +118,80 @@ pub fn revoke_for_user(
             sessions::revoked_reason.eq(reason),
         ))
         .execute(conn)?)
+}
+
+/// Records a use of the session, unless one was recorded in the last
+/// `every` seconds: one conditional write, so a busy session costs one
+/// write a minute, not one per request.
+pub fn touch(conn: &mut DbConn, id: &SessionId, now: i64, every: i64) -> Result<(), ApiError> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::last_used_at.le(now - every)),
+    )
+    .set(sessions::last_used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A user's live sessions, newest first, after the `(created_at, id)` key
+/// of a previous page; `limit` rows at most.
+pub fn live_page(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    now: i64,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Session>, ApiError> {
+    let mut query = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            sessions::created_at
+                .lt(created_at)
+                .or(sessions::created_at.eq(created_at).and(sessions::id.lt(id))),
+        );
+    }
+    Ok(query
+        .order((sessions::created_at.desc(), sessions::id.desc()))
+        .limit(limit)
+        .select(Session::as_select())
+        .load(conn)?)
+}
+
+/// Ends the user's live sessions beyond the newest `keep`, oldest first
+/// (the per-user cap); returns how many.
+pub fn revoke_beyond(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    keep: i64,
+    now: i64,
+) -> Result<usize, ApiError> {
+    let older: Vec<SessionId> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::created_at.desc(), sessions::id.desc()))
+        .offset(keep)
+        .limit(1_000)
+        .select(sessions::id)
+        .load(conn)?;
+    if older.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::id.eq_any(&older))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(now),
+        sessions::revoked_reason.eq("session_limit"),
+    ))
+    .execute(conn)?)
 }
 
 pub fn insert_refresh(

@@ -23,6 +23,20 @@ pub const SESSION_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 /// stolen refresh token presented late is still recognised as reuse.
 pub const ENDED_RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
 
+/// Live sessions one user may hold: a new one past it ends the oldest, so
+/// no user (or script with their password) grows the table without bound.
+pub const MAX_LIVE_SESSIONS: i64 = 50;
+
+/// A session's last use is written at most this often.
+pub const TOUCH_EVERY_SECS: i64 = 60;
+
+/// Where a new session signs in from, as its holder will see it listed.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub address: String,
+    pub user_agent: Option<String>,
+}
+
 /// Authentication assurance of a new session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assurance {
@@ -63,11 +77,13 @@ pub struct Opened {
     refresh_token: Secret,
 }
 
-/// Opens a session for `user` inside the caller's transaction.
+/// Opens a session for `user` inside the caller's transaction; past
+/// [`MAX_LIVE_SESSIONS`] the user's oldest live sessions end.
 pub fn open(
     conn: &mut DbConn,
     user: &User,
     assurance: Assurance,
+    client: &Client,
     now: i64,
 ) -> Result<Opened, ApiError> {
     let session = Session {
@@ -85,8 +101,12 @@ pub fn open(
         expires_at: now + SESSION_TTL_SECS,
         revoked_at: None,
         revoked_reason: None,
+        last_used_at: now,
+        client_address: Some(client.address.clone()),
+        user_agent: client.user_agent.clone(),
     };
     repo::insert(conn, &session)?;
+    repo::revoke_beyond(conn, &user.id, MAX_LIVE_SESSIONS, now)?;
     let refresh_token = new_token("rt_");
     repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
     Ok(Opened {
@@ -173,7 +193,15 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
     let sid = claims.sid;
     let (session, user) = state
         .db
-        .run(move |conn| repo::find_live(conn, &sid, now))
+        .run(move |conn| {
+            let found = repo::find_live(conn, &sid, now)?;
+            if let Some((session, _)) = &found {
+                if session.last_used_at <= now - TOUCH_EVERY_SECS {
+                    repo::touch(conn, &session.id, now, TOUCH_EVERY_SECS)?;
+                }
+            }
+            Ok(found)
+        })
         .await?
         .ok_or(ApiError::InvalidToken)?;
     if session.user_id != claims.sub {
@@ -258,6 +286,7 @@ pub async fn refresh(
                 };
                 let refresh_token = new_token("rt_");
                 repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
+                repo::touch(conn, &session.id, now, TOUCH_EVERY_SECS)?;
                 Ok(Rotation::Rotated(Box::new(Opened {
                     session,
                     user,

@@ -6,7 +6,7 @@ use actix_web::{post, web, HttpResponse};
 use super::dto::{AssertionRequest, FlowTokenRequest, PasskeyRequired, WebauthnMfaOptions};
 use super::service;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, ClientIp, UserAgent};
 use crate::login::dto::LoginStep;
 use crate::ops::no_store;
 use crate::sessions::dto::TokenResponse;
@@ -88,8 +88,9 @@ pub async fn second_factor(
 pub async fn passkey_options(
     app: web::Data<AppState>,
     ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
 ) -> Result<HttpResponse, ApiError> {
-    let options = service::passkey_options(&app, ip).await?;
+    let options = service::passkey_options(&app, ip, user_agent).await?;
     Ok(no_store(HttpResponse::Ok()).json(options))
 }
 

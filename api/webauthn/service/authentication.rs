@@ -168,7 +168,11 @@ pub async fn second_factor(
 }
 
 /// Options for passwordless login: a new flow, no user named yet.
-pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<PasskeyRequired, ApiError> {
+pub async fn passkey_options(
+    app: &AppState,
+    ip: IpAddr,
+    user_agent: Option<String>,
+) -> Result<PasskeyRequired, ApiError> {
     let now = app.now();
     let (options, authentication) = rp(app)?
         .start_discoverable_authentication()
@@ -186,6 +190,7 @@ pub async fn passkey_options(app: &AppState, ip: IpAddr) -> Result<PasskeyRequir
         second_factor: None,
         client_address: None,
         unknown_subject: None,
+        user_agent,
     };
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let limit = app.config.address_flow_limit;
