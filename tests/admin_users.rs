@@ -12,6 +12,7 @@ use twofold::users::Role;
 use crate::common::{access, Answer, Person, TestApp};
 
 mod access;
+mod lifecycle;
 
 const USERS: &str = "/v1/admin/users";
 const SECURITY: &str = "/v1/admin/security";
