@@ -404,3 +404,35 @@ async fn the_bulk_paths_are_not_taken_for_a_user_id() {
     let a = d.call(Method::PUT, &format!("{USERS}/delete"), None).await;
     a.problem(405, "method_not_allowed");
 }
+
+#[actix_web::test]
+async fn a_deleted_owners_address_goes_to_the_next_user_created_with_it() {
+    let t = TestApp::spawn().await;
+    let first = Desk::open(&t, "First").await;
+    let second = Desk::open(&t, "Second").await;
+    let owner = first.create("Owner", "owner", "technician").await;
+    // Another account adds the same address while it signs in as `owner`:
+    // a user like any other, who never signs in.
+    let body = json!({ "email": owner.email, "name": "Shadow", "role": "technician" });
+    let shadow = second.post(USERS, body.clone()).await;
+    assert_eq!(shadow.status, 201, "{}", shadow.text);
+    let person = |a: &Answer| Person {
+        id: a.json["id"].as_str().unwrap().to_owned(),
+        account_id: second.admin.account_id.clone(),
+        email: owner.email.clone(),
+        password: a.json["initial_password"].as_str().unwrap().to_owned(),
+    };
+    let shadow = person(&shadow);
+
+    assert_eq!(delete(&first, &owner.id).await.status, 204);
+    // The user added meanwhile is not promoted: whoever added an address
+    // first must not inherit its sign-in when its owner leaves.
+    try_password(&t, &shadow, &shadow.password)
+        .await
+        .problem(401, "invalid_credentials");
+    // The next user created with it owns it.
+    assert_eq!(delete(&second, &shadow.id).await.status, 204);
+    let again = second.post(USERS, body).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(t.login(&person(&again)).await["status"], "authenticated");
+}
