@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::common::code_at;
+use crate::webauthn::{key, origin, registration_response, submit_registration, Key};
 use twofold::clock::rfc3339;
 
 /// `POST /v1/admin/users/{id}/{action}` (deactivate, reactivate).
@@ -435,4 +436,49 @@ async fn a_deleted_owners_address_goes_to_the_next_user_created_with_it() {
     let again = second.post(USERS, body).await;
     assert_eq!(again.status, 201, "{}", again.text);
     assert_eq!(t.login(&person(&again)).await["status"], "authenticated");
+}
+
+/// A passwordless login with `auth`'s credential `credential_id`, naming
+/// `user_id` as the user handle (the software authenticator leaves it out).
+async fn passkey_login(
+    t: &TestApp,
+    auth: &mut Key,
+    credential_id: &Value,
+    user_id: &str,
+) -> Answer {
+    use base64::Engine as _;
+    let a = t.post("/v1/auth/passkey/options", json!({})).await;
+    let flow = a.ok()["flow_token"].clone();
+    let mut options = a.json["options"].clone();
+    // The software authenticator only signs for a credential it is named.
+    options["publicKey"]["allowCredentials"] =
+        json!([{ "type": "public-key", "id": credential_id }]);
+    let rcr = serde_json::from_value(options).unwrap();
+    let mut credential =
+        serde_json::to_value(auth.do_authentication(origin(), rcr).unwrap()).unwrap();
+    let handle = uuid::Uuid::parse_str(user_id).unwrap();
+    credential["response"]["userHandle"] =
+        json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(handle.as_bytes()));
+    let body = json!({ "flow_token": flow, "credential": credential });
+    t.post("/v1/auth/passkey", body).await
+}
+
+#[actix_web::test]
+async fn a_deactivated_users_passkey_fails_like_an_unknown_one() {
+    let t = TestApp::spawn().await;
+    let d = Desk::open(&t, "Passkeys").await;
+    let tech = d.create("Keyholder", "key", "technician").await;
+    let enrolled = t.enroll(&tech).await;
+    let token = access(&enrolled.tokens);
+    let mut auth = key();
+    let registered = registration_response(&t, &token, &mut auth).await;
+    let a = submit_registration(&t, &token, &registered, "Laptop").await;
+    assert_eq!(a.status, 201, "{}", a.text);
+
+    let signed_in = passkey_login(&t, &mut auth, &registered["id"], &tech.id).await;
+    assert_eq!(signed_in.ok()["status"], "authenticated");
+    one(&d, &tech.id, "deactivate").await.ok();
+    passkey_login(&t, &mut auth, &registered["id"], &tech.id)
+        .await
+        .problem(401, "webauthn_failed");
 }
