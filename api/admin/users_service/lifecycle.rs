@@ -214,7 +214,8 @@ pub async fn delete(
             let event = event(admin, &user.id, kind::USER_DELETED, ip, detail);
             audit::record(conn, event, now)?;
             if !lifecycle::delete(conn, &user.id)? {
-                // Gone meanwhile: the account row lock makes this a bug.
+                // Removed by a racing request: cannot happen while this
+                // transaction holds the account row, and a 404 rolls back.
                 return Err(ApiError::NotFound);
             }
             results.push(RemovedUser {
