@@ -85,12 +85,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::users_handlers::create)
         .service(admin::users_handlers::enable_many)
         .service(admin::users_handlers::reset_many)
+        // The static bulk paths before `/v1/admin/users/{id}`: each route
+        // guards its method, but a static path listed first can never be
+        // taken for an id.
+        .service(admin::lifecycle_handlers::deactivate_many)
+        .service(admin::lifecycle_handlers::reactivate_many)
+        .service(admin::lifecycle_handlers::delete_many)
         .service(admin::users_handlers::get)
         .service(admin::users_handlers::update)
+        .service(admin::lifecycle_handlers::delete_one)
         .service(admin::users_handlers::enable_one)
         .service(admin::users_handlers::reset_one)
         .service(admin::sessions_handlers::list)
         .service(admin::sessions_handlers::revoke)
+        .service(admin::lifecycle_handlers::deactivate_one)
+        .service(admin::lifecycle_handlers::reactivate_one)
         .service(admin::security::get)
         .service(ip_allowlist::handlers::update_security)
         .service(ip_allowlist::handlers::list)

@@ -1,9 +1,11 @@
 //! Admin rules for the users of the admin's own account, one file per use
 //! case: finding and showing users (here), adding and changing them
-//! ([`edit`]), and requiring or resetting their 2FA ([`twofa_actions`]).
+//! ([`edit`]), requiring or resetting their 2FA ([`twofa_actions`]), and
+//! deactivating, reactivating and deleting them ([`lifecycle`]).
 //! A user of another account is never found: it answers 404, like no user.
 
 mod edit;
+mod lifecycle;
 mod twofa_actions;
 
 use std::net::IpAddr;
@@ -22,9 +24,10 @@ use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
-use crate::users::{Role, TwofaStatus, User};
+use crate::users::{Role, TwofaStatus, User, UserStatus};
 
 pub use edit::{create, update};
+pub use lifecycle::{deactivate, delete, reactivate};
 pub use twofa_actions::{bulk_ids, enable, reset, MAX_BULK};
 
 /// The list row of `user`.
@@ -37,6 +40,8 @@ pub fn row(user: &User, account: &Account, factors: (bool, bool), now: i64) -> A
         email: user.email.clone(),
         name: user.name.clone(),
         role: user.role(),
+        status: user.status(),
+        deactivated_at: user.deactivated_at.map(rfc3339),
         twofa_status: twofa::status(user.twofa_enrolled, !required_by.is_empty()),
         twofa_required: !required_by.is_empty(),
         required_by,
@@ -112,6 +117,7 @@ pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<U
                     role: params.role.map(Role::as_str),
                     enrolled,
                     required_flag,
+                    active: params.status.map(|s| s == UserStatus::Active),
                     after,
                     limit,
                 },

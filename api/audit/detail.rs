@@ -26,6 +26,9 @@ pub enum Detail {
     Sessions(SessionsEnded),
     UserCreated(UserCreated),
     UserUpdated(UserUpdated),
+    UserDeactivated(UserDeactivated),
+    UserReactivated(UserReactivated),
+    UserDeleted(UserDeleted),
     BillingChanged(BillingChanged),
     AllowlistEntryAdded(AllowlistEntryAdded),
     AllowlistEntryRemoved(AllowlistEntryRemoved),
@@ -130,6 +133,32 @@ pub struct UserUpdated {
     pub name: Option<String>,
     pub role: Option<crate::users::Role>,
     pub previous_role: crate::users::Role,
+}
+
+/// `user.deactivated`: the user's email at the time, and the sessions that
+/// ended with it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserDeactivated {
+    pub email: String,
+    pub sessions_revoked: usize,
+}
+
+/// `user.reactivated`: the user's email at the time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserReactivated {
+    pub email: String,
+}
+
+/// `user.deleted`: who the user was, so the trail still names them once
+/// the user row (and with it the email) is gone.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserDeleted {
+    pub email: String,
+    pub name: String,
+    pub role: crate::users::Role,
 }
 
 /// `account.billing_changed`: the new values (null: unchanged, or for
@@ -253,6 +282,18 @@ mod tests {
                 name: None,
                 role: Some(Role::Admin),
                 previous_role: Role::Technician,
+            }),
+            Detail::UserDeactivated(UserDeactivated {
+                email: "a@example.com".into(),
+                sessions_revoked: 2,
+            }),
+            Detail::UserReactivated(UserReactivated {
+                email: "a@example.com".into(),
+            }),
+            Detail::UserDeleted(UserDeleted {
+                email: "a@example.com".into(),
+                name: "Ada".into(),
+                role: Role::Technician,
             }),
             Detail::BillingChanged(BillingChanged {
                 paying_since: Some(when.clone()),

@@ -35,6 +35,12 @@ pub enum AuditKind {
     UserCreated,
     #[serde(rename = "user.updated")]
     UserUpdated,
+    #[serde(rename = "user.deactivated")]
+    UserDeactivated,
+    #[serde(rename = "user.reactivated")]
+    UserReactivated,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
     #[serde(rename = "twofa.required")]
     TwofaRequired,
     #[serde(rename = "account.billing_changed")]
@@ -52,7 +58,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 24] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::TotpEnrolled,
@@ -67,6 +73,9 @@ impl AuditKind {
         Self::SessionsRevoked,
         Self::UserCreated,
         Self::UserUpdated,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::UserDeleted,
         Self::TwofaRequired,
         Self::BillingChanged,
         Self::IpDenied,
@@ -92,6 +101,9 @@ impl AuditKind {
             Self::SessionsRevoked => "session.revoked_all",
             Self::UserCreated => "user.created",
             Self::UserUpdated => "user.updated",
+            Self::UserDeactivated => "user.deactivated",
+            Self::UserReactivated => "user.reactivated",
+            Self::UserDeleted => "user.deleted",
             Self::TwofaRequired => "twofa.required",
             Self::BillingChanged => "account.billing_changed",
             Self::IpDenied => "access.ip_denied",
@@ -150,6 +162,9 @@ pub mod kind {
     pub const SESSIONS_REVOKED: AuditKind = AuditKind::SessionsRevoked;
     pub const USER_CREATED: AuditKind = AuditKind::UserCreated;
     pub const USER_UPDATED: AuditKind = AuditKind::UserUpdated;
+    pub const USER_DEACTIVATED: AuditKind = AuditKind::UserDeactivated;
+    pub const USER_REACTIVATED: AuditKind = AuditKind::UserReactivated;
+    pub const USER_DELETED: AuditKind = AuditKind::UserDeleted;
     pub const TWOFA_REQUIRED: AuditKind = AuditKind::TwofaRequired;
     pub const BILLING_CHANGED: AuditKind = AuditKind::BillingChanged;
     pub const IP_DENIED: AuditKind = AuditKind::IpDenied;

@@ -31,6 +31,7 @@ diesel::table! {
         name_lower -> Text,
         twofa_enrolled -> Bool,
         email_owner -> Bool,
+        deactivated_at -> Nullable<BigInt>,
     }
 }
 

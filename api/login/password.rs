@@ -142,7 +142,10 @@ pub async fn password(
         app.metrics.login("password", refused.code());
         return Err(refused);
     }
-    if !matched {
+    // A deactivated user's right password is answered exactly like a wrong
+    // one (counted, audited, `invalid_credentials`), after the same hash:
+    // the answer must not tell who was taken off an account.
+    if !matched || !user.is_active() {
         return Err(wrong_password(app, attempt, Some(user), ip).await);
     }
     app.db.run(move |conn| attempt.succeeded(conn)).await?;
