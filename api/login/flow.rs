@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use super::dto::{
-    EnrollmentRequired, EnrollmentRequiredStatus, LoginStep, Method, MfaRequired,
+    EnrollmentMethod, EnrollmentRequired, EnrollmentRequiredStatus, LoginStep, Method, MfaRequired,
     MfaRequiredStatus, PasswordRequired, PasswordRequiredStatus, RecoveryCodeConfirmationRequired,
     RecoveryCodeConfirmationRequiredStatus,
 };
@@ -80,12 +80,18 @@ pub(super) fn mfa_required(flow_token: Secret, methods: Vec<Method>) -> LoginSte
     })
 }
 
-/// The answer that sends the client to enroll an authenticator.
-pub(super) fn enrollment_required(flow_token: Secret) -> LoginStep {
+/// The answer that sends the client to enroll a second factor: an
+/// authenticator app, or a passkey where WebAuthn is available.
+pub(super) fn enrollment_required(flow_token: Secret, webauthn: bool) -> LoginStep {
+    let mut enrollment_methods = vec![EnrollmentMethod::Totp];
+    if webauthn {
+        enrollment_methods.push(EnrollmentMethod::Webauthn);
+    }
     LoginStep::EnrollmentRequired(EnrollmentRequired {
         status: EnrollmentRequiredStatus,
         flow_token,
         expires_in: FLOW_TTL_SECS,
+        enrollment_methods,
     })
 }
 
