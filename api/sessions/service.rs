@@ -61,6 +61,9 @@ pub struct Opened {
     session: Session,
     user: User,
     refresh_token: Secret,
+    /// Whether the user has a passkey, read in the transaction that opened
+    /// (or refreshed) the session: the "Log In Faster" offer depends on it.
+    has_passkey: bool,
 }
 
 /// Opens a session for `user` inside the caller's transaction.
@@ -93,7 +96,14 @@ pub fn open(
         session,
         user: user.clone(),
         refresh_token,
+        has_passkey: crate::webauthn::repo::has_credentials(conn, &user.id)?,
     })
+}
+
+/// The "Log In Faster" offer: suggest adding a passkey after sign-in when
+/// the service can register one and the user has none yet.
+pub fn passkey_suggested(webauthn_available: bool, has_passkey: bool) -> bool {
+    webauthn_available && !has_passkey
 }
 
 /// Signs the access token of an opened session: the `authenticated` answer.
@@ -118,6 +128,7 @@ pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenRespons
         refresh_token: opened.refresh_token,
         token_type: super::dto::BearerTokenType,
         expires_in: claims.exp - now,
+        passkey_suggested: passkey_suggested(state.webauthn.is_some(), opened.has_passkey),
     })
 }
 
@@ -258,10 +269,12 @@ pub async fn refresh(
                 };
                 let refresh_token = new_token("rt_");
                 repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
+                let has_passkey = crate::webauthn::repo::has_credentials(conn, &user.id)?;
                 Ok(Rotation::Rotated(Box::new(Opened {
                     session,
                     user,
                     refresh_token,
+                    has_passkey,
                 })))
             })
         })
