@@ -228,6 +228,20 @@ mod tests {
     }
 
     #[test]
+    fn a_passkey_is_offered_for_enrollment_only_where_webauthn_works() {
+        let methods =
+            |webauthn| match enrollment_required(Secret::new("flw_x".to_owned()), webauthn) {
+                LoginStep::EnrollmentRequired(step) => step.enrollment_methods,
+                _ => Vec::new(),
+            };
+        assert_eq!(methods(false), [EnrollmentMethod::Totp]);
+        assert_eq!(
+            methods(true),
+            [EnrollmentMethod::Totp, EnrollmentMethod::Webauthn]
+        );
+    }
+
+    #[test]
     fn no_step_outlives_the_flow_maximum() {
         let opened = 1_000;
         let late = opened + FLOW_MAX_SECS - 60;

@@ -315,3 +315,16 @@ pub async fn logout(state: &AppState, caller: &Caller, ip: IpAddr) -> Result<(),
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::passkey_suggested;
+
+    #[test]
+    fn a_passkey_is_suggested_only_where_one_can_be_added_and_none_exists() {
+        assert!(passkey_suggested(true, false));
+        assert!(!passkey_suggested(true, true));
+        assert!(!passkey_suggested(false, false));
+        assert!(!passkey_suggested(false, true));
+    }
+}
