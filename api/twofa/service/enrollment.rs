@@ -294,8 +294,12 @@ pub fn activate(
         }
         (None, Some(passkey)) => {
             stale(conn)?;
-            let name = pending.passkey_name.as_deref().unwrap_or("Passkey");
-            crate::webauthn::service::enrollment::activate(conn, &user.id, passkey, name, now)?;
+            use crate::webauthn::service::enrollment as passkeys;
+            let name = pending
+                .passkey_name
+                .as_deref()
+                .unwrap_or(passkeys::DEFAULT_NAME);
+            passkeys::activate(conn, &user.id, passkey, name, now)?;
             end_password_only_sessions(conn, user, keep, now)?;
             kind::PASSKEY_ENROLLED
         }

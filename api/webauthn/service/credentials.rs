@@ -62,8 +62,8 @@ pub async fn remove(
         .await
 }
 
-/// Whether one of `passkeys` credentials may go: not the last second
-/// factor of a user without an authenticator app.
+/// Whether one of a user's `passkeys` may go: not when it is the last
+/// second factor of a user without an authenticator app.
 pub fn may_remove(has_authenticator: bool, passkeys: usize) -> bool {
     has_authenticator || passkeys > 1
 }
