@@ -61,6 +61,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(twofa::handlers::qr_png)
         .service(twofa::handlers::qr_svg)
         .service(twofa::handlers::verify)
+        .service(webauthn::enrollment_handlers::options)
+        .service(webauthn::enrollment_handlers::register)
         .service(twofa::handlers::confirm)
         .service(sessions::handlers::refresh)
         .service(sessions::handlers::logout)

@@ -5,7 +5,7 @@ pub mod lifecycle;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{recovery_codes, users};
+use crate::db::schema::{recovery_codes, totp_authenticators, users};
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::ids::{AccountId, UserId};
@@ -60,6 +60,14 @@ pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> 
     Ok(query
         .order((users::name_lower.asc(), users::id.asc()))
         .limit(q.limit + 1)
+        .load(conn)?)
+}
+
+/// Which of `ids` have an authenticator app.
+pub fn with_authenticator(conn: &mut DbConn, ids: &[UserId]) -> Result<Vec<UserId>, ApiError> {
+    Ok(totp_authenticators::table
+        .filter(totp_authenticators::user_id.eq_any(ids))
+        .select(totp_authenticators::user_id)
         .load(conn)?)
 }
 

@@ -30,11 +30,19 @@ pub use edit::{create, update};
 pub use lifecycle::{deactivate, delete, reactivate};
 pub use twofa_actions::{bulk_ids, enable, reset, MAX_BULK};
 
-/// The list row of `user`.
-pub fn row(user: &User, account: &Account, factors: (bool, bool), now: i64) -> AdminUser {
-    let (has_recovery_code, has_webauthn) = factors;
+/// The second factors a user holds, as the list shows them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Factors {
+    pub totp: bool,
+    pub recovery_code: bool,
+    pub webauthn: bool,
+}
+
+/// The list row of `user`. The status comes from `twofa_enrolled` (an app
+/// or a passkey), the same column the `twofa_status` filter reads.
+pub fn row(user: &User, account: &Account, factors: Factors, now: i64) -> AdminUser {
     let required_by = twofa::required_by(user, account, now);
-    let methods = twofa::methods(user.twofa_enrolled, has_recovery_code, has_webauthn);
+    let methods = twofa::methods(factors.totp, factors.recovery_code, factors.webauthn);
     AdminUser {
         id: user.id.clone(),
         email: user.email.clone(),
@@ -58,6 +66,7 @@ fn rows(
     now: i64,
 ) -> Result<Vec<AdminUser>, ApiError> {
     let ids: Vec<UserId> = users.iter().map(|u| u.id.clone()).collect();
+    let with_app: HashSet<UserId> = repo::with_authenticator(conn, &ids)?.into_iter().collect();
     let with_code: HashSet<UserId> = repo::with_recovery_code(conn, &ids)?.into_iter().collect();
     let with_keys: HashSet<UserId> = crate::webauthn::repo::users_with_credentials(conn, &ids)?
         .into_iter()
@@ -65,12 +74,12 @@ fn rows(
     Ok(users
         .iter()
         .map(|u| {
-            row(
-                u,
-                account,
-                (with_code.contains(&u.id), with_keys.contains(&u.id)),
-                now,
-            )
+            let factors = Factors {
+                totp: with_app.contains(&u.id),
+                recovery_code: with_code.contains(&u.id),
+                webauthn: with_keys.contains(&u.id),
+            };
+            row(u, account, factors, now)
         })
         .collect())
 }

@@ -14,7 +14,8 @@ use crate::sessions::amr::Factor;
 #[serde(untagged)]
 #[schema(as = AuditDetail)]
 pub enum Detail {
-    /// `twofa.required`, `twofa.totp_enrolled`, `twofa.recovery_code_used`,
+    /// `twofa.required`, `twofa.totp_enrolled`, `twofa.passkey_enrolled`,
+    /// `twofa.recovery_code_used`,
     /// `twofa.recovery_code_rotated`, `access.ip_denied`.
     Nothing(NoDetail),
     LoginSucceeded(LoginSucceeded),

@@ -13,6 +13,10 @@ pub enum AuditKind {
     LoginFailed,
     #[serde(rename = "twofa.totp_enrolled")]
     TotpEnrolled,
+    /// A passkey enrolled inside the login flow became active (its
+    /// recovery code was confirmed).
+    #[serde(rename = "twofa.passkey_enrolled")]
+    PasskeyEnrolled,
     #[serde(rename = "twofa.recovery_code_used")]
     RecoveryCodeUsed,
     #[serde(rename = "twofa.recovery_code_rotated")]
@@ -58,10 +62,11 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::TotpEnrolled,
+        Self::PasskeyEnrolled,
         Self::RecoveryCodeUsed,
         Self::RecoveryCodeRotated,
         Self::TwofaLocked,
@@ -90,6 +95,7 @@ impl AuditKind {
             Self::LoginSucceeded => "login.succeeded",
             Self::LoginFailed => "login.failed",
             Self::TotpEnrolled => "twofa.totp_enrolled",
+            Self::PasskeyEnrolled => "twofa.passkey_enrolled",
             Self::RecoveryCodeUsed => "twofa.recovery_code_used",
             Self::RecoveryCodeRotated => "twofa.recovery_code_rotated",
             Self::TwofaLocked => "twofa.locked",
@@ -151,6 +157,7 @@ pub mod kind {
     pub const LOGIN_SUCCEEDED: AuditKind = AuditKind::LoginSucceeded;
     pub const LOGIN_FAILED: AuditKind = AuditKind::LoginFailed;
     pub const TOTP_ENROLLED: AuditKind = AuditKind::TotpEnrolled;
+    pub const PASSKEY_ENROLLED: AuditKind = AuditKind::PasskeyEnrolled;
     pub const RECOVERY_CODE_USED: AuditKind = AuditKind::RecoveryCodeUsed;
     pub const RECOVERY_CODE_ROTATED: AuditKind = AuditKind::RecoveryCodeRotated;
     pub const TWOFA_LOCKED: AuditKind = AuditKind::TwofaLocked;

@@ -106,6 +106,8 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         last_step -> BigInt,
+        passkey -> Nullable<Text>,
+        passkey_name -> Nullable<Text>,
     }
 }
 

@@ -75,6 +75,9 @@ pub struct Opened {
     session: Session,
     user: User,
     refresh_token: Secret,
+    /// Whether the user has a passkey, read in the transaction that opened
+    /// (or refreshed) the session: the "Log In Faster" offer depends on it.
+    has_passkey: bool,
 }
 
 /// Opens a session for `user` inside the caller's transaction; past
@@ -113,7 +116,14 @@ pub fn open(
         session,
         user: user.clone(),
         refresh_token,
+        has_passkey: crate::webauthn::repo::has_credentials(conn, &user.id)?,
     })
+}
+
+/// The "Log In Faster" offer: suggest adding a passkey after sign-in when
+/// the service can register one and the user has none yet.
+pub fn passkey_suggested(webauthn_available: bool, has_passkey: bool) -> bool {
+    webauthn_available && !has_passkey
 }
 
 /// Signs the access token of an opened session: the `authenticated` answer.
@@ -138,6 +148,7 @@ pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenRespons
         refresh_token: opened.refresh_token,
         token_type: super::dto::BearerTokenType,
         expires_in: claims.exp - now,
+        passkey_suggested: passkey_suggested(state.webauthn.is_some(), opened.has_passkey),
     })
 }
 
@@ -287,10 +298,12 @@ pub async fn refresh(
                 let refresh_token = new_token("rt_");
                 repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
                 repo::touch(conn, &session.id, now, TOUCH_EVERY_SECS)?;
+                let has_passkey = crate::webauthn::repo::has_credentials(conn, &user.id)?;
                 Ok(Rotation::Rotated(Box::new(Opened {
                     session,
                     user,
                     refresh_token,
+                    has_passkey,
                 })))
             })
         })
@@ -330,4 +343,17 @@ pub async fn logout(state: &AppState, caller: &Caller, ip: IpAddr) -> Result<(),
             Ok(())
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passkey_suggested;
+
+    #[test]
+    fn a_passkey_is_suggested_only_where_one_can_be_added_and_none_exists() {
+        assert!(passkey_suggested(true, false));
+        assert!(!passkey_suggested(true, true));
+        assert!(!passkey_suggested(false, false));
+        assert!(!passkey_suggested(false, true));
+    }
 }

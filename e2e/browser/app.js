@@ -180,6 +180,52 @@
     return { steps };
   }
 
-  window.twofoldE2E = { register, passkeyLogin, secondFactor, replayPasskey };
+  // Email + password up to the flow token of the password step's answer.
+  async function passwordStep(api, email, password, steps) {
+    steps.login = await call(api, 'POST', '/v1/auth/login', { email });
+    if (steps.login.status !== 200 || !steps.login.body || !steps.login.body.flow_token) return null;
+    steps.password = await call(api, 'POST', '/v1/auth/login/password', { flow_token: steps.login.body.flow_token, password });
+    if (steps.password.status !== 200 || !steps.password.body || !steps.password.body.flow_token) return null;
+    return steps.password.body.flow_token;
+  }
+
+  // f. A user who must enroll picks a passkey at login: options and answer
+  // with the flow token as Bearer, then the recovery code's confirmation.
+  async function enrollPasskey(api, email, password, name) {
+    const steps = {};
+    const flow = await passwordStep(api, email, password, steps);
+    if (!flow) return { steps };
+    steps.options = await call(api, 'POST', '/v1/auth/enrollment/webauthn/options', undefined, flow);
+    const body = steps.options.body || {};
+    const pk = body.options && body.options.publicKey;
+    if (steps.options.status !== 200 || !pk) return { steps };
+    const got = await ceremony('create', creationOptions(pk));
+    if (got.error) return { steps, error: got.error };
+    const credential = encodeAttestation(got.cred);
+    steps.clientData = clientData(credential.response.clientDataJSON);
+    steps.register = await call(api, 'POST', '/v1/auth/enrollment/webauthn', { credential, name }, body.flow_token || flow);
+    const shown = steps.register.body || {};
+    if (steps.register.status !== 200 || !shown.flow_token) return { steps };
+    steps.confirm = await call(api, 'POST', '/v1/auth/enrollment/recovery-code/confirm', { confirmed: true }, shown.flow_token);
+    if (steps.confirm.status === 200 && steps.confirm.body && steps.confirm.body.access_token) {
+      steps.twofa = await call(api, 'GET', '/v1/me/2fa', undefined, steps.confirm.body.access_token);
+    }
+    return { steps, credentialId: credential.id, extensions: credential.clientExtensionResults };
+  }
+
+  // h. The passkey's device is gone: the password and the recovery code,
+  // then the new recovery code's confirmation.
+  async function recoveryLogin(api, email, password, recoveryCode) {
+    const steps = {};
+    const flow = await passwordStep(api, email, password, steps);
+    if (!flow) return { steps };
+    steps.recovery = await call(api, 'POST', '/v1/auth/login/recovery-code', { flow_token: flow, recovery_code: recoveryCode });
+    const shown = steps.recovery.body || {};
+    if (steps.recovery.status !== 200 || !shown.flow_token) return { steps };
+    steps.confirm = await call(api, 'POST', '/v1/auth/enrollment/recovery-code/confirm', { confirmed: true }, shown.flow_token);
+    return { steps };
+  }
+
+  window.twofoldE2E = { register, passkeyLogin, secondFactor, replayPasskey, enrollPasskey, recoveryLogin };
   log('ready');
 })();

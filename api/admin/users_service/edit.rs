@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::{event, row, rows};
+use super::{event, row, rows, Factors};
 use crate::admin::dto::{AdminUser, CreateUserRequest, CreatedUser, UpdateUserRequest};
 use crate::admin::guard::Admin;
 use crate::admin::users_repo as repo;
@@ -51,7 +51,7 @@ pub async fn create(
                     event(&admin, &user.id, kind::USER_CREATED, ip, detail),
                     now,
                 )?;
-                Ok(row(&user, &account, (false, false), now))
+                Ok(row(&user, &account, Factors::default(), now))
             })
         })
         .await?;
