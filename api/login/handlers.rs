@@ -68,7 +68,8 @@ pub async fn password(
     body: ApiJson<PasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::password(&state, body.flow_token, body.password, ip).await?;
+    let step =
+        service::password(&state, body.flow_token, body.password, body.device_token, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -103,6 +104,7 @@ pub async fn totp(
     let code = CodeStep {
         flow_token: body.flow_token,
         code: body.code,
+        remember_device: body.remember_device,
         ip,
     };
     let step = service::totp(&state, code).await?;
@@ -139,6 +141,7 @@ pub async fn recovery_code(
     let code = CodeStep {
         flow_token: body.flow_token,
         code: body.recovery_code,
+        remember_device: body.remember_device,
         ip,
     };
     let step = service::recovery_code(&state, code).await?;

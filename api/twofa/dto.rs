@@ -124,6 +124,20 @@ pub struct ConfirmRequest {
     pub confirmed: bool,
 }
 
+/// The confirmation that ends an enrollment or a recovery-code login.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"confirmed": true, "remember_device": true}))]
+pub struct LoginConfirmRequest {
+    #[schema(schema_with = crate::openapi::must_be_true)]
+    pub confirmed: bool,
+    /// Remember this browser as this login ends, if the
+    /// account allows it (`remember_device_days` > 0): the `authenticated`
+    /// answer then carries `device_token`.
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

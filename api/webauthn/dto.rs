@@ -100,6 +100,21 @@ pub struct FlowTokenRequest {
     pub flow_token: Secret,
 }
 
+/// A passkey answering the second-factor step of a login.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorAssertionRequest {
+    #[schema(value_type = String)]
+    pub flow_token: Secret,
+    #[schema(schema_with = crate::openapi::assertion_credential)]
+    pub credential: Box<PublicKeyCredential>,
+    /// Remember this browser once the second factor is proven, if the
+    /// account allows it (`remember_device_days` > 0): the `authenticated`
+    /// answer then carries `device_token`.
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssertionRequest {

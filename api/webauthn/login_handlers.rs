@@ -3,7 +3,10 @@
 
 use actix_web::{post, web, HttpResponse};
 
-use super::dto::{AssertionRequest, FlowTokenRequest, PasskeyRequired, WebauthnMfaOptions};
+use super::dto::{
+    AssertionRequest, FlowTokenRequest, PasskeyRequired, SecondFactorAssertionRequest,
+    WebauthnMfaOptions,
+};
 use super::service;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp, UserAgent};
@@ -46,7 +49,7 @@ pub async fn second_factor_options(
 #[utoipa::path(
     operation_id = "submit_login_webauthn",
     tag = "login",
-    request_body = AssertionRequest,
+    request_body = SecondFactorAssertionRequest,
     responses(
         (status = 200, description = "Signed in, or a new recovery code to confirm", body = LoginStep),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
@@ -62,10 +65,17 @@ pub async fn second_factor_options(
 pub async fn second_factor(
     app: web::Data<AppState>,
     ClientIp(ip): ClientIp,
-    body: ApiJson<AssertionRequest>,
+    body: ApiJson<SecondFactorAssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::second_factor(&app, body.flow_token, &body.credential, ip).await?;
+    let step = service::second_factor(
+        &app,
+        body.flow_token,
+        &body.credential,
+        body.remember_device,
+        ip,
+    )
+    .await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
