@@ -9,6 +9,17 @@
 #   d. a replayed passwordless assertion under a new flow is refused
 #   e. Swagger UI at /docs renders and runs a request under its
 #      Content-Security-Policy with no violation
+#   f. a second user (created by the admin, 2FA due) enrolls a passkey at
+#      login instead of an app: enrollment_methods, discoverable options,
+#      recovery code, confirmation (amr ["pwd","hwk"]); then, on a fresh
+#      virtual authenticator holding only that passkey,
+#   g. passwordless login with it, and
+#   h. with the authenticator removed (the device lost), the password and
+#      the recovery code sign in (amr ["pwd","rcv"])
+#   i. (run right after c) the admin allows remembered devices; a passkey
+#      second factor with remember_device: true answers a device_token,
+#      kept in localStorage; the next login sends it with the password and
+#      is signed in (amr ["pwd","dev"]) with no authenticator prompt
 #
 #   cargo build && bash scripts/e2e-browser-passkey.sh
 #   TWOFOLD_E2E_DATABASE_URL=postgres://USER:PW@127.0.0.1:5432/DB bash scripts/e2e-browser-passkey.sh
@@ -125,11 +136,23 @@ if ! payload=$(jwt_payload "$access" 2>/dev/null) || ! jq -e '.aal == 2' >/dev/n
 fi
 ok "an aal 2 session for $email (amr $(jq -c .amr <<<"$payload"))"
 
+# A second user, who will enroll a passkey at login (f-h): 2FA is due for
+# every user of the paying account.
+enroll_email="e2e-browser-enroll-$(date +%s)-$RANDOM@example.com"
+since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+cli accounts set-paying --account "$account_id" --since "$since" --licenses 2 --json >/dev/null 2>"$work/cli.err" ||
+  { sed 's/^/#   /' "$work/cli.err"; die "twofold accounts set-paying --licenses 2"; }
+http POST /v1/admin/users "$(jq -nc --arg e "$enroll_email" '{email: $e, name: "Passkey Enroller", role: "technician"}')" "$access"
+expect 201 "POST /v1/admin/users (a technician who must enroll)"
+enroll_password=$(field .initial_password)
+[ -n "$enroll_password" ] || die "POST /v1/admin/users answers an initial_password"
+
 # --- the browser --------------------------------------------------------------
 
 note "driving $chromium_bin on $page_origin/index.html"
 run_checks browser 330 env TWOFOLD_E2E_API="$api" \
   TWOFOLD_E2E_PAGE="$page_origin/index.html" TWOFOLD_E2E_ACCESS_TOKEN="$access" \
   TWOFOLD_E2E_EMAIL="$email" TWOFOLD_E2E_PASSWORD="$password" \
+  TWOFOLD_E2E_ENROLL_EMAIL="$enroll_email" TWOFOLD_E2E_ENROLL_PASSWORD="$enroll_password" \
   TWOFOLD_E2E_PROFILE="$work/profile" CHROMIUM="$chromium_bin" \
   node "$browser_dir/run.mjs"

@@ -12,6 +12,7 @@ use twofold::users::Role;
 use crate::common::{access, Answer, Person, TestApp};
 
 mod access;
+mod lifecycle;
 
 const USERS: &str = "/v1/admin/users";
 const SECURITY: &str = "/v1/admin/security";
@@ -331,7 +332,7 @@ async fn creating_users_hands_out_a_working_password_and_respects_emails_and_lic
     created["initial_password"] = json!("(24 characters)");
     let mut expected = json!({
         "id": id, "email": email, "name": "Nova Person", "role": "technician",
-        "twofa_status": "disabled", "twofa_required": false, "required_by": [], "methods": [],
+        "status": "active", "deactivated_at": null, "twofa_status": "disabled", "twofa_required": false, "required_by": [], "methods": [],
         "last_login_at": null, "created_at": "2026-11-28T09:00:00Z",
         "initial_password": "(24 characters)",
     });

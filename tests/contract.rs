@@ -97,13 +97,15 @@ fn every_schema_reference_resolves() {
 fn operation_ids_are_unique_verb_first_and_every_operation_is_described() {
     // What a generated client's method names start with: one verb from this
     // list, then the object, in snake_case.
-    const VERBS: [&str; 16] = [
+    const VERBS: [&str; 18] = [
         "get",
         "list",
         "create",
         "add",
         "update",
         "delete",
+        "deactivate",
+        "reactivate",
         "start",
         "submit",
         "verify",
@@ -229,7 +231,7 @@ fn the_suites_answer_check_refuses_what_the_contract_does_not_allow() {
     // A uuid and a date-time that are not.
     let user = |id: &str, at: &str| {
         json!({"id": id, "email": "a@b.c", "name": "A", "role": "admin",
-        "twofa_status": "enabled", "twofa_required": true, "required_by": [], "methods": [],
+        "status": "active", "deactivated_at": null, "twofa_status": "enabled", "twofa_required": true, "required_by": [], "methods": [],
         "last_login_at": null, "created_at": at})
     };
     check(

@@ -117,9 +117,15 @@ async fn a_device_skips_the_code_until_its_window_ends() {
 
     // The window's end.
     t.advance(30 * DAY - (t.clock_unix() - granted_at) - 1);
-    assert_eq!(with_device(&t, &user.person, &token).await["status"], "authenticated");
+    assert_eq!(
+        with_device(&t, &user.person, &token).await["status"],
+        "authenticated"
+    );
     t.advance(1);
-    assert_eq!(with_device(&t, &user.person, &token).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &user.person, &token).await["status"],
+        "mfa_required"
+    );
 
     // Without asking, no device.
     assert!(t.login_with_totp(&user).await.get("device_token").is_none());
@@ -143,7 +149,10 @@ async fn lowering_the_window_shortens_trust_at_once_and_zero_ends_it() {
     let settings = set_days(&t, &admin, 10).await;
     assert_eq!(settings["remember_device_days"], 10);
     t.advance(10 * DAY - 2);
-    assert_eq!(with_device(&t, &user.person, &token).await["status"], "authenticated");
+    assert_eq!(
+        with_device(&t, &user.person, &token).await["status"],
+        "authenticated"
+    );
     let skipped = with_device(&t, &user.person, &token).await;
     let listed = t.get("/v1/me/devices", Some(&access(&skipped))).await;
     assert_eq!(
@@ -151,13 +160,19 @@ async fn lowering_the_window_shortens_trust_at_once_and_zero_ends_it() {
         twofold::clock::rfc3339(granted_at + 10 * DAY)
     );
     t.advance(2);
-    assert_eq!(with_device(&t, &user.person, &token).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &user.person, &token).await["status"],
+        "mfa_required"
+    );
 
     let fresh = device(&remembered(&t, &user).await);
     // The admin's access token of ten days ago has long expired.
     let admin = access(&t.login(&admin_person).await);
     set_days(&t, &admin, 0).await;
-    assert_eq!(with_device(&t, &user.person, &fresh).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &user.person, &fresh).await["status"],
+        "mfa_required"
+    );
     t.advance(30);
     let signed_in = access(&t.login_with_totp(&user).await);
     let listed = t.get("/v1/me/devices", Some(&signed_in)).await;
@@ -194,22 +209,36 @@ async fn reset_password_change_and_revocations_end_trust_at_once_on_another_inst
     let mut person = user.person.clone();
     person.password = "a brand new passphrase 42".into();
     let user = Enrolled { person, ..user };
-    assert_eq!(with_device(&other, &user.person, &device(&granted)).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&other, &user.person, &device(&granted)).await["status"],
+        "mfa_required"
+    );
 
     // The user signs out everywhere else.
     let granted = remembered(&t, &user).await;
     t.advance(30);
     let keep = access(&t.login_with_totp(&user).await);
-    t.call(Method::POST, "/v1/me/sessions/revoke-others", Some(&keep), None)
-        .await
-        .ok();
-    assert_eq!(with_device(&other, &user.person, &device(&granted)).await["status"], "mfa_required");
+    t.call(
+        Method::POST,
+        "/v1/me/sessions/revoke-others",
+        Some(&keep),
+        None,
+    )
+    .await
+    .ok();
+    assert_eq!(
+        with_device(&other, &user.person, &device(&granted)).await["status"],
+        "mfa_required"
+    );
 
     // The admin ends the user's sessions.
     let granted = remembered(&t, &user).await;
     let revoke = format!("/v1/admin/users/{}/sessions/revoke", user.person.id);
     t.call(Method::POST, &revoke, Some(&admin), None).await.ok();
-    assert_eq!(with_device(&other, &user.person, &device(&granted)).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&other, &user.person, &device(&granted)).await["status"],
+        "mfa_required"
+    );
 
     // The admin resets 2FA: enrollment first, and the old device is gone.
     let granted = remembered(&t, &user).await;
@@ -220,7 +249,21 @@ async fn reset_password_change_and_revocations_end_trust_at_once_on_another_inst
         "enrollment_required"
     );
     let again = other.enroll(&user.person).await;
-    assert_eq!(with_device(&other, &again.person, &device(&granted)).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&other, &again.person, &device(&granted)).await["status"],
+        "mfa_required"
+    );
+
+    // The admin deactivates the user (and takes them back).
+    let granted = remembered(&other, &again).await;
+    for action in ["deactivate", "reactivate"] {
+        let path = format!("/v1/admin/users/{}/{action}", user.person.id);
+        t.call(Method::POST, &path, Some(&admin), None).await.ok();
+    }
+    assert_eq!(
+        with_device(&other, &again.person, &device(&granted)).await["status"],
+        "mfa_required"
+    );
 
     let forgotten = t
         .get("/v1/admin/audit-events?kind=device.forgotten", Some(&admin))
@@ -234,6 +277,7 @@ async fn reset_password_change_and_revocations_end_trust_at_once_on_another_inst
     assert_eq!(
         reasons,
         [
+            json!("user_deactivated"),
             json!("twofa_reset"),
             json!("sessions_revoked"),
             json!("signed_out_everywhere"),
@@ -251,9 +295,15 @@ async fn a_device_token_works_only_for_its_user_and_only_until_forgotten() {
     let adas = device(&remembered(&t, &ada).await);
 
     // Ada's token with Grace's password: the normal second-factor step.
-    assert_eq!(with_device(&t, &grace.person, &adas).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &grace.person, &adas).await["status"],
+        "mfa_required"
+    );
     // A token that was never issued, and garbage.
-    assert_eq!(with_device(&t, &ada.person, "dev_nope").await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &ada.person, "dev_nope").await["status"],
+        "mfa_required"
+    );
 
     // Grace cannot forget Ada's device; Ada can, and it is refused at once.
     let graces_session = access(&t.login_with_totp(&grace).await);
@@ -264,9 +314,14 @@ async fn a_device_token_works_only_for_its_user_and_only_until_forgotten() {
     t.call(Method::DELETE, &path, Some(&graces_session), None)
         .await
         .problem(404, "not_found");
-    let gone = t.call(Method::DELETE, &path, Some(&adas_session), None).await;
+    let gone = t
+        .call(Method::DELETE, &path, Some(&adas_session), None)
+        .await;
     assert_eq!(gone.status, 204, "{}", gone.text);
-    assert_eq!(with_device(&t, &ada.person, &adas).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &ada.person, &adas).await["status"],
+        "mfa_required"
+    );
     t.call(Method::DELETE, &path, Some(&adas_session), None)
         .await
         .problem(404, "not_found");
@@ -278,9 +333,14 @@ async fn a_device_is_never_a_fresh_second_factor() {
     let (_, _, user) = account(&t, 30).await;
     let token = device(&remembered(&t, &user).await);
     let session = access(&with_device(&t, &user.person, &token).await);
-    t.call(Method::POST, "/v1/me/2fa/recovery-code", Some(&session), None)
-        .await
-        .problem(403, "reauthentication_required");
+    t.call(
+        Method::POST,
+        "/v1/me/2fa/recovery-code",
+        Some(&session),
+        None,
+    )
+    .await
+    .problem(403, "reauthentication_required");
     t.call(Method::POST, "/v1/me/2fa/totp", Some(&session), None)
         .await
         .problem(403, "reauthentication_required");
@@ -304,7 +364,10 @@ async fn a_device_is_never_a_fresh_second_factor() {
         .await;
     assert_eq!(claims_of(&access(done.ok()))["amr"], json!(["pwd", "rcv"]));
     let from_recovery = device(&done.json);
-    assert_eq!(with_device(&t, &user.person, &from_recovery).await["status"], "authenticated");
+    assert_eq!(
+        with_device(&t, &user.person, &from_recovery).await["status"],
+        "authenticated"
+    );
 }
 
 #[actix_web::test]
@@ -316,12 +379,21 @@ async fn the_allow_list_and_a_locked_second_factor_still_win() {
     // Ten wrong codes lock the second factor: the device does not skip it.
     for _ in 0..10 {
         let flow = t.login_to_mfa(&user.person).await;
-        t.post("/v1/auth/login/totp", json!({ "flow_token": flow, "code": "000000" }))
-            .await;
+        t.post(
+            "/v1/auth/login/totp",
+            json!({ "flow_token": flow, "code": "000000" }),
+        )
+        .await;
     }
-    assert_eq!(with_device(&t, &user.person, &token).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &user.person, &token).await["status"],
+        "mfa_required"
+    );
     t.advance(3600);
-    assert_eq!(with_device(&t, &user.person, &token).await["status"], "authenticated");
+    assert_eq!(
+        with_device(&t, &user.person, &token).await["status"],
+        "authenticated"
+    );
 
     // From an address the account's list refuses: refused, device or not.
     let admin = access(&t.login(&admin_person).await);
@@ -331,7 +403,12 @@ async fn the_allow_list_and_a_locked_second_factor_still_win() {
     assert_eq!(on.status, 200, "{}", on.text);
     let outside = xff("203.0.113.9");
     let start = outside
-        .post(&t, "/v1/auth/login", None, json!({ "email": user.person.email }))
+        .post(
+            &t,
+            "/v1/auth/login",
+            None,
+            json!({ "email": user.person.email }),
+        )
         .await;
     let flow = start.json["flow_token"].as_str().unwrap().to_owned();
     outside
@@ -381,14 +458,19 @@ async fn wrong_device_tokens_count_against_the_address_and_twenty_devices_at_mos
         let a = password("dev_guess").await;
         assert_eq!(a.json["status"], "mfa_required", "{}", a.text);
     }
-    password("dev_guess").await.problem(429, "too_many_attempts");
+    password("dev_guess")
+        .await
+        .problem(429, "too_many_attempts");
 
     // The 21st device ends the oldest.
     let first = device(&remembered(&t, &user).await);
     for _ in 0..20 {
         remembered(&t, &user).await;
     }
-    assert_eq!(with_device(&t, &user.person, &first).await["status"], "mfa_required");
+    assert_eq!(
+        with_device(&t, &user.person, &first).await["status"],
+        "mfa_required"
+    );
     t.advance(30);
     let session = access(&t.login_with_totp(&user).await);
     let listed = t.get("/v1/me/devices", Some(&session)).await;

@@ -2,6 +2,7 @@
 //! signed-in user (aal 2 only), the second factor after the password,
 //! replays, foreign origins, counter regressions, removal, admin reset,
 //! ceremony state in the database, and the passwordless entry points.
+//! Enrolling a passkey inside the login flow is in [`enrollment`].
 
 use diesel::prelude::*;
 use reqwest::Method;
@@ -15,6 +16,8 @@ use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
 
 use crate::common::{Answer, Enrolled, Person, TestApp};
 use crate::tokens::claims_of;
+
+mod enrollment;
 
 pub(crate) const REG_OPTIONS: &str = "/v1/me/webauthn/registration/options";
 pub(crate) const REGISTER: &str = "/v1/me/webauthn/registration";

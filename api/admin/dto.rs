@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::crypto::Secret;
 use crate::ids::{AccountId, UserId};
 use crate::twofa::dto::RequiredBy;
-use crate::users::{Role, TwofaStatus};
+use crate::users::{Role, TwofaStatus, UserStatus};
 
 /// A user as the admin list shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -15,6 +15,8 @@ use crate::users::{Role, TwofaStatus};
     "email": "grace@example.com",
     "name": "Grace Hopper",
     "role": "technician",
+    "status": "active",
+    "deactivated_at": null,
     "twofa_status": "enabled",
     "twofa_required": true,
     "required_by": ["account"],
@@ -28,6 +30,11 @@ pub struct AdminUser {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// `deactivated`: cannot sign in and holds no licence.
+    pub status: UserStatus,
+    /// When an admin deactivated the user; null while active.
+    #[schema(format = DateTime)]
+    pub deactivated_at: Option<String>,
     pub twofa_status: TwofaStatus,
     /// Whether 2FA is required for this user now.
     pub twofa_required: bool,
@@ -57,6 +64,8 @@ pub struct ListParams {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub twofa_status: Option<TwofaStatus>,
+    /// `active` or `deactivated`; all users when absent.
+    pub status: Option<UserStatus>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
@@ -121,6 +130,55 @@ pub struct BulkResult {
     pub results: Vec<UserResult>,
 }
 
+/// What deactivating or reactivating did to one user.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10",
+    "changed": true,
+    "status": "deactivated",
+    "deactivated_at": "2026-11-30T10:00:00Z",
+    "sessions_revoked": 2
+}))]
+pub struct StatusChange {
+    #[schema(value_type = uuid::Uuid)]
+    pub user_id: UserId,
+    /// False when the user already had the requested status: nothing was
+    /// done (the call is idempotent).
+    pub changed: bool,
+    pub status: UserStatus,
+    #[schema(format = DateTime)]
+    pub deactivated_at: Option<String>,
+    /// Sessions ended (deactivation only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions_revoked: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusChanges {
+    pub results: Vec<StatusChange>,
+}
+
+/// A user removed for good.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "0b4e7c5e-2f0a-4a8e-9b51-7f3f2f6d9a10",
+    "email": "grace@example.com",
+    "sessions_revoked": 1
+}))]
+pub struct RemovedUser {
+    #[schema(value_type = uuid::Uuid)]
+    pub user_id: UserId,
+    /// The email the user had; it is free for a new user now.
+    pub email: String,
+    /// Live sessions that ended with the user.
+    pub sessions_revoked: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemovedUsers {
+    pub results: Vec<RemovedUser>,
+}
+
 /// Where the account stands on enforcement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +208,7 @@ pub struct SecuritySettings {
     pub account_id: AccountId,
     pub name: String,
     pub licenses: i32,
+    /// Users holding a licence (deactivated users do not).
     pub users: i64,
     #[schema(format = DateTime)]
     pub paying_since: Option<String>,

@@ -1,5 +1,5 @@
 //! The admin "Security and Authentication" surface: users of the admin's
-//! own account, their 2FA, the account's security settings and its audit
+//! own account (and taking them off it), their 2FA, the account's security settings and its audit
 //! trail. Anything of another account answers 404, never 403.
 
 pub mod audit_handlers;
@@ -7,6 +7,7 @@ pub mod audit_service;
 pub mod cursor;
 pub mod dto;
 pub mod guard;
+pub mod lifecycle_handlers;
 pub mod security;
 pub mod sessions_handlers;
 pub mod users_handlers;

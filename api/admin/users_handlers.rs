@@ -15,7 +15,8 @@ use crate::state::AppState;
 /// List the account's users, filtered and paged.
 ///
 /// Ordered by name (then id), stable under inserts; `next_cursor` pages
-/// through every row exactly once.
+/// through every row exactly once. Deactivated users are listed too, with
+/// `status: deactivated`; `status` filters them in or out.
 #[utoipa::path(
     operation_id = "list_users",
     tag = "admin",
@@ -128,7 +129,8 @@ pub async fn update(
 /// Require 2FA for the selected users (all or nothing).
 ///
 /// Each meets enrollment at their next login. Unknown ids, or ids of
-/// another account, answer 404 and change nothing.
+/// another account, answer 404 and change nothing. Deactivated users may be
+/// included: the requirement applies when they are reactivated.
 #[utoipa::path(
     operation_id = "enable_twofa_for_users",
     tag = "admin",
@@ -160,7 +162,8 @@ pub async fn enable_many(
 /// Removes authenticator and recovery code, ends every session and refresh
 /// token of each user at once; their next login shows a new QR code and a
 /// new recovery code. Resetting yourself needs a second factor from the
-/// last 15 minutes.
+/// last 15 minutes. Deactivated users may be included (say, a lost phone
+/// before they come back): they enroll anew once reactivated.
 #[utoipa::path(
     operation_id = "reset_twofa_for_users",
     tag = "admin",
@@ -191,7 +194,8 @@ pub async fn reset_many(
 ///
 /// The user must enroll an authenticator at their next login; until then
 /// their status is `pending`. Answers `changed: false` when 2FA was already
-/// required. Audited.
+/// required. A deactivated user may be chosen too: it applies when they are
+/// reactivated. Audited.
 #[utoipa::path(
     operation_id = "enable_user_twofa",
     tag = "admin",
@@ -219,7 +223,8 @@ pub async fn enable_one(
 ///
 /// Removes the user's authenticator, recovery code and WebAuthn credentials
 /// and ends every session, so the user enrolls again at the next login.
-/// Answers `changed: false` when there was nothing to remove. Audited.
+/// Answers `changed: false` when there was nothing to remove. A deactivated
+/// user may be reset too: they enroll anew once reactivated. Audited.
 #[utoipa::path(
     operation_id = "reset_user_twofa",
     tag = "admin",

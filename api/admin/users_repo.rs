@@ -1,8 +1,11 @@
-//! SQL of the admin user list and of users within one account.
+//! SQL of the admin user list and of users within one account; taking a
+//! user off the account is in [`lifecycle`].
+
+pub mod lifecycle;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{recovery_codes, users};
+use crate::db::schema::{recovery_codes, totp_authenticators, users};
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::ids::{AccountId, UserId};
@@ -17,6 +20,8 @@ pub struct ListQuery<'a> {
     pub enrolled: Option<bool>,
     /// `Some(b)`: only users whose admin flag `twofa_required` is `b`.
     pub required_flag: Option<bool>,
+    /// `Some(true)`: only active users; `Some(false)`: only deactivated ones.
+    pub active: Option<bool>,
     /// The last row of the previous page: `(name_lower, id)`.
     pub after: Option<(String, String)>,
     pub limit: i64,
@@ -41,6 +46,11 @@ pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> 
     if let Some(required) = q.required_flag {
         query = query.filter(users::twofa_required.eq(required));
     }
+    match q.active {
+        Some(true) => query = query.filter(users::deactivated_at.is_null()),
+        Some(false) => query = query.filter(users::deactivated_at.is_not_null()),
+        None => {}
+    }
     if let Some((name, id)) = q.after {
         // `>=` bounds the index range; the OR settles ties on the name.
         query = query
@@ -50,6 +60,14 @@ pub fn page(conn: &mut DbConn, q: ListQuery<'_>) -> Result<Vec<User>, ApiError> 
     Ok(query
         .order((users::name_lower.asc(), users::id.asc()))
         .limit(q.limit + 1)
+        .load(conn)?)
+}
+
+/// Which of `ids` have an authenticator app.
+pub fn with_authenticator(conn: &mut DbConn, ids: &[UserId]) -> Result<Vec<UserId>, ApiError> {
+    Ok(totp_authenticators::table
+        .filter(totp_authenticators::user_id.eq_any(ids))
+        .select(totp_authenticators::user_id)
         .load(conn)?)
 }
 
@@ -88,17 +106,22 @@ pub fn find_many_in_account(
         .load(conn)?)
 }
 
+/// The licences in use: the account's users that are not deactivated.
 pub fn count_in_account(conn: &mut DbConn, account_id: &AccountId) -> Result<i64, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
+        .filter(users::deactivated_at.is_null())
         .count()
         .get_result(conn)?)
 }
 
+/// The account's active admins: a deactivated admin cannot sign in, so it
+/// does not keep the account administrable.
 pub fn count_admins(conn: &mut DbConn, account_id: &AccountId) -> Result<i64, ApiError> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
         .filter(users::role.eq("admin"))
+        .filter(users::deactivated_at.is_null())
         .count()
         .get_result(conn)?)
 }

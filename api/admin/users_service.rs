@@ -1,9 +1,11 @@
 //! Admin rules for the users of the admin's own account, one file per use
 //! case: finding and showing users (here), adding and changing them
-//! ([`edit`]), and requiring or resetting their 2FA ([`twofa_actions`]).
+//! ([`edit`]), requiring or resetting their 2FA ([`twofa_actions`]), and
+//! deactivating, reactivating and deleting them ([`lifecycle`]).
 //! A user of another account is never found: it answers 404, like no user.
 
 mod edit;
+mod lifecycle;
 mod twofa_actions;
 
 use std::net::IpAddr;
@@ -22,21 +24,32 @@ use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::twofa::service as twofa;
-use crate::users::{Role, TwofaStatus, User};
+use crate::users::{Role, TwofaStatus, User, UserStatus};
 
 pub use edit::{create, update};
+pub use lifecycle::{deactivate, delete, reactivate};
 pub use twofa_actions::{bulk_ids, enable, reset, MAX_BULK};
 
-/// The list row of `user`.
-pub fn row(user: &User, account: &Account, factors: (bool, bool), now: i64) -> AdminUser {
-    let (has_recovery_code, has_webauthn) = factors;
+/// The second factors a user holds, as the list shows them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Factors {
+    pub totp: bool,
+    pub recovery_code: bool,
+    pub webauthn: bool,
+}
+
+/// The list row of `user`. The status comes from `twofa_enrolled` (an app
+/// or a passkey), the same column the `twofa_status` filter reads.
+pub fn row(user: &User, account: &Account, factors: Factors, now: i64) -> AdminUser {
     let required_by = twofa::required_by(user, account, now);
-    let methods = twofa::methods(user.twofa_enrolled, has_recovery_code, has_webauthn);
+    let methods = twofa::methods(factors.totp, factors.recovery_code, factors.webauthn);
     AdminUser {
         id: user.id.clone(),
         email: user.email.clone(),
         name: user.name.clone(),
         role: user.role(),
+        status: user.status(),
+        deactivated_at: user.deactivated_at.map(rfc3339),
         twofa_status: twofa::status(user.twofa_enrolled, !required_by.is_empty()),
         twofa_required: !required_by.is_empty(),
         required_by,
@@ -53,6 +66,7 @@ fn rows(
     now: i64,
 ) -> Result<Vec<AdminUser>, ApiError> {
     let ids: Vec<UserId> = users.iter().map(|u| u.id.clone()).collect();
+    let with_app: HashSet<UserId> = repo::with_authenticator(conn, &ids)?.into_iter().collect();
     let with_code: HashSet<UserId> = repo::with_recovery_code(conn, &ids)?.into_iter().collect();
     let with_keys: HashSet<UserId> = crate::webauthn::repo::users_with_credentials(conn, &ids)?
         .into_iter()
@@ -60,12 +74,12 @@ fn rows(
     Ok(users
         .iter()
         .map(|u| {
-            row(
-                u,
-                account,
-                (with_code.contains(&u.id), with_keys.contains(&u.id)),
-                now,
-            )
+            let factors = Factors {
+                totp: with_app.contains(&u.id),
+                recovery_code: with_code.contains(&u.id),
+                webauthn: with_keys.contains(&u.id),
+            };
+            row(u, account, factors, now)
         })
         .collect())
 }
@@ -112,6 +126,7 @@ pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<U
                     role: params.role.map(Role::as_str),
                     enrolled,
                     required_flag,
+                    active: params.status.map(|s| s == UserStatus::Active),
                     after,
                     limit,
                 },

@@ -14,7 +14,8 @@ use crate::sessions::amr::Factor;
 #[serde(untagged)]
 #[schema(as = AuditDetail)]
 pub enum Detail {
-    /// `twofa.required`, `twofa.totp_enrolled`, `twofa.recovery_code_used`,
+    /// `twofa.required`, `twofa.totp_enrolled`, `twofa.passkey_enrolled`,
+    /// `twofa.recovery_code_used`,
     /// `twofa.recovery_code_rotated`, `access.ip_denied`.
     Nothing(NoDetail),
     LoginSucceeded(LoginSucceeded),
@@ -26,6 +27,9 @@ pub enum Detail {
     Sessions(SessionsEnded),
     UserCreated(UserCreated),
     UserUpdated(UserUpdated),
+    UserDeactivated(UserDeactivated),
+    UserReactivated(UserReactivated),
+    UserDeleted(UserDeleted),
     BillingChanged(BillingChanged),
     AllowlistEntryAdded(AllowlistEntryAdded),
     AllowlistEntryRemoved(AllowlistEntryRemoved),
@@ -136,6 +140,32 @@ pub struct UserUpdated {
     pub previous_role: crate::users::Role,
 }
 
+/// `user.deactivated`: the user's email at the time, and the sessions that
+/// ended with it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserDeactivated {
+    pub email: String,
+    pub sessions_revoked: usize,
+}
+
+/// `user.reactivated`: the user's email at the time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserReactivated {
+    pub email: String,
+}
+
+/// `user.deleted`: who the user was, so the trail still names them once
+/// the user row (and with it the email) is gone.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserDeleted {
+    pub email: String,
+    pub name: String,
+    pub role: crate::users::Role,
+}
+
 /// `account.billing_changed`: the new values (null: unchanged, or for
 /// `paying_since` back on trial) and the previous ones.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -237,6 +267,8 @@ pub enum ForgetReason {
     TwofaReset,
     /// An admin ended the user's sessions.
     SessionsRevoked,
+    /// An admin deactivated the user.
+    UserDeactivated,
 }
 
 /// `device.forgotten`: how many, why, and which one when it was one.
@@ -324,6 +356,18 @@ mod tests {
                 name: None,
                 role: Some(Role::Admin),
                 previous_role: Role::Technician,
+            }),
+            Detail::UserDeactivated(UserDeactivated {
+                email: "a@example.com".into(),
+                sessions_revoked: 2,
+            }),
+            Detail::UserReactivated(UserReactivated {
+                email: "a@example.com".into(),
+            }),
+            Detail::UserDeleted(UserDeleted {
+                email: "a@example.com".into(),
+                name: "Ada".into(),
+                role: Role::Technician,
             }),
             Detail::BillingChanged(BillingChanged {
                 paying_since: Some(when.clone()),

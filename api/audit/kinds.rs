@@ -13,6 +13,10 @@ pub enum AuditKind {
     LoginFailed,
     #[serde(rename = "twofa.totp_enrolled")]
     TotpEnrolled,
+    /// A passkey enrolled inside the login flow became active (its
+    /// recovery code was confirmed).
+    #[serde(rename = "twofa.passkey_enrolled")]
+    PasskeyEnrolled,
     #[serde(rename = "twofa.recovery_code_used")]
     RecoveryCodeUsed,
     #[serde(rename = "twofa.recovery_code_rotated")]
@@ -35,6 +39,12 @@ pub enum AuditKind {
     UserCreated,
     #[serde(rename = "user.updated")]
     UserUpdated,
+    #[serde(rename = "user.deactivated")]
+    UserDeactivated,
+    #[serde(rename = "user.reactivated")]
+    UserReactivated,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
     #[serde(rename = "twofa.required")]
     TwofaRequired,
     #[serde(rename = "account.billing_changed")]
@@ -60,10 +70,11 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 29] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::TotpEnrolled,
+        Self::PasskeyEnrolled,
         Self::RecoveryCodeUsed,
         Self::RecoveryCodeRotated,
         Self::TwofaLocked,
@@ -75,6 +86,9 @@ impl AuditKind {
         Self::SessionsRevoked,
         Self::UserCreated,
         Self::UserUpdated,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::UserDeleted,
         Self::TwofaRequired,
         Self::BillingChanged,
         Self::IpDenied,
@@ -93,6 +107,7 @@ impl AuditKind {
             Self::LoginSucceeded => "login.succeeded",
             Self::LoginFailed => "login.failed",
             Self::TotpEnrolled => "twofa.totp_enrolled",
+            Self::PasskeyEnrolled => "twofa.passkey_enrolled",
             Self::RecoveryCodeUsed => "twofa.recovery_code_used",
             Self::RecoveryCodeRotated => "twofa.recovery_code_rotated",
             Self::TwofaLocked => "twofa.locked",
@@ -104,6 +119,9 @@ impl AuditKind {
             Self::SessionsRevoked => "session.revoked_all",
             Self::UserCreated => "user.created",
             Self::UserUpdated => "user.updated",
+            Self::UserDeactivated => "user.deactivated",
+            Self::UserReactivated => "user.reactivated",
+            Self::UserDeleted => "user.deleted",
             Self::TwofaRequired => "twofa.required",
             Self::BillingChanged => "account.billing_changed",
             Self::IpDenied => "access.ip_denied",
@@ -155,6 +173,7 @@ pub mod kind {
     pub const LOGIN_SUCCEEDED: AuditKind = AuditKind::LoginSucceeded;
     pub const LOGIN_FAILED: AuditKind = AuditKind::LoginFailed;
     pub const TOTP_ENROLLED: AuditKind = AuditKind::TotpEnrolled;
+    pub const PASSKEY_ENROLLED: AuditKind = AuditKind::PasskeyEnrolled;
     pub const RECOVERY_CODE_USED: AuditKind = AuditKind::RecoveryCodeUsed;
     pub const RECOVERY_CODE_ROTATED: AuditKind = AuditKind::RecoveryCodeRotated;
     pub const TWOFA_LOCKED: AuditKind = AuditKind::TwofaLocked;
@@ -166,6 +185,9 @@ pub mod kind {
     pub const SESSIONS_REVOKED: AuditKind = AuditKind::SessionsRevoked;
     pub const USER_CREATED: AuditKind = AuditKind::UserCreated;
     pub const USER_UPDATED: AuditKind = AuditKind::UserUpdated;
+    pub const USER_DEACTIVATED: AuditKind = AuditKind::UserDeactivated;
+    pub const USER_REACTIVATED: AuditKind = AuditKind::UserReactivated;
+    pub const USER_DELETED: AuditKind = AuditKind::UserDeleted;
     pub const TWOFA_REQUIRED: AuditKind = AuditKind::TwofaRequired;
     pub const BILLING_CHANGED: AuditKind = AuditKind::BillingChanged;
     pub const IP_DENIED: AuditKind = AuditKind::IpDenied;

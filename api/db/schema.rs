@@ -32,6 +32,7 @@ diesel::table! {
         name_lower -> Text,
         twofa_enrolled -> Bool,
         email_owner -> Bool,
+        deactivated_at -> Nullable<BigInt>,
     }
 }
 
@@ -107,6 +108,8 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         last_step -> BigInt,
+        passkey -> Nullable<Text>,
+        passkey_name -> Nullable<Text>,
     }
 }
 

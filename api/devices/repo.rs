@@ -69,10 +69,10 @@ pub fn delete_one(conn: &mut DbConn, user_id: &UserId, id: &str) -> Result<bool,
 
 /// Deletes every device of the user; how many.
 pub fn delete_all(conn: &mut DbConn, user_id: &UserId) -> Result<usize, ApiError> {
-    Ok(diesel::delete(
-        remembered_devices::table.filter(remembered_devices::user_id.eq(user_id)),
+    Ok(
+        diesel::delete(remembered_devices::table.filter(remembered_devices::user_id.eq(user_id)))
+            .execute(conn)?,
     )
-    .execute(conn)?)
 }
 
 /// Deletes the user's devices beyond the newest `keep`; how many.
@@ -85,14 +85,16 @@ pub fn delete_beyond(conn: &mut DbConn, user_id: &UserId, keep: usize) -> Result
     if older.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::delete(remembered_devices::table.filter(remembered_devices::id.eq_any(&older)))
-        .execute(conn)?)
+    Ok(
+        diesel::delete(remembered_devices::table.filter(remembered_devices::id.eq_any(&older)))
+            .execute(conn)?,
+    )
 }
 
 /// Deletes devices whose own window ended before `now`.
 pub fn purge_expired(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
-    Ok(diesel::delete(
-        remembered_devices::table.filter(remembered_devices::expires_at.le(now)),
+    Ok(
+        diesel::delete(remembered_devices::table.filter(remembered_devices::expires_at.le(now)))
+            .execute(conn)?,
     )
-    .execute(conn)?)
 }

@@ -14,7 +14,7 @@
 
 use std::net::IpAddr;
 
-use super::dto::{DeviceView, DeviceList};
+use super::dto::{DeviceList, DeviceView};
 use super::repo::{self, Device};
 use crate::accounts::Account;
 use crate::audit::detail::{DeviceForgotten, DeviceRemembered, DeviceUsed, ForgetReason};
@@ -101,8 +101,10 @@ pub fn recognise(
 ) -> Result<Option<Device>, ApiError> {
     let found = repo::by_token(conn, &sha256_hex(token.expose()))?;
     Ok(found.filter(|device| {
-        crate::crypto::constant_time_eq(device.user_id.as_str().as_bytes(), user.id.as_str().as_bytes())
-            && trusted_until(device, account.remember_device_days) > now
+        crate::crypto::constant_time_eq(
+            device.user_id.as_str().as_bytes(),
+            user.id.as_str().as_bytes(),
+        ) && trusted_until(device, account.remember_device_days) > now
     }))
 }
 
@@ -118,7 +120,11 @@ pub fn used(
     let detail = Detail::DeviceUsed(DeviceUsed {
         device_id: device.id.clone(),
     });
-    audit::record(conn, Event::of_user(user, kind::DEVICE_USED, ip, detail), now)
+    audit::record(
+        conn,
+        Event::of_user(user, kind::DEVICE_USED, ip, detail),
+        now,
+    )
 }
 
 /// Ends every remembered device of a user (a reset, a password change, a
@@ -183,7 +189,12 @@ pub async fn list(app: &AppState, caller: &Caller) -> Result<DeviceList, ApiErro
 
 /// Forgets one of the caller's devices: its token is refused at once.
 /// Another user's device, or one already gone, is 404.
-pub async fn forget(app: &AppState, caller: &Caller, id: String, ip: IpAddr) -> Result<(), ApiError> {
+pub async fn forget(
+    app: &AppState,
+    caller: &Caller,
+    id: String,
+    ip: IpAddr,
+) -> Result<(), ApiError> {
     let now = app.now();
     let user = caller.user.clone();
     app.db
@@ -197,7 +208,11 @@ pub async fn forget(app: &AppState, caller: &Caller, id: String, ip: IpAddr) -> 
                     reason: ForgetReason::User,
                     device_id: Some(id.clone()),
                 });
-                audit::record(conn, Event::of_user(&user, kind::DEVICE_FORGOTTEN, ip, detail), now)
+                audit::record(
+                    conn,
+                    Event::of_user(&user, kind::DEVICE_FORGOTTEN, ip, detail),
+                    now,
+                )
             })
         })
         .await

@@ -33,6 +33,7 @@ pub enum ErrorCode {
     EmailTaken,
     LicenseLimitReached,
     LastAdmin,
+    CannotActOnSelf,
     EnrollmentNotStarted,
     CodeNotVerified,
     TwofaNotEnabled,
@@ -57,7 +58,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, grouped by the status it comes with.
-    pub const ALL: [Self; 42] = [
+    pub const ALL: [Self; 43] = [
         Self::MalformedJson,
         Self::ValidationFailed,
         Self::BadRequest,
@@ -80,6 +81,7 @@ impl ErrorCode {
         Self::EmailTaken,
         Self::LicenseLimitReached,
         Self::LastAdmin,
+        Self::CannotActOnSelf,
         Self::EnrollmentNotStarted,
         Self::CodeNotVerified,
         Self::TwofaNotEnabled,
@@ -126,6 +128,7 @@ impl ErrorCode {
             Self::EmailTaken => "email_taken",
             Self::LicenseLimitReached => "license_limit_reached",
             Self::LastAdmin => "last_admin",
+            Self::CannotActOnSelf => "cannot_act_on_self",
             Self::EnrollmentNotStarted => "enrollment_not_started",
             Self::CodeNotVerified => "code_not_verified",
             Self::TwofaNotEnabled => "twofa_not_enabled",

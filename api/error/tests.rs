@@ -53,6 +53,11 @@ fn cases() -> Vec<(ApiError, u16, &'static str)> {
         ),
         (conflict(ErrorCode::EmailTaken), 409, "email_taken"),
         (conflict(ErrorCode::LastAdmin), 409, "last_admin"),
+        (
+            conflict(ErrorCode::CannotActOnSelf),
+            409,
+            "cannot_act_on_self",
+        ),
         (ApiError::PayloadTooLarge(10), 413, "payload_too_large"),
         (
             ApiError::UnsupportedMediaType,

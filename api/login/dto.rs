@@ -43,6 +43,17 @@ pub enum Method {
     Webauthn,
 }
 
+/// A second factor a user can enroll inside the login flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentMethod {
+    /// An authenticator app: `POST /v1/auth/enrollment/totp`.
+    Totp,
+    /// A passkey (discoverable, with user verification):
+    /// `POST /v1/auth/enrollment/webauthn/options`.
+    Webauthn,
+}
+
 crate::constant_string!(
     /// `password_required`.
     PasswordRequiredStatus = FlowState::Password.as_str()
@@ -106,13 +117,15 @@ pub struct MfaRequired {
     pub methods: Vec<Method>,
 }
 
-/// 2FA is required but not set up: enroll an authenticator with
-/// `POST /v1/auth/enrollment/totp` (Bearer flow token).
+/// 2FA is required but not set up: enroll one of `enrollment_methods`, an
+/// authenticator app with `POST /v1/auth/enrollment/totp` or a passkey with
+/// `POST /v1/auth/enrollment/webauthn/options` (Bearer flow token).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "status": "enrollment_required",
     "flow_token": "flw_Yp0wJ0m8cG2eM5qF3sQ1dT7uV9xZ4aB6cD8eF0gH2iJ",
-    "expires_in": 600
+    "expires_in": 600,
+    "enrollment_methods": ["totp", "webauthn"]
 }))]
 pub struct EnrollmentRequired {
     #[schema(inline)]
@@ -123,6 +136,10 @@ pub struct EnrollmentRequired {
     /// Seconds until `flow_token` expires.
     #[schema(example = 600)]
     pub expires_in: i64,
+    /// What the user may enroll: always `totp`, and `webauthn` where
+    /// WebAuthn is available (the service has a relying-party id).
+    #[schema(example = json!(["totp", "webauthn"]))]
+    pub enrollment_methods: Vec<EnrollmentMethod>,
 }
 
 /// Show `recovery_code` to the user, then

@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use super::dto::{
-    EnrollmentRequired, EnrollmentRequiredStatus, LoginStep, Method, MfaRequired,
+    EnrollmentMethod, EnrollmentRequired, EnrollmentRequiredStatus, LoginStep, Method, MfaRequired,
     MfaRequiredStatus, PasswordRequired, PasswordRequiredStatus, RecoveryCodeConfirmationRequired,
     RecoveryCodeConfirmationRequiredStatus,
 };
@@ -80,12 +80,18 @@ pub(super) fn mfa_required(flow_token: Secret, methods: Vec<Method>) -> LoginSte
     })
 }
 
-/// The answer that sends the client to enroll an authenticator.
-pub(super) fn enrollment_required(flow_token: Secret) -> LoginStep {
+/// The answer that sends the client to enroll a second factor: an
+/// authenticator app, or a passkey where WebAuthn is available.
+pub(super) fn enrollment_required(flow_token: Secret, webauthn: bool) -> LoginStep {
+    let mut enrollment_methods = vec![EnrollmentMethod::Totp];
+    if webauthn {
+        enrollment_methods.push(EnrollmentMethod::Webauthn);
+    }
     LoginStep::EnrollmentRequired(EnrollmentRequired {
         status: EnrollmentRequiredStatus,
         flow_token,
         expires_in: FLOW_TTL_SECS,
+        enrollment_methods,
     })
 }
 
@@ -238,6 +244,20 @@ mod tests {
     fn a_step_gets_its_full_lifetime_early_in_a_flow() {
         assert_eq!(step_expires_at(1_000, 1_000), 1_000 + FLOW_TTL_SECS);
         assert_eq!(step_expires_at(1_000, 1_300), 1_300 + FLOW_TTL_SECS);
+    }
+
+    #[test]
+    fn a_passkey_is_offered_for_enrollment_only_where_webauthn_works() {
+        let methods =
+            |webauthn| match enrollment_required(Secret::new("flw_x".to_owned()), webauthn) {
+                LoginStep::EnrollmentRequired(step) => step.enrollment_methods,
+                _ => Vec::new(),
+            };
+        assert_eq!(methods(false), [EnrollmentMethod::Totp]);
+        assert_eq!(
+            methods(true),
+            [EnrollmentMethod::Totp, EnrollmentMethod::Webauthn]
+        );
     }
 
     #[test]

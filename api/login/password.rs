@@ -19,31 +19,32 @@ use crate::audit::detail::{FailedFactor, LoginFailed};
 use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
+use crate::devices::service as devices;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::sessions::service::{self as sessions, PASSWORD_AND_DEVICE, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
 use crate::users::identity::lookup_keys;
-use crate::devices::service as devices;
 use crate::users::{self, User};
 
 /// Where a right password leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterPassword {
-    /// The user has an authenticator app: a second factor comes next.
+    /// The user has an authenticator app or a passkey: a second factor
+    /// comes next.
     SecondFactor,
-    /// 2FA is required but no authenticator is set up: enroll one first.
+    /// 2FA is required but nothing is set up: enroll a factor first.
     Enrollment,
     /// Neither: the password alone opens the session.
     Session,
 }
 
-/// The step after a right password. Only an authenticator app makes a user
-/// "enrolled": passkeys and recovery codes are offered beside it, never in
-/// its place, so a user with a passkey alone signs in like one with none.
-pub fn after_password(has_authenticator: bool, twofa_required: bool) -> AfterPassword {
-    if has_authenticator {
+/// The step after a right password. An authenticator app or a passkey
+/// makes a user enrolled (either may be enrolled at login); a recovery
+/// code alone never does, it only stands in for one of them.
+pub fn after_password(has_second_factor: bool, twofa_required: bool) -> AfterPassword {
+    if has_second_factor {
         AfterPassword::SecondFactor
     } else if twofa_required {
         AfterPassword::Enrollment
@@ -52,10 +53,14 @@ pub fn after_password(has_authenticator: bool, twofa_required: bool) -> AfterPas
     }
 }
 
-/// The second factors offered to an enrolled user: the app always, then
-/// what else they hold.
-pub fn second_factor_methods(has_recovery_code: bool, has_passkey: bool) -> Vec<Method> {
-    twofa::login_methods(true, has_recovery_code, has_passkey)
+/// The second factors offered to an enrolled user: what they hold, the
+/// app first.
+pub fn second_factor_methods(
+    has_authenticator: bool,
+    has_recovery_code: bool,
+    has_passkey: bool,
+) -> Vec<Method> {
+    twofa::login_methods(has_authenticator, has_recovery_code, has_passkey)
 }
 
 /// Step 1: the email. Known and unknown emails get the same answer after the
@@ -145,7 +150,10 @@ pub async fn password(
         app.metrics.login("password", refused.code());
         return Err(refused);
     }
-    if !matched {
+    // A deactivated user's right password is answered exactly like a wrong
+    // one (counted, audited, `invalid_credentials`), after the same hash:
+    // the answer must not tell who was taken off an account.
+    if !matched || !user.is_active() {
         return Err(wrong_password(app, attempt, Some(user), ip).await);
     }
     app.db.run(move |conn| attempt.succeeded(conn)).await?;
@@ -158,6 +166,7 @@ pub async fn password(
     }
 
     let address_limit = app.config.address_failure_limit;
+    let webauthn = app.webauthn.is_some();
     let step = app
         .db
         .run(move |conn| {
@@ -166,9 +175,10 @@ pub async fn password(
                 users::repo::lock(conn, &user.id)?;
                 let account = crate::accounts::repo::find(conn, &user.account_id)?
                     .ok_or(ApiError::FlowExpired)?;
-                let enrolled = factors::authenticator(conn, &user.id)?.is_some();
+                let has_app = factors::authenticator(conn, &user.id)?.is_some();
+                let has_passkey = crate::webauthn::repo::has_credentials(conn, &user.id)?;
                 let required = !twofa::required_by(&user, &account, now).is_empty();
-                match after_password(enrolled, required) {
+                match after_password(has_app || has_passkey, required) {
                     AfterPassword::SecondFactor => {
                         if let Some(token) = &device_token {
                             let trusted = devices::recognise(conn, &user, &account, token, now)?;
@@ -177,8 +187,15 @@ pub async fn password(
                                     if !attempts::second_factor_locked(conn, &user.id, now)? =>
                                 {
                                     devices::used(conn, &user, &device, ip, now)?;
-                                    return complete(conn, &flow, &user, PASSWORD_AND_DEVICE, ip, now)
-                                        .map(|opened| Step::Done(Box::new(opened)));
+                                    return complete(
+                                        conn,
+                                        &flow,
+                                        &user,
+                                        PASSWORD_AND_DEVICE,
+                                        ip,
+                                        now,
+                                    )
+                                    .map(|opened| Step::Done(Box::new(opened)));
                                 }
                                 Some(_) => {}
                                 None => attempts::address_failure(conn, ip, address_limit, now)?,
@@ -186,14 +203,15 @@ pub async fn password(
                         }
                         let token = advance(conn, &flow, FlowState::Mfa, None, now)?;
                         let methods = second_factor_methods(
+                            has_app,
                             factors::recovery_code(conn, &user.id)?.is_some(),
-                            crate::webauthn::repo::has_credentials(conn, &user.id)?,
+                            has_passkey,
                         );
                         Ok(Step::Next(mfa_required(token, methods)))
                     }
                     AfterPassword::Enrollment => {
                         let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
-                        Ok(Step::Next(enrollment_required(token)))
+                        Ok(Step::Next(enrollment_required(token, webauthn)))
                     }
                     AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, ip, now)
                         .map(|opened| Step::Done(Box::new(opened))),
@@ -279,25 +297,35 @@ mod tests {
     }
 
     #[test]
-    fn without_an_app_or_a_requirement_the_password_suffices() {
-        // Also the case of a user whose only factor is a passkey.
+    fn without_a_factor_or_a_requirement_the_password_suffices() {
         assert_eq!(after_password(false, false), AfterPassword::Session);
     }
 
     #[test]
     fn the_app_is_offered_first_then_what_else_the_user_holds() {
-        assert_eq!(second_factor_methods(false, false), vec![Method::Totp]);
         assert_eq!(
-            second_factor_methods(true, false),
+            second_factor_methods(true, false, false),
+            vec![Method::Totp]
+        );
+        assert_eq!(
+            second_factor_methods(true, true, false),
             vec![Method::Totp, Method::RecoveryCode]
         );
         assert_eq!(
-            second_factor_methods(false, true),
+            second_factor_methods(true, false, true),
             vec![Method::Totp, Method::Webauthn]
         );
         assert_eq!(
-            second_factor_methods(true, true),
+            second_factor_methods(true, true, true),
             vec![Method::Totp, Method::RecoveryCode, Method::Webauthn]
+        );
+    }
+
+    #[test]
+    fn a_passkey_alone_is_offered_without_the_app() {
+        assert_eq!(
+            second_factor_methods(false, true, true),
+            vec![Method::RecoveryCode, Method::Webauthn]
         );
     }
 }

@@ -30,7 +30,8 @@ crate::constant_string!(
     "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
     "refresh_token": "rt_3q2-7wEAAAAAb0Bv4F1m3Xr2eXk0hPq9QnOg8s6cW1E",
     "token_type": "Bearer",
-    "expires_in": 900
+    "expires_in": 900,
+    "passkey_suggested": true
 }))]
 pub struct TokenResponse {
     #[schema(inline)]
@@ -57,6 +58,12 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub device_expires_at: Option<String>,
+    /// "Log In Faster": `true` when WebAuthn is available and the user has
+    /// no passkey yet, so a frontend can offer to add one right after
+    /// sign-in (`POST /v1/me/webauthn/registration/options`) without
+    /// another call; `false` otherwise. Refreshed answers carry it too.
+    #[schema(example = true)]
+    pub passkey_suggested: bool,
 }
 
 /// The keys that verify access tokens (RFC 7517 JWK Set): the active

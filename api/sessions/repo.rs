@@ -50,7 +50,9 @@ pub fn find(conn: &mut DbConn, session_id: &SessionId) -> Result<Option<Session>
         .optional()?)
 }
 
-/// The session and its user, when the session is neither revoked nor expired.
+/// The session and its user, when the session is neither revoked nor
+/// expired and the user is not deactivated. Deactivating revokes the
+/// sessions too; this also covers one opened by a login that raced it.
 pub fn find_live(
     conn: &mut DbConn,
     session_id: &SessionId,
@@ -61,6 +63,7 @@ pub fn find_live(
         .filter(sessions::id.eq(session_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
+        .filter(users::deactivated_at.is_null())
         .select((Session::as_select(), User::as_select()))
         .first(conn)
         .optional()?)

@@ -85,6 +85,9 @@ pub struct Opened {
     refresh_token: Secret,
     /// The browser remembered at this login, if it asked and may.
     pub device: Option<crate::devices::service::Granted>,
+    /// Whether the user has a passkey, read in the transaction that opened
+    /// (or refreshed) the session: the "Log In Faster" offer depends on it.
+    has_passkey: bool,
 }
 
 /// Opens a session for `user` inside the caller's transaction; past
@@ -124,7 +127,14 @@ pub fn open(
         user: user.clone(),
         refresh_token,
         device: None,
+        has_passkey: crate::webauthn::repo::has_credentials(conn, &user.id)?,
     })
+}
+
+/// The "Log In Faster" offer: suggest adding a passkey after sign-in when
+/// the service can register one and the user has none yet.
+pub fn passkey_suggested(webauthn_available: bool, has_passkey: bool) -> bool {
+    webauthn_available && !has_passkey
 }
 
 /// Signs the access token of an opened session: the `authenticated` answer.
@@ -151,6 +161,7 @@ pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenRespons
         expires_in: claims.exp - now,
         device_expires_at: opened.device.as_ref().map(|d| rfc3339(d.expires_at)),
         device_token: opened.device.map(|d| d.token),
+        passkey_suggested: passkey_suggested(state.webauthn.is_some(), opened.has_passkey),
     })
 }
 
@@ -168,7 +179,11 @@ impl Caller {
     /// so a stolen refresh token cannot add or remove factors.
     pub fn fresh_second_factor(&self, now: i64) -> bool {
         self.session.aal >= 2
-            && !self.session.amr_list().iter().any(|m| m == Factor::Device.as_str())
+            && !self
+                .session
+                .amr_list()
+                .iter()
+                .any(|m| m == Factor::Device.as_str())
             && now - self.session.created_at <= crate::twofa::service::FRESH_MFA_SECS
     }
 }
@@ -301,11 +316,13 @@ pub async fn refresh(
                 let refresh_token = new_token("rt_");
                 repo::insert_refresh(conn, &sha256_hex(refresh_token.expose()), &session.id, now)?;
                 repo::touch(conn, &session.id, now, TOUCH_EVERY_SECS)?;
+                let has_passkey = crate::webauthn::repo::has_credentials(conn, &user.id)?;
                 Ok(Rotation::Rotated(Box::new(Opened {
                     session,
                     user,
                     refresh_token,
                     device: None,
+                    has_passkey,
                 })))
             })
         })
@@ -345,4 +362,17 @@ pub async fn logout(state: &AppState, caller: &Caller, ip: IpAddr) -> Result<(),
             Ok(())
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passkey_suggested;
+
+    #[test]
+    fn a_passkey_is_suggested_only_where_one_can_be_added_and_none_exists() {
+        assert!(passkey_suggested(true, false));
+        assert!(!passkey_suggested(true, true));
+        assert!(!passkey_suggested(false, false));
+        assert!(!passkey_suggested(false, true));
+    }
 }

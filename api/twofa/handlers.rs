@@ -194,7 +194,6 @@ pub async fn confirm(
     body: ApiJson<LoginConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let tokens =
-        enrollment::confirm(&app, token, body.confirmed, body.remember_device, ip).await?;
+    let tokens = enrollment::confirm(&app, token, body.confirmed, body.remember_device, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }

@@ -28,6 +28,10 @@ pub struct Pending {
     pub recovery_code_hash: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// A passkey registered inside the login flow (webauthn-rs `Passkey`,
+    /// JSON), active only once the recovery code is confirmed.
+    pub passkey: Option<String>,
+    pub passkey_name: Option<String>,
 }
 
 pub fn authenticator(

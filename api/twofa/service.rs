@@ -20,6 +20,9 @@ pub use enrollment::{
     require_confirmed, seal, start_totp, verify_pending, StartedTotp, Waiting,
 };
 pub use me::overview;
-pub use policy::{login_methods, methods, required_by, status, FRESH_MFA_SECS, PENDING_TTL_SECS};
+pub use policy::{
+    login_methods, methods, pending_expires_at, required_by, status, FRESH_MFA_SECS,
+    PENDING_TTL_SECS,
+};
 pub use reset::{reset, reset_by_email, ResetDone};
 pub use verify::{check_recovery_code, check_totp, failed, reserve, verified};

@@ -7,4 +7,4 @@ pub mod profile_check;
 pub mod repo;
 
 pub use identity::normalize_email;
-pub use model::{Role, TwofaStatus, User};
+pub use model::{Role, TwofaStatus, User, UserStatus};

@@ -46,6 +46,16 @@ pub enum TwofaStatus {
     Enabled,
 }
 
+/// Whether a user may sign in and holds a licence, as the admin list shows
+/// and filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Taken off the account by an admin: cannot sign in, holds no licence.
+    Deactivated,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct User {
@@ -69,6 +79,10 @@ pub struct User {
     /// already signed in elsewhere is not its owner and never signs in
     /// (see [`addresses::add`](super::addresses::add)).
     pub email_owner: bool,
+    /// When an admin deactivated the user; `None` while active. A
+    /// deactivated user cannot sign in, holds no licence and does not count
+    /// as an admin.
+    pub deactivated_at: Option<i64>,
 }
 
 impl User {
@@ -98,7 +112,19 @@ impl User {
             last_login_at: None,
             twofa_enrolled: false,
             email_owner: true,
+            deactivated_at: None,
         }
+    }
+
+    pub fn status(&self) -> UserStatus {
+        match self.deactivated_at {
+            None => UserStatus::Active,
+            Some(_) => UserStatus::Deactivated,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
     }
 
     pub fn role(&self) -> Role {

@@ -16,10 +16,18 @@ pub enum CeremonyKind {
     SecondFactor,
     /// Passwordless login with a discoverable passkey.
     Passkey,
+    /// Registering a passkey inside a login flow at `enrollment_required`
+    /// (added by the migration `000017_webauthn_enrollment`).
+    Enrollment,
 }
 
 impl CeremonyKind {
-    pub const ALL: [Self; 3] = [Self::Registration, Self::SecondFactor, Self::Passkey];
+    pub const ALL: [Self; 4] = [
+        Self::Registration,
+        Self::SecondFactor,
+        Self::Passkey,
+        Self::Enrollment,
+    ];
 
     /// The name stored in `webauthn_challenges.kind`.
     pub fn as_str(self) -> &'static str {
@@ -27,6 +35,7 @@ impl CeremonyKind {
             Self::Registration => "registration",
             Self::SecondFactor => "second_factor",
             Self::Passkey => "passkey",
+            Self::Enrollment => "enrollment",
         }
     }
 }
@@ -74,7 +83,10 @@ mod tests {
     #[test]
     fn the_stored_names_are_those_of_the_migration() {
         let names = CeremonyKind::ALL.map(CeremonyKind::as_str);
-        assert_eq!(names, ["registration", "second_factor", "passkey"]);
+        assert_eq!(
+            names,
+            ["registration", "second_factor", "passkey", "enrollment"]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use webauthn_rs::prelude::{
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
 };
 
-use crate::login::dto::{MfaRequiredStatus, PasskeyRequiredStatus};
+use crate::login::dto::{EnrollmentRequiredStatus, MfaRequiredStatus, PasskeyRequiredStatus};
 
 use crate::crypto::Secret;
 
@@ -122,4 +122,64 @@ pub struct AssertionRequest {
     pub flow_token: Secret,
     #[schema(schema_with = crate::openapi::assertion_credential)]
     pub credential: Box<PublicKeyCredential>,
+}
+
+/// Options for enrolling a passkey inside the login flow: the flow is
+/// still at `enrollment_required`; send the browser's answer to
+/// `POST /v1/auth/enrollment/webauthn` with the same flow token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "enrollment_required",
+    "flow_token": "flw_Yp0wJ0m8cG2eM5qF3sQ1dT7uV9xZ4aB6cD8eF0gH2iJ",
+    "expires_in": 300,
+    "options": {"publicKey": {
+        "rp": {"id": "app.example.com", "name": "twofold"},
+        "user": {"id": "AZNLx0n5cJ2Wb6lC3j1kWw", "name": "ada@example.com", "displayName": "Ada Lovelace"},
+        "challenge": "q2Yl0nJ9c8sRkP3xWm7tZb1eVf5hUa4dGi6oKj0LyNc",
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
+        "timeout": 300000,
+        "attestation": "none",
+        "authenticatorSelection": {"residentKey": "required", "requireResidentKey": true, "userVerification": "required"},
+        "extensions": {"credProps": true}
+    }}
+}))]
+pub struct EnrollmentWebauthnOptions {
+    #[schema(inline)]
+    pub status: EnrollmentRequiredStatus,
+    /// The Bearer token to send with the answer (unchanged).
+    #[schema(value_type = String)]
+    pub flow_token: Secret,
+    /// Seconds to finish the ceremony.
+    #[schema(example = 300)]
+    pub expires_in: i64,
+    /// Pass `options.publicKey` (base64url fields decoded) to
+    /// `navigator.credentials.create`. It asks for a discoverable credential
+    /// (`residentKey: required`) with user verification.
+    #[schema(value_type = super::options_schema::CreationOptions)]
+    pub options: serde_json::Value,
+}
+
+/// The browser's answer to the enrollment options, and optionally a name
+/// for the passkey (`Passkey` when left out).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "credential": {
+        "id": "Nf3kVb8xQ2mR5tY7uW9zA1cE3gI5kM7oQ9sU1wY3a5c",
+        "rawId": "Nf3kVb8xQ2mR5tY7uW9zA1cE3gI5kM7oQ9sU1wY3a5c",
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
+            "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YQ"
+        },
+        "extensions": {"credProps": {"rk": true}}
+    },
+    "name": "MacBook Touch ID"
+}))]
+pub struct EnrollmentRegistrationRequest {
+    #[schema(schema_with = crate::openapi::registration_credential)]
+    pub credential: Box<RegisterPublicKeyCredential>,
+    #[serde(default)]
+    #[schema(schema_with = crate::text::credential_name_schema, required = false)]
+    pub name: Option<String>,
 }

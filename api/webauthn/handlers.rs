@@ -92,7 +92,10 @@ pub async fn list(
 
 /// Remove one of the caller's credentials; it stops working at once.
 ///
-/// Needs a session with a recent second factor.
+/// Needs a session with a recent second factor. The last passkey of a user
+/// without an authenticator app is their second factor and cannot be
+/// removed (`would_lock_out`): enroll an authenticator app first, or ask an
+/// admin for a 2FA reset.
 #[utoipa::path(
     operation_id = "delete_my_webauthn_credential",
     tag = "webauthn",
@@ -103,6 +106,7 @@ pub async fn list(
         (status = 401, description = "Bad access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs a session whose second factor was proven in the last 15 minutes (`second_factor_required` for an aal-1 session, `reauthentication_required` when the proof is older), or the IP allow-list refuses this address (`ip_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such credential of the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It is the last second factor of a user without an authenticator app (`would_lock_out`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/me/webauthn/credentials/{id}")]

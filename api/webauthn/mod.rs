@@ -9,6 +9,7 @@
 
 pub mod ceremony;
 pub mod dto;
+pub mod enrollment_handlers;
 pub mod handlers;
 pub mod login_handlers;
 pub mod options_schema;

@@ -51,6 +51,16 @@ pub fn has_credentials(conn: &mut DbConn, user_id: &UserId) -> Result<bool, ApiE
     Ok(n > 0)
 }
 
+/// Whether an authenticator's credential id (base64url) is stored, for
+/// any user.
+pub fn is_registered(conn: &mut DbConn, credential_id: &str) -> Result<bool, ApiError> {
+    let n: i64 = webauthn_credentials::table
+        .filter(webauthn_credentials::credential_id.eq(credential_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Which of `ids` have at least one credential.
 pub fn users_with_credentials(conn: &mut DbConn, ids: &[UserId]) -> Result<Vec<UserId>, ApiError> {
     Ok(webauthn_credentials::table

@@ -102,7 +102,11 @@
     };
   }
 
+  // How many WebAuthn prompts the page has shown.
+  let ceremonies = 0;
+
   async function ceremony(kind, publicKey) {
+    ceremonies += 1;
     try {
       const cred = kind === 'create'
         ? await navigator.credentials.create({ publicKey, signal: AbortSignal.timeout(CEREMONY_TIMEOUT_MS) })
@@ -170,6 +174,37 @@
     return { steps };
   }
 
+  // i. "Trust this browser": the admin allows 30 days; a second-factor login
+  // with remember_device keeps the device token in localStorage, as a
+  // frontend would; the next login sends it with the password and shows no
+  // authenticator prompt.
+  async function rememberDevice(api, email, password, accessToken) {
+    const steps = {};
+    steps.allow = await call(api, 'PATCH', '/v1/admin/security', { remember_device_days: 30 }, accessToken);
+    const flow = await passwordStep(api, email, password, steps);
+    if (!flow) return { steps };
+    steps.options = await call(api, 'POST', '/v1/auth/login/webauthn/options', { flow_token: flow });
+    const body = steps.options.body || {};
+    const pk = body.options && body.options.publicKey;
+    if (steps.options.status !== 200 || !pk) return { steps };
+    const got = await ceremony('get', requestOptions(pk));
+    if (got.error) return { steps, error: got.error };
+    const credential = encodeAssertion(got.cred);
+    steps.webauthn = await call(api, 'POST', '/v1/auth/login/webauthn',
+      { flow_token: body.flow_token || flow, credential, remember_device: true });
+    const granted = steps.webauthn.body || {};
+    if (steps.webauthn.status !== 200 || !granted.device_token) return { steps };
+    localStorage.setItem('twofold.device_token', granted.device_token);
+    const prompts = ceremonies;
+    steps.again = await call(api, 'POST', '/v1/auth/login', { email });
+    const again = steps.again.body || {};
+    steps.skipped = await call(api, 'POST', '/v1/auth/login/password', {
+      flow_token: again.flow_token, password, device_token: localStorage.getItem('twofold.device_token'),
+    });
+    steps.prompts = ceremonies - prompts;
+    return { steps };
+  }
+
   // d. Re-submit an assertion already used, under a new flow token.
   async function replayPasskey(api, credential) {
     const steps = {};
@@ -180,6 +215,54 @@
     return { steps };
   }
 
-  window.twofoldE2E = { register, passkeyLogin, secondFactor, replayPasskey };
+  // Email + password up to the flow token of the password step's answer.
+  async function passwordStep(api, email, password, steps) {
+    steps.login = await call(api, 'POST', '/v1/auth/login', { email });
+    if (steps.login.status !== 200 || !steps.login.body || !steps.login.body.flow_token) return null;
+    steps.password = await call(api, 'POST', '/v1/auth/login/password', { flow_token: steps.login.body.flow_token, password });
+    if (steps.password.status !== 200 || !steps.password.body || !steps.password.body.flow_token) return null;
+    return steps.password.body.flow_token;
+  }
+
+  // f. A user who must enroll picks a passkey at login: options and answer
+  // with the flow token as Bearer, then the recovery code's confirmation.
+  async function enrollPasskey(api, email, password, name) {
+    const steps = {};
+    const flow = await passwordStep(api, email, password, steps);
+    if (!flow) return { steps };
+    steps.options = await call(api, 'POST', '/v1/auth/enrollment/webauthn/options', undefined, flow);
+    const body = steps.options.body || {};
+    const pk = body.options && body.options.publicKey;
+    if (steps.options.status !== 200 || !pk) return { steps };
+    const got = await ceremony('create', creationOptions(pk));
+    if (got.error) return { steps, error: got.error };
+    const credential = encodeAttestation(got.cred);
+    steps.clientData = clientData(credential.response.clientDataJSON);
+    steps.register = await call(api, 'POST', '/v1/auth/enrollment/webauthn', { credential, name }, body.flow_token || flow);
+    const shown = steps.register.body || {};
+    if (steps.register.status !== 200 || !shown.flow_token) return { steps };
+    steps.confirm = await call(api, 'POST', '/v1/auth/enrollment/recovery-code/confirm', { confirmed: true }, shown.flow_token);
+    if (steps.confirm.status === 200 && steps.confirm.body && steps.confirm.body.access_token) {
+      steps.twofa = await call(api, 'GET', '/v1/me/2fa', undefined, steps.confirm.body.access_token);
+    }
+    return { steps, credentialId: credential.id, extensions: credential.clientExtensionResults };
+  }
+
+  // h. The passkey's device is gone: the password and the recovery code,
+  // then the new recovery code's confirmation.
+  async function recoveryLogin(api, email, password, recoveryCode) {
+    const steps = {};
+    const flow = await passwordStep(api, email, password, steps);
+    if (!flow) return { steps };
+    steps.recovery = await call(api, 'POST', '/v1/auth/login/recovery-code', { flow_token: flow, recovery_code: recoveryCode });
+    const shown = steps.recovery.body || {};
+    if (steps.recovery.status !== 200 || !shown.flow_token) return { steps };
+    steps.confirm = await call(api, 'POST', '/v1/auth/enrollment/recovery-code/confirm', { confirmed: true }, shown.flow_token);
+    return { steps };
+  }
+
+  window.twofoldE2E = {
+    register, passkeyLogin, secondFactor, rememberDevice, replayPasskey, enrollPasskey, recoveryLogin,
+  };
   log('ready');
 })();

@@ -6,6 +6,8 @@
 //   TWOFOLD_E2E_PAGE          the test page (http://localhost:P2/index.html)
 //   TWOFOLD_E2E_ACCESS_TOKEN  an aal 2 access token of the user
 //   TWOFOLD_E2E_EMAIL, TWOFOLD_E2E_PASSWORD  the same user's sign-in
+//   TWOFOLD_E2E_ENROLL_EMAIL, TWOFOLD_E2E_ENROLL_PASSWORD  another user of the
+//                             account, who must enroll (f-h)
 //   TWOFOLD_E2E_PROFILE       a fresh, empty Chromium user-data dir
 //   CHROMIUM                  the browser (default /usr/bin/chromium)
 //
@@ -29,6 +31,8 @@ const accessToken = env('TWOFOLD_E2E_ACCESS_TOKEN');
 const email = env('TWOFOLD_E2E_EMAIL');
 const password = env('TWOFOLD_E2E_PASSWORD');
 const profile = env('TWOFOLD_E2E_PROFILE');
+const enrollEmail = env('TWOFOLD_E2E_ENROLL_EMAIL');
+const enrollPassword = env('TWOFOLD_E2E_ENROLL_PASSWORD');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 let failed = 0;
@@ -126,7 +130,7 @@ const main = async () => {
 
   const cdp = await context.newCDPSession(page);
   await withTimeout(cdp.send('WebAuthn.enable'), STEP_MS, 'WebAuthn.enable');
-  const { authenticatorId } = await withTimeout(cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const addAuthenticator = async () => (await withTimeout(cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: 'ctap2',
       transport: 'internal',
@@ -134,7 +138,10 @@ const main = async () => {
       hasUserVerification: true,
       isUserVerified: true,
     },
-  }), STEP_MS, 'WebAuthn.addVirtualAuthenticator');
+  }), STEP_MS, 'WebAuthn.addVirtualAuthenticator')).authenticatorId;
+  const removeAuthenticator = (id) => withTimeout(
+    cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: id }), STEP_MS, 'WebAuthn.removeVirtualAuthenticator');
+  const authenticatorId = await addAuthenticator();
   check(authenticatorId, 'CDP virtual authenticator added (ctap2, internal, resident keys, user verification)');
 
   const run = (fn, ...args) => withTimeout(
@@ -214,6 +221,26 @@ const main = async () => {
     checkSession('c. password + passkey login', s.webauthn.body, ['pwd', 'hwk']);
   }
 
+  // i. a remembered device skips the authenticator at the next login
+  const adminToken = s.webauthn && s.webauthn.body && s.webauthn.body.access_token;
+  const rd = await run('rememberDevice', api, email, password, adminToken);
+  const dv = rd.steps;
+  if (expectStatus(dv.allow, 200, 'i. PATCH /v1/admin/security {remember_device_days: 30}')) {
+    check(dv.allow.body && dv.allow.body.remember_device_days === 30, 'i. the account remembers devices for 30 days',
+      JSON.stringify(dv.allow.body && dv.allow.body.remember_device_days));
+  }
+  if (rd.error) notOk(`i. navigator.credentials.get() (second factor, remember_device): ${rd.error}`);
+  if (dv.webauthn && expectStatus(dv.webauthn, 200, 'i. POST /v1/auth/login/webauthn with remember_device: true')) {
+    const b = dv.webauthn.body || {};
+    check(typeof b.device_token === 'string' && b.device_token.startsWith('dev_') && typeof b.device_expires_at === 'string',
+      'i. the answer carries device_token and device_expires_at (kept in localStorage)',
+      `device_token ${typeof b.device_token}, device_expires_at ${JSON.stringify(b.device_expires_at)}`);
+  }
+  if (dv.skipped && expectStatus(dv.skipped, 200, 'i. POST /v1/auth/login/password with the device_token')) {
+    checkSession('i. password on the remembered browser', dv.skipped.body, ['pwd', 'dev']);
+    check(dv.prompts === 0, 'i. no authenticator prompt on the second login', `${dv.prompts} prompt(s)`);
+  }
+
   // d. replay of b's assertion
   const rep = await run('replayPasskey', api, pass.credential);
   if (expectStatus(rep.steps.options, 200, 'd. POST /v1/auth/passkey/options (a new flow for the replay)')) {
@@ -226,6 +253,75 @@ const main = async () => {
   }
   const after = await withTimeout(cdp.send('WebAuthn.getCredentials', { authenticatorId }), STEP_MS, 'WebAuthn.getCredentials');
   note(`virtual authenticator sign count now ${JSON.stringify((after.credentials || []).map((c) => c.signCount))}`);
+
+  // f. Another user enrolls a passkey at login, on a fresh authenticator
+  // (so passwordless login below has exactly one passkey to choose).
+  await removeAuthenticator(authenticatorId);
+  const fresh = await addAuthenticator();
+  check(fresh, 'f. a fresh virtual authenticator replaces the first');
+  const en = await run('enrollPasskey', api, enrollEmail, enrollPassword, 'Enrolled at login');
+  const e = en.steps;
+  if (!e.password || !expectStatus(e.password, 200, 'f. POST /v1/auth/login/password (a user who must enroll)')) {
+    throw new Error('no enrollment step; cannot go on');
+  }
+  const methods = e.password.body && e.password.body.enrollment_methods;
+  check(e.password.body.status === 'enrollment_required' && sameJson(methods, ['totp', 'webauthn']),
+    'f. enrollment_required with enrollment_methods ["totp","webauthn"]',
+    `status ${JSON.stringify(e.password.body.status)}, enrollment_methods ${JSON.stringify(methods)}`);
+  if (!expectStatus(e.options, 200, 'f. POST /v1/auth/enrollment/webauthn/options (Bearer flow token)')) {
+    throw new Error('no enrollment options; cannot go on');
+  }
+  const sel = (e.options.body.options.publicKey || {}).authenticatorSelection || {};
+  check(e.options.body.status === 'enrollment_required' && sel.residentKey === 'required' && sel.userVerification === 'required',
+    'f. enrollment options: status enrollment_required, residentKey required, userVerification required', JSON.stringify(sel));
+  if (en.error) throw new Error(`f. navigator.credentials.create() failed: ${en.error}`);
+  ok(`f. navigator.credentials.create() answered (client extensions ${JSON.stringify(en.extensions)})`);
+  if (!expectStatus(e.register, 200, 'f. POST /v1/auth/enrollment/webauthn -> 200')) {
+    throw new Error('enrollment refused; cannot go on');
+  }
+  const recoveryCode = e.register.body && e.register.body.recovery_code;
+  check(e.register.body.status === 'recovery_code_confirmation_required'
+    && /^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/.test(String(recoveryCode)),
+  'f. recovery_code_confirmation_required with a 24-character recovery code', JSON.stringify(e.register.body.status));
+  if (expectStatus(e.confirm, 200, 'f. POST /v1/auth/enrollment/recovery-code/confirm -> 200')) {
+    checkSession('f. enrollment confirmed', e.confirm.body, ['pwd', 'hwk']);
+    check(e.confirm.body.passkey_suggested === false, 'f. passkey_suggested is false: the user has a passkey now',
+      JSON.stringify(e.confirm.body.passkey_suggested));
+    const tf = e.twofa && e.twofa.body;
+    check(tf && tf.status === 'enabled' && sameJson(tf.methods, ['recovery_code', 'webauthn']),
+      'f. GET /v1/me/2fa: enabled, methods ["recovery_code","webauthn"]', JSON.stringify(tf && { status: tf.status, methods: tf.methods }));
+  }
+  const held = await withTimeout(cdp.send('WebAuthn.getCredentials', { authenticatorId: fresh }), STEP_MS, 'WebAuthn.getCredentials');
+  const hc = held.credentials || [];
+  check(hc.length === 1 && hc[0].isResidentCredential, 'f. the authenticator holds the one discoverable credential',
+    JSON.stringify(hc.map((c) => ({ rpId: c.rpId, resident: c.isResidentCredential }))));
+
+  // g. passwordless with the passkey enrolled at login
+  const later = await run('passkeyLogin', api);
+  if (later.error) notOk(`g. navigator.credentials.get() failed: ${later.error}`);
+  if (expectStatus(later.steps.login, 200, 'g. POST /v1/auth/passkey with the passkey enrolled at login -> 200')) {
+    checkSession('g. passwordless login', later.steps.login.body, ['hwk']);
+    const me = later.steps.me;
+    check(me && me.status === 200 && me.body && String(me.body.email).toLowerCase() === enrollEmail.toLowerCase(),
+      `g. GET /v1/me with that session is ${enrollEmail}`, `email ${JSON.stringify(me && me.body && me.body.email)}`);
+  }
+
+  // h. the device is lost: the recovery code
+  await removeAuthenticator(fresh);
+  ok('h. the virtual authenticator is removed (the device is lost)');
+  const rec = await run('recoveryLogin', api, enrollEmail, enrollPassword, recoveryCode);
+  const r = rec.steps;
+  if (r.password && expectStatus(r.password, 200, 'h. POST /v1/auth/login/password')) {
+    check(r.password.body.status === 'mfa_required' && sameJson(r.password.body.methods, ['recovery_code', 'webauthn']),
+      'h. mfa_required with methods ["recovery_code","webauthn"] (no app)', JSON.stringify(r.password.body.methods));
+  }
+  if (expectStatus(r.recovery, 200, 'h. POST /v1/auth/login/recovery-code -> 200')) {
+    check(r.recovery.body.status === 'recovery_code_confirmation_required' && r.recovery.body.recovery_code !== recoveryCode,
+      'h. the code is spent: a new recovery code to confirm', JSON.stringify(r.recovery.body.status));
+  }
+  if (expectStatus(r.confirm, 200, 'h. POST /v1/auth/enrollment/recovery-code/confirm -> 200')) {
+    checkSession('h. recovery-code login', r.confirm.body, ['pwd', 'rcv']);
+  }
 };
 
 // e. Swagger UI at /docs under its Content-Security-Policy: the page renders

@@ -97,7 +97,7 @@ async fn bad_filters_cursors_and_limits_are_validation_errors() {
     for kind in [
         "login",
         "LOGIN.SUCCEEDED",
-        "user.deleted",
+        "user.purged",
         "%27%20OR%201%3D1",
         "",
     ] {

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::{event, row, rows};
+use super::{event, row, rows, Factors};
 use crate::admin::dto::{AdminUser, CreateUserRequest, CreatedUser, UpdateUserRequest};
 use crate::admin::guard::Admin;
 use crate::admin::users_repo as repo;
@@ -39,13 +39,7 @@ pub async fn create(
                     .ok_or(ApiError::NotFound)?;
                 crate::accounts::repo::lock(conn, &account.id)?;
                 if repo::count_in_account(conn, &account.id)? >= i64::from(account.licenses) {
-                    return Err(ApiError::Conflict {
-                        code: ErrorCode::LicenseLimitReached,
-                        detail: format!(
-                            "All {} licences of the account are in use.",
-                            account.licenses
-                        ),
-                    });
+                    return Err(super::lifecycle::no_licence_free(account.licenses));
                 }
                 crate::users::addresses::add(conn, &mut user)?;
                 let detail = Detail::UserCreated(UserCreated {
@@ -57,7 +51,7 @@ pub async fn create(
                     event(&admin, &user.id, kind::USER_CREATED, ip, detail),
                     now,
                 )?;
-                Ok(row(&user, &account, (false, false), now))
+                Ok(row(&user, &account, Factors::default(), now))
             })
         })
         .await?;
@@ -98,8 +92,10 @@ pub async fn update(
                 }
                 let user = repo::find_in_account(conn, admin.account_id(), &id)?
                     .ok_or(ApiError::NotFound)?;
-                let demoting =
-                    user.role() == Role::Admin && input.role.is_some_and(|r| r != Role::Admin);
+                // Only an active admin keeps the account administrable.
+                let demoting = user.role() == Role::Admin
+                    && user.is_active()
+                    && input.role.is_some_and(|r| r != Role::Admin);
                 if demoting && repo::count_admins(conn, admin.account_id())? <= 1 {
                     return Err(ApiError::Conflict {
                         code: ErrorCode::LastAdmin,

@@ -46,7 +46,11 @@ fn check_self_reset(ids: &[UserId], admin_id: &UserId, fresh: bool) -> Result<()
 }
 
 /// All of `ids`, from the admin's account, or 404 with nothing done.
-fn targets(conn: &mut DbConn, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, ApiError> {
+pub(super) fn targets(
+    conn: &mut DbConn,
+    admin: &Admin,
+    ids: &[UserId],
+) -> Result<Vec<User>, ApiError> {
     let found = repo::find_many_in_account(conn, admin.account_id(), ids)?;
     if found.len() != ids.len() {
         return Err(ApiError::NotFound);

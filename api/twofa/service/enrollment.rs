@@ -31,6 +31,14 @@ pub enum Waiting {
     /// The confirmation of a new recovery code (its hash), without a new
     /// authenticator: a rotated code.
     RecoveryCode(String),
+    /// The confirmation of the recovery code (its hash) that comes with a
+    /// passkey registered inside the login flow: the ceremony itself proved
+    /// the authenticator, so nothing else is awaited.
+    Passkey {
+        passkey: String,
+        name: String,
+        recovery_code_hash: String,
+    },
 }
 
 /// The one way to build an enrollment in progress: a fresh id, the owner
@@ -42,10 +50,16 @@ pub fn new_pending(
     now: i64,
     expires_at: i64,
 ) -> Pending {
-    let (secret_sealed, recovery_code_hash) = match waiting {
-        Waiting::Authenticator(sealed) => (Some(sealed), None),
-        Waiting::RecoveryCode(hash) => (None, Some(hash)),
+    let (secret_sealed, recovery_code_hash, passkey) = match waiting {
+        Waiting::Authenticator(sealed) => (Some(sealed), None, None),
+        Waiting::RecoveryCode(hash) => (None, Some(hash), None),
+        Waiting::Passkey {
+            passkey,
+            name,
+            recovery_code_hash,
+        } => (None, Some(recovery_code_hash), Some((passkey, name))),
     };
+    let (passkey, passkey_name) = passkey.unzip();
     let (flow_id, session_id) = match owner {
         Owner::Flow(id) => (Some(id.clone()), None),
         Owner::Session(id) => (None, Some(id.clone())),
@@ -59,6 +73,8 @@ pub fn new_pending(
         recovery_code_hash,
         created_at: now,
         expires_at,
+        passkey,
+        passkey_name,
     }
 }
 
@@ -172,7 +188,8 @@ pub fn not_started() -> ApiError {
 pub fn code_not_verified() -> ApiError {
     ApiError::Conflict {
         code: ErrorCode::CodeNotVerified,
-        detail: "Verify a code from the authenticator app first.".to_owned(),
+        detail: "Verify a code from the authenticator app (or register a passkey) first."
+            .to_owned(),
     }
 }
 
@@ -240,11 +257,12 @@ pub async fn new_recovery_code(state: &AppState) -> Result<(Secret, String), Api
 }
 
 /// Makes a confirmed enrollment active, inside the caller's transaction:
-/// the secret (if any) and the recovery code replace the user's old ones,
-/// every enrollment in progress of the user is dropped. A new authenticator
-/// also ends the user's password-only (aal 1) sessions but `keep` (the
-/// session that enrolled): from now on the account needs the second factor,
-/// and a session that never proved one must not outlive that.
+/// the secret or passkey (if any) and the recovery code replace the user's
+/// old ones, every enrollment in progress of the user is dropped. A new
+/// authenticator or passkey also ends the user's password-only (aal 1)
+/// sessions but `keep` (the session that enrolled): from now on the account
+/// needs the second factor, and a session that never proved one must not
+/// outlive that.
 pub fn activate(
     conn: &mut DbConn,
     pending: &Pending,
@@ -257,30 +275,54 @@ pub fn activate(
         .recovery_code_hash
         .as_deref()
         .ok_or_else(code_not_verified)?;
-    let kind = match &pending.secret_sealed {
-        Some(sealed) => {
-            // A login flow enrolls a user who had no authenticator when it
-            // started. If one was enrolled since (another flow, another
-            // device), this stale flow must not overwrite it: one
-            // conditional write decides, also between racing flows.
-            if pending.flow_id.is_some() && !repo::mark_enrolled_if_not(conn, &user.id)? {
-                return Err(ApiError::FlowExpired);
-            }
+    // A login flow enrolls a user who had no second factor when it started.
+    // If one was enrolled since (another flow, another device), this stale
+    // flow must not add its own: one conditional write decides, also
+    // between racing flows.
+    let stale = |conn: &mut DbConn| -> Result<(), ApiError> {
+        if pending.flow_id.is_some() && !repo::mark_enrolled_if_not(conn, &user.id)? {
+            return Err(ApiError::FlowExpired);
+        }
+        Ok(())
+    };
+    let kind = match (&pending.secret_sealed, &pending.passkey) {
+        (Some(sealed), _) => {
+            stale(conn)?;
             repo::activate_authenticator(conn, &user.id, &pending.id, sealed, now)?;
-            crate::sessions::repo::revoke_for_user(
-                conn,
-                &user.id,
-                crate::sessions::repo::Which::PasswordOnly,
-                keep,
-                "second_factor_enrolled",
-                now,
-            )?;
+            end_password_only_sessions(conn, user, keep, now)?;
             kind::TOTP_ENROLLED
         }
-        None => kind::RECOVERY_CODE_ROTATED,
+        (None, Some(passkey)) => {
+            stale(conn)?;
+            use crate::webauthn::service::enrollment as passkeys;
+            let name = pending
+                .passkey_name
+                .as_deref()
+                .unwrap_or(passkeys::DEFAULT_NAME);
+            passkeys::activate(conn, &user.id, passkey, name, now)?;
+            end_password_only_sessions(conn, user, keep, now)?;
+            kind::PASSKEY_ENROLLED
+        }
+        (None, None) => kind::RECOVERY_CODE_ROTATED,
     };
     repo::activate_recovery_code(conn, &user.id, hash, now)?;
     repo::delete_pending_for_user(conn, &user.id)?;
     attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
     audit::record(conn, Event::of_user(user, kind, ip, Detail::NONE), now)
+}
+
+fn end_password_only_sessions(
+    conn: &mut DbConn,
+    user: &User,
+    keep: Option<&SessionId>,
+    now: i64,
+) -> Result<usize, ApiError> {
+    crate::sessions::repo::revoke_for_user(
+        conn,
+        &user.id,
+        crate::sessions::repo::Which::PasswordOnly,
+        keep,
+        "second_factor_enrolled",
+        now,
+    )
 }

@@ -24,12 +24,16 @@ fn owner(caller: &Caller) -> Owner {
 }
 
 /// Refuses unless the session proved a second factor recently, when the
-/// user has one to prove; answers whether they have one.
+/// user has one to prove (an authenticator app or a passkey); answers
+/// whether they have one.
 async fn require_fresh(app: &AppState, caller: &Caller) -> Result<bool, ApiError> {
     let user_id = caller.user.id.clone();
     let enrolled = app
         .db
-        .run(move |conn| Ok(repo::authenticator(conn, &user_id)?.is_some()))
+        .run(move |conn| {
+            Ok(repo::authenticator(conn, &user_id)?.is_some()
+                || crate::webauthn::repo::has_credentials(conn, &user_id)?)
+        })
         .await?;
     policy::may_replace(enrolled, caller.fresh_second_factor(app.now()))?;
     Ok(enrolled)
@@ -54,7 +58,7 @@ pub async fn overview(state: &AppState, user: &User) -> Result<TwofaOverview, Ap
     let why = policy::required_by(user, &account, now);
     let methods = policy::methods(totp.is_some(), code.is_some(), keys);
     Ok(TwofaOverview {
-        status: policy::status(totp.is_some(), !why.is_empty()),
+        status: policy::status(totp.is_some() || keys, !why.is_empty()),
         required: !why.is_empty(),
         required_by: why,
         enforced_from: account.enforced_from().map(rfc3339),
@@ -96,8 +100,9 @@ pub async fn verify(
     Ok(recovery_code)
 }
 
-/// A new recovery code for a user with an authenticator (the old code
-/// works until this one is confirmed); returns it to show, once.
+/// A new recovery code for a user with an authenticator app or a passkey
+/// (the old code works until this one is confirmed); returns it to show,
+/// once.
 pub async fn regenerate(app: &AppState, caller: &Caller) -> Result<Secret, ApiError> {
     if !require_fresh(app, caller).await? {
         return Err(ApiError::Conflict {

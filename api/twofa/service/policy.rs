@@ -99,6 +99,7 @@ mod tests {
             name_lower: "ada".into(),
             twofa_enrolled: false,
             email_owner: true,
+            deactivated_at: None,
         }
     }
 

@@ -267,7 +267,10 @@ pub async fn passkey(
                 user,
                 rp(app)?.finish_discoverable_authentication(credential, authentication, &keys),
             ) {
-                (Some(user), Ok(result)) if !keys.is_empty() => Some((user, rows, result)),
+                // A deactivated user's passkey fails like an unknown one.
+                (Some(user), Ok(result)) if !keys.is_empty() && user.is_active() => {
+                    Some((user, rows, result))
+                }
                 _ => None,
             }
         }

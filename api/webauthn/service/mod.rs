@@ -1,5 +1,6 @@
 //! WebAuthn rules, one file per use case: [`registration`] adds a passkey
-//! for a signed-in user, [`credentials`] lists and removes the user's
+//! for a signed-in user, [`enrollment`] enrolls one inside the login flow,
+//! [`credentials`] lists and removes the user's
 //! passkeys, and [`authentication`] checks an assertion, as the second
 //! factor after the password or as passwordless passkey login. This module
 //! holds what they share: the relying party, the freshness rule for
@@ -8,6 +9,7 @@
 
 pub mod authentication;
 pub mod credentials;
+pub mod enrollment;
 pub mod registration;
 
 pub use authentication::{passkey, passkey_options, second_factor, second_factor_options};
@@ -74,6 +76,14 @@ fn require_fresh_second_factor(caller: &Caller, now: i64) -> Result<(), ApiError
         return Err(ApiError::ReauthenticationRequired);
     }
     Ok(())
+}
+
+/// The authenticator's answer to a registration did not verify.
+fn registration_failed(e: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest {
+        code: ErrorCode::RegistrationFailed,
+        detail: format!("The authenticator's response was not accepted: {e}."),
+    }
 }
 
 fn not_started() -> ApiError {

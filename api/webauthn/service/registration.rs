@@ -11,8 +11,8 @@ use serde_json::json;
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::{
-    internal, not_started, passkeys, require_fresh_second_factor, rp, user_handle, view,
-    CEREMONY_TTL_SECS,
+    internal, not_started, passkeys, registration_failed, require_fresh_second_factor, rp,
+    user_handle, view, CEREMONY_TTL_SECS,
 };
 use crate::audit::detail::CredentialChanged;
 use crate::audit::Detail;
@@ -90,10 +90,7 @@ pub async fn register(
     let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
     let passkey = rp(app)?
         .finish_passkey_registration(credential, &registration)
-        .map_err(|e| ApiError::BadRequest {
-            code: ErrorCode::RegistrationFailed,
-            detail: format!("The authenticator's response was not accepted: {e}."),
-        })?;
+        .map_err(registration_failed)?;
     let row = Credential {
         id: uuid::Uuid::now_v7().to_string(),
         user_id: caller.user.id.clone(),
@@ -132,7 +129,7 @@ pub async fn register(
 
 /// The authenticator's credential id is stored already: registering it
 /// twice (for this user or another) would let one key stand for two.
-fn credential_exists() -> ApiError {
+pub(super) fn credential_exists() -> ApiError {
     ApiError::Conflict {
         code: ErrorCode::CredentialExists,
         detail: "This authenticator is already registered.".to_owned(),

@@ -1,0 +1,2 @@
+DROP INDEX users_list_by_status;
+ALTER TABLE users DROP COLUMN deactivated_at;

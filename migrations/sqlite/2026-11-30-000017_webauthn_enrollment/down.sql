@@ -1,0 +1,2 @@
+ALTER TABLE pending_enrollments DROP COLUMN passkey_name;
+ALTER TABLE pending_enrollments DROP COLUMN passkey;
