@@ -43,6 +43,19 @@ pub struct Granted {
     pub expires_at: i64,
 }
 
+/// `remember_device: true` where no login ends with a second factor (a
+/// signed-in user's confirmation, a passwordless login) is refused rather
+/// than silently ignored.
+pub fn only_at_login(remember_device: bool) -> Result<(), ApiError> {
+    if remember_device {
+        return Err(ApiError::field(
+            "remember_device",
+            "only a login that proves a second factor remembers its device",
+        ));
+    }
+    Ok(())
+}
+
 /// When trust in `device` ends under the account's current setting.
 pub fn trusted_until(device: &Device, days: i32) -> i64 {
     device
@@ -216,4 +229,36 @@ pub async fn forget(
             })
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_ends_with_the_shorter_of_the_grant_and_the_setting() {
+        let device = Device {
+            id: "d".into(),
+            user_id: "u".into(),
+            token_hash: "h".into(),
+            name: None,
+            created_at: 1_000,
+            last_used_at: 1_000,
+            expires_at: 1_000 + 30 * DAY_SECS,
+        };
+        assert_eq!(trusted_until(&device, 30), 1_000 + 30 * DAY_SECS);
+        assert_eq!(trusted_until(&device, 90), 1_000 + 30 * DAY_SECS);
+        assert_eq!(trusted_until(&device, 10), 1_000 + 10 * DAY_SECS);
+        assert_eq!(trusted_until(&device, 0), 1_000);
+        assert_eq!(trusted_until(&device, -5), 1_000);
+    }
+
+    #[test]
+    fn remember_device_is_refused_outside_a_login() {
+        assert!(only_at_login(false).is_ok());
+        assert_eq!(
+            only_at_login(true).unwrap_err().code(),
+            crate::error::ErrorCode::ValidationFailed
+        );
+    }
 }

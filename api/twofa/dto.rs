@@ -122,18 +122,11 @@ pub struct CodeRequest {
 pub struct ConfirmRequest {
     #[schema(schema_with = crate::openapi::must_be_true)]
     pub confirmed: bool,
-}
-
-/// The confirmation that ends an enrollment or a recovery-code login.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"confirmed": true, "remember_device": true}))]
-pub struct LoginConfirmRequest {
-    #[schema(schema_with = crate::openapi::must_be_true)]
-    pub confirmed: bool,
-    /// Remember this browser as this login ends, if the
-    /// account allows it (`remember_device_days` > 0): the `authenticated`
-    /// answer then carries `device_token`.
+    /// Only where the confirmation ends a login
+    /// (`/v1/auth/enrollment/recovery-code/confirm`): remember this browser,
+    /// if the account allows it (`remember_device_days` > 0); the
+    /// `authenticated` answer then carries `device_token`. A signed-in
+    /// user's confirmation refuses `true` (`validation_failed`).
     #[serde(default)]
     pub remember_device: bool,
 }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 
-use super::dto::{CodeRequest, LoginConfirmRequest, QrParams, TotpEnrollment};
+use super::dto::{CodeRequest, ConfirmRequest, QrParams, TotpEnrollment};
 use super::service::{flow as enrollment, StartedTotp};
 use crate::crypto::qr::{self, Format};
 use crate::crypto::Secret;
@@ -175,7 +175,7 @@ pub async fn verify(
     operation_id = "confirm_enrollment_recovery_code",
     tag = "enrollment",
     security(("flowToken" = [])),
-    request_body = LoginConfirmRequest,
+    request_body = ConfirmRequest,
     responses(
         (status = 200, description = "Signed in with `aal` 2", body = TokenResponse),
         (status = 400, description = "Malformed body or `confirmed` not true (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -191,7 +191,7 @@ pub async fn confirm(
     app: web::Data<AppState>,
     FlowToken(token): FlowToken,
     ClientIp(ip): ClientIp,
-    body: ApiJson<LoginConfirmRequest>,
+    body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let tokens = enrollment::confirm(&app, token, body.confirmed, body.remember_device, ip).await?;

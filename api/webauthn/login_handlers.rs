@@ -3,10 +3,7 @@
 
 use actix_web::{post, web, HttpResponse};
 
-use super::dto::{
-    AssertionRequest, FlowTokenRequest, PasskeyRequired, SecondFactorAssertionRequest,
-    WebauthnMfaOptions,
-};
+use super::dto::{AssertionRequest, FlowTokenRequest, PasskeyRequired, WebauthnMfaOptions};
 use super::service;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ClientIp, UserAgent};
@@ -49,7 +46,7 @@ pub async fn second_factor_options(
 #[utoipa::path(
     operation_id = "submit_login_webauthn",
     tag = "login",
-    request_body = SecondFactorAssertionRequest,
+    request_body = AssertionRequest,
     responses(
         (status = 200, description = "Signed in, or a new recovery code to confirm", body = LoginStep),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
@@ -65,7 +62,7 @@ pub async fn second_factor_options(
 pub async fn second_factor(
     app: web::Data<AppState>,
     ClientIp(ip): ClientIp,
-    body: ApiJson<SecondFactorAssertionRequest>,
+    body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let step = service::second_factor(
@@ -132,6 +129,7 @@ pub async fn passkey(
     body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
+    crate::devices::service::only_at_login(body.remember_device)?;
     let tokens = service::passkey(&app, body.flow_token, &body.credential, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }
