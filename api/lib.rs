@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod devices;
 pub mod error;
 pub mod extract;
 pub mod ids;
@@ -69,6 +70,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::handlers::jwks)
         .service(me::handlers::me)
         .service(me::handlers::change_password)
+        .service(devices::handlers::list)
+        .service(devices::handlers::forget)
         .service(sessions::me_handlers::list)
         .service(sessions::me_handlers::revoke_others)
         .service(sessions::me_handlers::end)

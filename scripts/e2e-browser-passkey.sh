@@ -16,6 +16,10 @@
 #   g. passwordless login with it, and
 #   h. with the authenticator removed (the device lost), the password and
 #      the recovery code sign in (amr ["pwd","rcv"])
+#   i. (run right after c) the admin allows remembered devices; a passkey
+#      second factor with remember_device: true answers a device_token,
+#      kept in localStorage; the next login sends it with the password and
+#      is signed in (amr ["pwd","dev"]) with no authenticator prompt
 #
 #   cargo build && bash scripts/e2e-browser-passkey.sh
 #   TWOFOLD_E2E_DATABASE_URL=postgres://USER:PW@127.0.0.1:5432/DB bash scripts/e2e-browser-passkey.sh

@@ -27,6 +27,7 @@ mod me_twofa;
 mod operator;
 mod ops;
 mod passkey_attacks;
+mod remembered_devices;
 mod session_attacks;
 mod sessions_listing;
 mod shutdown;

@@ -17,6 +17,8 @@ pub struct Account {
     pub licenses: i32,
     pub ip_allowlist_enabled: bool,
     pub created_at: i64,
+    /// How long a browser that proved a second factor may skip it (0: off).
+    pub remember_device_days: i32,
 }
 
 impl Account {
@@ -44,6 +46,7 @@ mod tests {
             licenses: 5,
             ip_allowlist_enabled: false,
             created_at: 0,
+            remember_device_days: 0,
         };
         assert!(!account.enforces_twofa(i64::MAX));
         account.paying_since = Some(1_000);

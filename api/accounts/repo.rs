@@ -53,3 +53,20 @@ pub fn set_billing(
     }
     Ok(())
 }
+
+/// Sets how many days a device may be remembered; the previous value.
+pub fn set_remember_device_days(
+    conn: &mut DbConn,
+    id: &AccountId,
+    days: i32,
+) -> Result<Option<i32>, ApiError> {
+    let previous: Option<i32> = accounts::table
+        .find(id)
+        .select(accounts::remember_device_days)
+        .first(conn)
+        .optional()?;
+    diesel::update(accounts::table.find(id))
+        .set(accounts::remember_device_days.eq(days))
+        .execute(conn)?;
+    Ok(previous)
+}

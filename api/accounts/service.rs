@@ -65,6 +65,7 @@ pub fn create(
         licenses: input.licenses,
         ip_allowlist_enabled: false,
         created_at: now,
+        remember_device_days: 0,
     };
     let user = User::new(
         &account.id,

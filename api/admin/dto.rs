@@ -200,7 +200,8 @@ pub enum EnforcementState {
     "paying_since": "2026-11-27T09:00:00Z",
     "enforcement": "scheduled",
     "enforced_from": "2026-11-28T09:00:00Z",
-    "ip_allowlist_enabled": false
+    "ip_allowlist_enabled": false,
+    "remember_device_days": 30
 }))]
 pub struct SecuritySettings {
     #[schema(value_type = uuid::Uuid)]
@@ -215,6 +216,10 @@ pub struct SecuritySettings {
     #[schema(format = DateTime)]
     pub enforced_from: Option<String>,
     pub ip_allowlist_enabled: bool,
+    /// Days a browser that proved a second factor may skip it at later
+    /// logins (the user asks with `remember_device: true`); 0: never.
+    #[schema(minimum = 0, maximum = 90)]
+    pub remember_device_days: i32,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

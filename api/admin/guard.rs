@@ -92,6 +92,7 @@ mod tests {
             licenses: 5,
             ip_allowlist_enabled: false,
             created_at: 0,
+            remember_device_days: 0,
         }
     }
 

@@ -24,6 +24,7 @@ pub fn settings(account: &Account, users: i64, now: i64) -> SecuritySettings {
         enforcement,
         enforced_from: account.enforced_from().map(rfc3339),
         ip_allowlist_enabled: account.ip_allowlist_enabled,
+        remember_device_days: account.remember_device_days,
     }
 }
 

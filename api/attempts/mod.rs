@@ -236,6 +236,32 @@ impl Attempt {
     }
 }
 
+/// Whether the user's second factor is locked now (ten wrong in a row).
+pub fn second_factor_locked(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let counter = repo::user_counter(conn, UserCounter::SecondFactor, user_id)?;
+    Ok(counter.locked_until.is_some_and(|until| until > now))
+}
+
+/// Counts a failure against the client address alone, like a wrong
+/// password: a device token that is not trusted. Its answer does not
+/// change (the caller answers as without the token); the address limit
+/// then refuses the address's next tries.
+pub fn address_failure(
+    conn: &mut DbConn,
+    ip: IpAddr,
+    limit: i32,
+    now: i64,
+) -> Result<(), ApiError> {
+    let address = address_bucket(&ip.to_string());
+    // Over the limit already: the next try is refused when it reserves.
+    let _ = repo::reserve_address(conn, &address, limit, ADDRESS_WINDOW_SECS, now)?;
+    Ok(())
+}
+
 /// A completed login: its address becomes known for the user.
 pub fn login_completed(
     conn: &mut DbConn,

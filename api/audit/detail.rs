@@ -36,6 +36,10 @@ pub enum Detail {
     AllowlistSwitched(AllowlistSwitched),
     Credential(CredentialChanged),
     CounterRegression(CounterRegression),
+    DeviceRemembered(DeviceRemembered),
+    DeviceUsed(DeviceUsed),
+    DeviceForgotten(DeviceForgotten),
+    RememberDeviceChanged(RememberDeviceChanged),
 }
 
 impl Detail {
@@ -233,6 +237,59 @@ pub struct CounterRegression {
     pub presented: i64,
 }
 
+/// `device.remembered`: the device and when its window ends.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRemembered {
+    #[schema(format = Uuid)]
+    pub device_id: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+/// `device.used`: the device that stood in for the second factor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceUsed {
+    #[schema(format = Uuid)]
+    pub device_id: String,
+}
+
+/// Why remembered devices were forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgetReason {
+    /// The user forgot one (`DELETE /v1/me/devices/{id}`).
+    User,
+    /// The user signed out everywhere else.
+    SignedOutEverywhere,
+    PasswordChanged,
+    TwofaReset,
+    /// An admin ended the user's sessions.
+    SessionsRevoked,
+    /// An admin deactivated the user.
+    UserDeactivated,
+}
+
+/// `device.forgotten`: how many, why, and which one when it was one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceForgotten {
+    pub devices: usize,
+    pub reason: ForgetReason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid)]
+    pub device_id: Option<String>,
+}
+
+/// `account.remember_device_changed`: the new and previous window in days.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RememberDeviceChanged {
+    pub remember_device_days: i32,
+    pub previous_days: i32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +331,22 @@ mod tests {
             Detail::Sessions(SessionsEnded {
                 sessions_revoked: 2,
                 kept_current: true,
+            }),
+            Detail::DeviceRemembered(DeviceRemembered {
+                device_id: "6f1c2a7e-3b7d-4e59-9c1a-2f8d5e4b3a10".into(),
+                expires_at: "2026-12-28T09:00:00Z".into(),
+            }),
+            Detail::DeviceUsed(DeviceUsed {
+                device_id: "6f1c2a7e-3b7d-4e59-9c1a-2f8d5e4b3a10".into(),
+            }),
+            Detail::DeviceForgotten(DeviceForgotten {
+                devices: 1,
+                reason: ForgetReason::User,
+                device_id: Some("6f1c2a7e-3b7d-4e59-9c1a-2f8d5e4b3a10".into()),
+            }),
+            Detail::RememberDeviceChanged(RememberDeviceChanged {
+                remember_device_days: 30,
+                previous_days: 0,
             }),
             Detail::UserCreated(UserCreated {
                 email: "a@example.com".into(),

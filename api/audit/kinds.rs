@@ -59,10 +59,18 @@ pub enum AuditKind {
     WebauthnRemoved,
     #[serde(rename = "webauthn.counter_regression")]
     WebauthnCounterRegression,
+    #[serde(rename = "device.remembered")]
+    DeviceRemembered,
+    #[serde(rename = "device.used")]
+    DeviceUsed,
+    #[serde(rename = "device.forgotten")]
+    DeviceForgotten,
+    #[serde(rename = "account.remember_device_changed")]
+    RememberDeviceChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 29] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::TotpEnrolled,
@@ -88,6 +96,10 @@ impl AuditKind {
         Self::WebauthnRegistered,
         Self::WebauthnRemoved,
         Self::WebauthnCounterRegression,
+        Self::DeviceRemembered,
+        Self::DeviceUsed,
+        Self::DeviceForgotten,
+        Self::RememberDeviceChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -117,6 +129,10 @@ impl AuditKind {
             Self::WebauthnRegistered => "webauthn.registered",
             Self::WebauthnRemoved => "webauthn.removed",
             Self::WebauthnCounterRegression => "webauthn.counter_regression",
+            Self::DeviceRemembered => "device.remembered",
+            Self::DeviceUsed => "device.used",
+            Self::DeviceForgotten => "device.forgotten",
+            Self::RememberDeviceChanged => "account.remember_device_changed",
         }
     }
 
@@ -179,6 +195,10 @@ pub mod kind {
     pub const WEBAUTHN_REGISTERED: AuditKind = AuditKind::WebauthnRegistered;
     pub const WEBAUTHN_REMOVED: AuditKind = AuditKind::WebauthnRemoved;
     pub const WEBAUTHN_COUNTER_REGRESSION: AuditKind = AuditKind::WebauthnCounterRegression;
+    pub const DEVICE_REMEMBERED: AuditKind = AuditKind::DeviceRemembered;
+    pub const DEVICE_USED: AuditKind = AuditKind::DeviceUsed;
+    pub const DEVICE_FORGOTTEN: AuditKind = AuditKind::DeviceForgotten;
+    pub const REMEMBER_DEVICE_CHANGED: AuditKind = AuditKind::RememberDeviceChanged;
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ diesel::table! {
         licenses -> Integer,
         ip_allowlist_enabled -> Bool,
         created_at -> BigInt,
+        remember_device_days -> Integer,
     }
 }
 
@@ -48,6 +49,7 @@ diesel::table! {
         client_address -> Nullable<Text>,
         unknown_subject -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        remember_device -> Bool,
     }
 }
 
@@ -196,6 +198,18 @@ diesel::table! {
         slot -> Nullable<Text>,
         created_at -> BigInt,
         retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    remembered_devices (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        name -> Nullable<Text>,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 

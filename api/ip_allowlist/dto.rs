@@ -53,10 +53,15 @@ pub struct DeleteParams {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"ip_allowlist_enabled": true}))]
+#[schema(example = json!({"ip_allowlist_enabled": true, "remember_device_days": 30}))]
 pub struct SecurityUpdate {
     /// Turn the IP allow-list on or off.
     pub ip_allowlist_enabled: Option<bool>,
+    /// How many days a browser that proved a second factor may skip it (0
+    /// turns remembered devices off). Lowering it shortens every device's
+    /// trust at once; 0 ends them all.
+    #[schema(minimum = 0, maximum = 90)]
+    pub remember_device_days: Option<i32>,
     /// Apply even if it would refuse your own current address.
     #[serde(default)]
     pub force: bool,

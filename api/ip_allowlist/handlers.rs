@@ -99,10 +99,13 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Change the account's security settings: turn the IP allow-list on or off.
+/// Change the account's security settings: the IP allow-list and remembered devices.
 ///
-/// Turning it on so that your own current address would be refused answers
-/// 409 `would_lock_out`, unless `force` is true.
+/// Turning the allow-list on so that your own current address would be
+/// refused answers 409 `would_lock_out`, unless `force` is true.
+/// `remember_device_days` (0–90) lets users skip the second factor on a
+/// browser that proved one that many days ago at most; lowering it
+/// shortens every remembered device at once, 0 ends them all. Both audited.
 #[utoipa::path(
     operation_id = "update_security_settings",
     tag = "admin",

@@ -200,6 +200,9 @@ pub async fn update_security(
                     });
                     audit::record(conn, changed(&admin, ip, detail), now)?;
                 }
+                if let Some(days) = update.remember_device_days {
+                    crate::devices::settings::set_days(conn, &admin, days, ip, now)?;
+                }
                 let account = crate::accounts::repo::find(conn, admin.account_id())?
                     .ok_or(ApiError::NotFound)?;
                 let users = crate::admin::users_repo::count_in_account(conn, &account.id)?;

@@ -24,6 +24,13 @@ pub struct PasswordRequest {
     pub flow_token: Secret,
     #[schema(value_type = String, format = Password)]
     pub password: Secret,
+    /// The `device_token` of an earlier login on this browser: when it is
+    /// still trusted for this user, the answer is `authenticated` without a
+    /// second factor (`amr` `["pwd","dev"]`). Anything else is ignored: the
+    /// answer is what it would be without it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub device_token: Option<Secret>,
 }
 
 /// A second factor the user can answer with.
@@ -200,6 +207,11 @@ pub struct TotpLoginRequest {
     /// The 6-digit code of the authenticator app (spaces allowed).
     #[schema(value_type = String, example = "492039", pattern = r"^\s*(?:[0-9]\s*){6}$")]
     pub code: Secret,
+    /// Remember this browser once the second factor is proven, if the
+    /// account allows it (`remember_device_days` > 0): the `authenticated`
+    /// answer then carries `device_token`.
+    #[serde(default)]
+    pub remember_device: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -211,6 +223,11 @@ pub struct RecoveryLoginRequest {
     /// Case-insensitive; spaces and hyphens are ignored.
     #[schema(value_type = String, example = "7G2K-9QXM-T4RA-1VZC-8HWN-3PJD")]
     pub recovery_code: Secret,
+    /// Remember this browser once the new recovery code is confirmed, if the
+    /// account allows it (`remember_device_days` > 0): the `authenticated`
+    /// answer then carries `device_token`.
+    #[serde(default)]
+    pub remember_device: bool,
 }
 
 #[cfg(test)]

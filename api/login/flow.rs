@@ -213,7 +213,22 @@ pub fn complete(
         address: crate::net::canonical(ip).to_string(),
         user_agent: flow.user_agent.clone(),
     };
-    sessions::open(conn, user, assurance, &client, now)
+    let mut opened = sessions::open(conn, user, assurance, &client, now)?;
+    if flow.remember_device && proves_second_factor(assurance) {
+        opened.device =
+            crate::devices::service::grant(conn, user, flow.user_agent.clone(), ip, now)?;
+    }
+    Ok(opened)
+}
+
+/// The password and a second factor proven now: what earns a remembered
+/// device (never a device itself, nor a passwordless passkey login).
+fn proves_second_factor(assurance: Assurance) -> bool {
+    assurance.amr.contains(&Factor::Password)
+        && assurance
+            .amr
+            .iter()
+            .any(|f| matches!(f, Factor::Totp | Factor::RecoveryCode | Factor::Key))
 }
 
 /// Flow-owned enrollment: the owner of a flow's pending enrollment.

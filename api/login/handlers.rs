@@ -43,7 +43,10 @@ pub async fn start(
 ///
 /// When the password is right, answers `authenticated` with tokens (2FA
 /// neither required nor set up), `mfa_required` with the user's `methods`,
-/// or `enrollment_required` (2FA required but not set up). A wrong
+/// or `enrollment_required` (2FA required but not set up). With the
+/// `device_token` of a browser the user asked to remember, and while the
+/// account allows it, `mfa_required` becomes `authenticated` (`amr`
+/// `["pwd","dev"]`); any other token is ignored. A wrong
 /// password, or an email that belongs to nobody, answers
 /// `invalid_credentials`; after five wrong passwords the flow is dead.
 #[utoipa::path(
@@ -68,7 +71,14 @@ pub async fn password(
     body: ApiJson<PasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::password(&state, body.flow_token, body.password, ip).await?;
+    let step = service::password(
+        &state,
+        body.flow_token,
+        body.password,
+        body.device_token,
+        ip,
+    )
+    .await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -78,7 +88,8 @@ pub async fn password(
 /// again, from any request or instance, is `code_already_used`. Answers
 /// `authenticated` (`aal` 2, `amr` `["pwd","otp"]`), or
 /// `recovery_code_confirmation_required` when the user has no recovery
-/// code left.
+/// code left. With `remember_device: true`, where the account allows it,
+/// the answer carries a `device_token` for later logins.
 #[utoipa::path(
     operation_id = "submit_login_totp",
     tag = "login",
@@ -103,6 +114,7 @@ pub async fn totp(
     let code = CodeStep {
         flow_token: body.flow_token,
         code: body.code,
+        remember_device: body.remember_device,
         ip,
     };
     let step = service::totp(&state, code).await?;
@@ -139,6 +151,7 @@ pub async fn recovery_code(
     let code = CodeStep {
         flow_token: body.flow_token,
         code: body.recovery_code,
+        remember_device: body.remember_device,
         ip,
     };
     let step = service::recovery_code(&state, code).await?;

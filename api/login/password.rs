@@ -19,9 +19,10 @@ use crate::audit::detail::{FailedFactor, LoginFailed};
 use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
+use crate::devices::service as devices;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
-use crate::sessions::service::{self as sessions, PASSWORD_ONLY};
+use crate::sessions::service::{self as sessions, PASSWORD_AND_DEVICE, PASSWORD_ONLY};
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
 use crate::users::identity::lookup_keys;
@@ -97,6 +98,7 @@ pub async fn start(
                 second_factor: None,
                 client_address: None,
                 user_agent,
+                remember_device: false,
             };
             flow::open_flow(conn, flow, ip, limit, now)
         })
@@ -110,6 +112,7 @@ pub async fn password(
     app: &AppState,
     flow_token: Secret,
     password: Secret,
+    device_token: Option<Secret>,
     ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
@@ -162,6 +165,7 @@ pub async fn password(
             .await?;
     }
 
+    let address_limit = app.config.address_failure_limit;
     let webauthn = app.webauthn.is_some();
     let step = app
         .db
@@ -176,6 +180,27 @@ pub async fn password(
                 let required = !twofa::required_by(&user, &account, now).is_empty();
                 match after_password(has_app || has_passkey, required) {
                     AfterPassword::SecondFactor => {
+                        if let Some(token) = &device_token {
+                            let trusted = devices::recognise(conn, &user, &account, token, now)?;
+                            match trusted {
+                                Some(device)
+                                    if !attempts::second_factor_locked(conn, &user.id, now)? =>
+                                {
+                                    devices::used(conn, &user, &device, ip, now)?;
+                                    return complete(
+                                        conn,
+                                        &flow,
+                                        &user,
+                                        PASSWORD_AND_DEVICE,
+                                        ip,
+                                        now,
+                                    )
+                                    .map(|opened| Step::Done(Box::new(opened)));
+                                }
+                                Some(_) => {}
+                                None => attempts::address_failure(conn, ip, address_limit, now)?,
+                            }
+                        }
                         let token = advance(conn, &flow, FlowState::Mfa, None, now)?;
                         let methods = second_factor_methods(
                             has_app,

@@ -30,6 +30,9 @@ pub struct Flow {
     /// The client's `User-Agent` when the flow opened (display only): the
     /// session it opens shows it.
     pub user_agent: Option<String>,
+    /// The client asked to remember this device once a second factor is
+    /// proven (see [`crate::devices`]).
+    pub remember_device: bool,
 }
 
 /// A flow as stored.
@@ -47,6 +50,7 @@ struct FlowRow {
     client_address: Option<String>,
     unknown_subject: Option<String>,
     user_agent: Option<String>,
+    remember_device: bool,
 }
 
 impl From<&Flow> for FlowRow {
@@ -63,6 +67,7 @@ impl From<&Flow> for FlowRow {
             client_address: flow.client_address.clone(),
             unknown_subject: flow.unknown_subject.clone(),
             user_agent: flow.user_agent.clone(),
+            remember_device: flow.remember_device,
         }
     }
 }
@@ -98,6 +103,7 @@ impl FlowRow {
             client_address: self.client_address,
             unknown_subject: self.unknown_subject,
             user_agent: self.user_agent,
+            remember_device: self.remember_device,
         })
     }
 }
@@ -170,6 +176,15 @@ pub fn finish(conn: &mut DbConn, id: &FlowId, state: FlowState) -> Result<bool, 
     Ok(deleted == 1)
 }
 
+/// Records that the flow's login asked to remember its device, for the
+/// confirmation step that ends it.
+pub fn remember_device(conn: &mut DbConn, id: &FlowId) -> Result<(), ApiError> {
+    diesel::update(login_flows::table.filter(login_flows::id.eq(id)))
+        .set(login_flows::remember_device.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Moves a flow from `from` to `to` under a new token, atomically: of two
 /// requests advancing the same flow, one sees `true`. The failure counter
 /// starts again for the new step.
@@ -237,6 +252,7 @@ mod tests {
             client_address: None,
             unknown_subject: None,
             user_agent: None,
+            remember_device: false,
         }
     }
 

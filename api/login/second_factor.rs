@@ -34,7 +34,7 @@ pub fn assurance(second_factor: Option<Factor>) -> Result<Assurance, ApiError> {
         Some(Factor::Totp) => Ok(sessions::PASSWORD_AND_TOTP),
         Some(Factor::RecoveryCode) => Ok(sessions::PASSWORD_AND_RECOVERY_CODE),
         Some(Factor::Key) => Ok(sessions::PASSWORD_AND_KEY),
-        Some(Factor::Password) | None => Err(ApiError::FlowExpired),
+        Some(Factor::Password | Factor::Device) | None => Err(ApiError::FlowExpired),
     }
 }
 
@@ -65,6 +65,9 @@ fn after_second_factor(
                 ),
             )?;
             let token = advance(conn, flow, FlowState::Confirm, Some(factor), now)?;
+            if flow.remember_device {
+                super::repo::remember_device(conn, &flow.id)?;
+            }
             Ok(Step::Next(LoginStep::RecoveryCodeConfirmationRequired(
                 recovery_code_confirmation_required(token, display),
             )))
@@ -79,6 +82,8 @@ fn after_second_factor(
 pub struct CodeStep {
     pub flow_token: Secret,
     pub code: Secret,
+    /// Remember the browser once the login ends (see [`crate::devices`]).
+    pub remember_device: bool,
     pub ip: IpAddr,
 }
 
@@ -86,7 +91,8 @@ pub struct CodeStep {
 /// waiting for one.
 async fn at_second_factor(app: &AppState, step: &CodeStep) -> Result<(i64, Flow, User), ApiError> {
     let now = app.now();
-    let (flow, user) = load_user(app, &step.flow_token, FlowState::Mfa, step.ip).await?;
+    let (mut flow, user) = load_user(app, &step.flow_token, FlowState::Mfa, step.ip).await?;
+    flow.remember_device = step.remember_device;
     Ok((now, flow, user))
 }
 

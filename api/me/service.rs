@@ -127,6 +127,15 @@ pub async fn change_password(
                     "password_changed",
                     now,
                 )?;
+                crate::devices::service::end_all(
+                    conn,
+                    &caller.user.account_id,
+                    &caller.user.id,
+                    crate::audit::Actor::User(caller.user.id.clone()),
+                    crate::audit::detail::ForgetReason::PasswordChanged,
+                    Some(ip.to_string()),
+                    now,
+                )?;
                 crate::audit::record(
                     conn,
                     crate::audit::Event {

@@ -23,6 +23,8 @@ pub struct Swept {
     pub sessions: usize,
     /// Signing keys retired so long ago that nothing they signed is valid.
     pub signing_keys: usize,
+    /// Remembered devices whose window has passed.
+    pub devices: usize,
 }
 
 /// One clean-up pass at the injected clock's `now`.
@@ -41,6 +43,7 @@ pub async fn pass(state: &AppState) -> Result<Swept, ApiError> {
                     now,
                     crate::sessions::service::ENDED_RETENTION_SECS,
                 )?,
+                devices: crate::devices::repo::purge_expired(conn, now)?,
                 signing_keys: crate::keys::repo::purge_retired(
                     conn,
                     now - crate::keys::signing::RETIRED_GRACE_SECS,

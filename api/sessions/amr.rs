@@ -21,6 +21,9 @@ pub enum Factor {
     RecoveryCode,
     /// `hwk`: a passkey or security key (WebAuthn).
     Key,
+    /// `dev`: a remembered device, standing in for a second factor proven
+    /// on it earlier. Never a second factor proven now.
+    Device,
 }
 
 /// A stored method name this version does not know.
@@ -28,11 +31,12 @@ pub enum Factor {
 pub struct UnknownFactor(pub String);
 
 impl Factor {
-    pub const ALL: [Factor; 4] = [
+    pub const ALL: [Factor; 5] = [
         Factor::Password,
         Factor::Totp,
         Factor::RecoveryCode,
         Factor::Key,
+        Factor::Device,
     ];
 
     /// The name as stored and as it appears in `amr`.
@@ -42,6 +46,7 @@ impl Factor {
             Factor::Totp => "otp",
             Factor::RecoveryCode => "rcv",
             Factor::Key => "hwk",
+            Factor::Device => "dev",
         }
     }
 
@@ -62,7 +67,8 @@ impl utoipa::PartialSchema for Factor {
             .enum_values(Some(Factor::ALL.map(Factor::as_str)))
             .description(Some(
                 "An authentication method (RFC 8176): `pwd` password, `otp` authenticator app, \
-                 `rcv` recovery code, `hwk` passkey or security key.",
+                 `rcv` recovery code, `hwk` passkey or security key, `dev` a remembered \
+                 device (a second factor proven on this browser earlier, not now).",
             ))
             .into()
     }
@@ -90,7 +96,7 @@ mod tests {
     #[test]
     fn the_stored_names_are_the_amr_names() {
         let names: Vec<_> = Factor::ALL.iter().map(|f| f.as_str()).collect();
-        assert_eq!(names, ["pwd", "otp", "rcv", "hwk"]);
+        assert_eq!(names, ["pwd", "otp", "rcv", "hwk", "dev"]);
     }
 
     #[test]

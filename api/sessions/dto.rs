@@ -47,6 +47,17 @@ pub struct TokenResponse {
     /// Lifetime of the access token in seconds.
     #[schema(example = 900)]
     pub expires_in: i64,
+    /// Only when the login asked `remember_device: true` and the account
+    /// allows it: keep it in this browser (e.g. `localStorage`) and send it
+    /// as `device_token` with later passwords, to skip the second factor
+    /// until `device_expires_at`. Shown once; never logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "dev_Xk2m3q9vQ0Zr8sYtL5wE1nB7cJ4hA6dG2fP0uI9oK3s")]
+    pub device_token: Option<Secret>,
+    /// When the remembered device's trust ends (with `device_token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub device_expires_at: Option<String>,
     /// "Log In Faster": `true` when WebAuthn is available and the user has
     /// no passkey yet, so a frontend can offer to add one right after
     /// sign-in (`POST /v1/me/webauthn/registration/options`) without

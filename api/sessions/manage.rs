@@ -10,7 +10,7 @@ use super::repo::{self, Session, Which};
 use super::service::Caller;
 use crate::admin::cursor;
 use crate::admin::guard::Admin;
-use crate::audit::detail::{SessionEnded, SessionsEnded};
+use crate::audit::detail::{ForgetReason, SessionEnded, SessionsEnded};
 use crate::audit::Detail;
 use crate::audit::{self, kind, Actor, Event};
 use crate::clock::rfc3339;
@@ -162,6 +162,21 @@ fn end_all(
         "ended_by_admin"
     };
     let ended = repo::revoke_for_user(conn, user, Which::All, keep, reason, now)?;
+    // Signing out everywhere ends the remembered devices too: a stolen
+    // device token would otherwise skip the second factor again.
+    crate::devices::service::end_all(
+        conn,
+        account,
+        user,
+        Actor::User(actor.clone()),
+        if actor == user {
+            ForgetReason::SignedOutEverywhere
+        } else {
+            ForgetReason::SessionsRevoked
+        },
+        Some(ip.to_string()),
+        now,
+    )?;
     audit::record(
         conn,
         Event {

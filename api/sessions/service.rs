@@ -9,6 +9,7 @@ use super::repo::{self, Session};
 use crate::audit::detail::SessionEnded;
 use crate::audit::Detail;
 use crate::audit::{self, kind, Actor, Event};
+use crate::clock::rfc3339;
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -64,6 +65,13 @@ pub const PASSWORD_AND_KEY: Assurance = Assurance {
     amr: &[Factor::Password, Factor::Key],
 };
 
+/// The password on a remembered device: `aal` 2 (the account's policy is
+/// met), but no second factor proven now (see [`Caller::fresh_second_factor`]).
+pub const PASSWORD_AND_DEVICE: Assurance = Assurance {
+    aal: 2,
+    amr: &[Factor::Password, Factor::Device],
+};
+
 /// Passwordless passkey login with user verification.
 pub const PASSKEY_ONLY: Assurance = Assurance {
     aal: 2,
@@ -75,6 +83,8 @@ pub struct Opened {
     session: Session,
     user: User,
     refresh_token: Secret,
+    /// The browser remembered at this login, if it asked and may.
+    pub device: Option<crate::devices::service::Granted>,
     /// Whether the user has a passkey, read in the transaction that opened
     /// (or refreshed) the session: the "Log In Faster" offer depends on it.
     has_passkey: bool,
@@ -116,6 +126,7 @@ pub fn open(
         session,
         user: user.clone(),
         refresh_token,
+        device: None,
         has_passkey: crate::webauthn::repo::has_credentials(conn, &user.id)?,
     })
 }
@@ -148,6 +159,8 @@ pub fn tokens(state: &AppState, opened: Opened, now: i64) -> Result<TokenRespons
         refresh_token: opened.refresh_token,
         token_type: super::dto::BearerTokenType,
         expires_in: claims.exp - now,
+        device_expires_at: opened.device.as_ref().map(|d| rfc3339(d.expires_at)),
+        device_token: opened.device.map(|d| d.token),
         passkey_suggested: passkey_suggested(state.webauthn.is_some(), opened.has_passkey),
     })
 }
@@ -166,6 +179,11 @@ impl Caller {
     /// so a stolen refresh token cannot add or remove factors.
     pub fn fresh_second_factor(&self, now: i64) -> bool {
         self.session.aal >= 2
+            && !self
+                .session
+                .amr_list()
+                .iter()
+                .any(|m| m == Factor::Device.as_str())
             && now - self.session.created_at <= crate::twofa::service::FRESH_MFA_SECS
     }
 }
@@ -303,6 +321,7 @@ pub async fn refresh(
                     session,
                     user,
                     refresh_token,
+                    device: None,
                     has_passkey,
                 })))
             })

@@ -122,6 +122,13 @@ pub struct CodeRequest {
 pub struct ConfirmRequest {
     #[schema(schema_with = crate::openapi::must_be_true)]
     pub confirmed: bool,
+    /// Only where the confirmation ends a login
+    /// (`/v1/auth/enrollment/recovery-code/confirm`): remember this browser,
+    /// if the account allows it (`remember_device_days` > 0); the
+    /// `authenticated` answer then carries `device_token`. A signed-in
+    /// user's confirmation refuses `true` (`validation_failed`).
+    #[serde(default)]
+    pub remember_device: bool,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

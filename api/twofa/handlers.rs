@@ -193,6 +193,7 @@ pub async fn confirm(
     ClientIp(ip): ClientIp,
     body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let tokens = enrollment::confirm(&app, token, body.0.confirmed, ip).await?;
+    let body = body.0;
+    let tokens = enrollment::confirm(&app, token, body.confirmed, body.remember_device, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }

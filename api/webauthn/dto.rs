@@ -107,6 +107,13 @@ pub struct AssertionRequest {
     pub flow_token: Secret,
     #[schema(schema_with = crate::openapi::assertion_credential)]
     pub credential: Box<PublicKeyCredential>,
+    /// Only at the second-factor step (`/v1/auth/login/webauthn`): remember
+    /// this browser once the login ends, if the account allows it
+    /// (`remember_device_days` > 0); the `authenticated` answer then carries
+    /// `device_token`. A passwordless login refuses `true`
+    /// (`validation_failed`): it asks no second factor to skip.
+    #[serde(default)]
+    pub remember_device: bool,
 }
 
 /// Options for enrolling a passkey inside the login flow: the flow is

@@ -65,7 +65,14 @@ pub async fn second_factor(
     body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let step = service::second_factor(&app, body.flow_token, &body.credential, ip).await?;
+    let step = service::second_factor(
+        &app,
+        body.flow_token,
+        &body.credential,
+        body.remember_device,
+        ip,
+    )
+    .await?;
     Ok(no_store(HttpResponse::Ok()).json(step))
 }
 
@@ -122,6 +129,7 @@ pub async fn passkey(
     body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
+    crate::devices::service::only_at_login(body.remember_device)?;
     let tokens = service::passkey(&app, body.flow_token, &body.credential, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }

@@ -102,7 +102,11 @@
     };
   }
 
+  // How many WebAuthn prompts the page has shown.
+  let ceremonies = 0;
+
   async function ceremony(kind, publicKey) {
+    ceremonies += 1;
     try {
       const cred = kind === 'create'
         ? await navigator.credentials.create({ publicKey, signal: AbortSignal.timeout(CEREMONY_TIMEOUT_MS) })
@@ -170,6 +174,37 @@
     return { steps };
   }
 
+  // i. "Trust this browser": the admin allows 30 days; a second-factor login
+  // with remember_device keeps the device token in localStorage, as a
+  // frontend would; the next login sends it with the password and shows no
+  // authenticator prompt.
+  async function rememberDevice(api, email, password, accessToken) {
+    const steps = {};
+    steps.allow = await call(api, 'PATCH', '/v1/admin/security', { remember_device_days: 30 }, accessToken);
+    const flow = await passwordStep(api, email, password, steps);
+    if (!flow) return { steps };
+    steps.options = await call(api, 'POST', '/v1/auth/login/webauthn/options', { flow_token: flow });
+    const body = steps.options.body || {};
+    const pk = body.options && body.options.publicKey;
+    if (steps.options.status !== 200 || !pk) return { steps };
+    const got = await ceremony('get', requestOptions(pk));
+    if (got.error) return { steps, error: got.error };
+    const credential = encodeAssertion(got.cred);
+    steps.webauthn = await call(api, 'POST', '/v1/auth/login/webauthn',
+      { flow_token: body.flow_token || flow, credential, remember_device: true });
+    const granted = steps.webauthn.body || {};
+    if (steps.webauthn.status !== 200 || !granted.device_token) return { steps };
+    localStorage.setItem('twofold.device_token', granted.device_token);
+    const prompts = ceremonies;
+    steps.again = await call(api, 'POST', '/v1/auth/login', { email });
+    const again = steps.again.body || {};
+    steps.skipped = await call(api, 'POST', '/v1/auth/login/password', {
+      flow_token: again.flow_token, password, device_token: localStorage.getItem('twofold.device_token'),
+    });
+    steps.prompts = ceremonies - prompts;
+    return { steps };
+  }
+
   // d. Re-submit an assertion already used, under a new flow token.
   async function replayPasskey(api, credential) {
     const steps = {};
@@ -226,6 +261,8 @@
     return { steps };
   }
 
-  window.twofoldE2E = { register, passkeyLogin, secondFactor, replayPasskey, enrollPasskey, recoveryLogin };
+  window.twofoldE2E = {
+    register, passkeyLogin, secondFactor, rememberDevice, replayPasskey, enrollPasskey, recoveryLogin,
+  };
   log('ready');
 })();

@@ -221,6 +221,26 @@ const main = async () => {
     checkSession('c. password + passkey login', s.webauthn.body, ['pwd', 'hwk']);
   }
 
+  // i. a remembered device skips the authenticator at the next login
+  const adminToken = s.webauthn && s.webauthn.body && s.webauthn.body.access_token;
+  const rd = await run('rememberDevice', api, email, password, adminToken);
+  const dv = rd.steps;
+  if (expectStatus(dv.allow, 200, 'i. PATCH /v1/admin/security {remember_device_days: 30}')) {
+    check(dv.allow.body && dv.allow.body.remember_device_days === 30, 'i. the account remembers devices for 30 days',
+      JSON.stringify(dv.allow.body && dv.allow.body.remember_device_days));
+  }
+  if (rd.error) notOk(`i. navigator.credentials.get() (second factor, remember_device): ${rd.error}`);
+  if (dv.webauthn && expectStatus(dv.webauthn, 200, 'i. POST /v1/auth/login/webauthn with remember_device: true')) {
+    const b = dv.webauthn.body || {};
+    check(typeof b.device_token === 'string' && b.device_token.startsWith('dev_') && typeof b.device_expires_at === 'string',
+      'i. the answer carries device_token and device_expires_at (kept in localStorage)',
+      `device_token ${typeof b.device_token}, device_expires_at ${JSON.stringify(b.device_expires_at)}`);
+  }
+  if (dv.skipped && expectStatus(dv.skipped, 200, 'i. POST /v1/auth/login/password with the device_token')) {
+    checkSession('i. password on the remembered browser', dv.skipped.body, ['pwd', 'dev']);
+    check(dv.prompts === 0, 'i. no authenticator prompt on the second login', `${dv.prompts} prompt(s)`);
+  }
+
   // d. replay of b's assertion
   const rep = await run('replayPasskey', api, pass.credential);
   if (expectStatus(rep.steps.options, 200, 'd. POST /v1/auth/passkey/options (a new flow for the replay)')) {

@@ -123,7 +123,7 @@ async fn security_settings_show_trial_scheduled_and_enforced() {
     let expected = json!({
         "account_id": d.admin.account_id, "name": "Acme MSP", "licenses": 10, "users": 3,
         "paying_since": null, "enforcement": "trial", "enforced_from": null,
-        "ip_allowlist_enabled": false,
+        "ip_allowlist_enabled": false, "remember_device_days": 0,
     });
     assert_eq!(*trial.ok(), expected);
     assert_eq!(d.names(&[DISABLED]).await, ["Tech", "Viewer"]);

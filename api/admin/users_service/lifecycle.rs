@@ -122,6 +122,15 @@ pub async fn deactivate(
                 continue;
             }
             let revoked = end_access(conn, &user, "user_deactivated", now)?;
+            crate::devices::service::end_all(
+                conn,
+                admin.account_id(),
+                &user.id,
+                crate::audit::Actor::User(admin.user_id().clone()),
+                crate::audit::detail::ForgetReason::UserDeactivated,
+                Some(ip.to_string()),
+                now,
+            )?;
             let detail = Detail::UserDeactivated(UserDeactivated {
                 email: user.email.clone(),
                 sessions_revoked: revoked,

@@ -68,6 +68,7 @@ pub async fn confirm(
     app: &AppState,
     flow_token: Secret,
     confirmed: bool,
+    remember_device: bool,
     ip: IpAddr,
 ) -> Result<TokenResponse, ApiError> {
     enrollment::require_confirmed(confirmed)?;
@@ -80,6 +81,8 @@ pub async fn confirm(
         }
         other => other?,
     };
+    let mut flow = flow;
+    flow.remember_device |= remember_device;
     let opened = app
         .db
         .run(move |conn| {

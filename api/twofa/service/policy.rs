@@ -111,6 +111,7 @@ mod tests {
             licenses: 1,
             ip_allowlist_enabled: false,
             created_at: 0,
+            remember_device_days: 0,
         }
     }
 

@@ -54,6 +54,15 @@ pub fn reset(
         "twofa_reset",
         now,
     )?;
+    crate::devices::service::end_all(
+        conn,
+        &user.account_id,
+        &user.id,
+        actor.clone(),
+        crate::audit::detail::ForgetReason::TwofaReset,
+        ip.map(|ip| ip.to_string()),
+        now,
+    )?;
     audit::record(
         conn,
         Event {

@@ -130,10 +130,12 @@ pub async fn second_factor(
     app: &AppState,
     flow_token: Secret,
     credential: &PublicKeyCredential,
+    remember_device: bool,
     ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
-    let (flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
+    let (mut flow, user) = login::load_user(app, &flow_token, state::MFA, ip).await?;
+    flow.remember_device = remember_device;
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let saved = app
         .db
@@ -191,6 +193,7 @@ pub async fn passkey_options(
         client_address: None,
         unknown_subject: None,
         user_agent,
+        remember_device: false,
     };
     let owner = ChallengeOwner::Flow(flow.id.clone());
     let limit = app.config.address_flow_limit;

@@ -14,11 +14,10 @@ use std::net::IpAddr;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::json;
 use webauthn_rs::prelude::{Passkey, PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::registration::credential_exists;
-use super::{internal, not_started, registration_failed, rp, user_handle, CEREMONY_TTL_SECS};
+use super::{creation_options, internal, not_started, registration_failed, rp, CEREMONY_TTL_SECS};
 use crate::crypto::Secret;
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -45,18 +44,7 @@ pub async fn options(
     let (flow, user) = login::load_user(app, &flow_token, state::ENROLLMENT, ip).await?;
     // A user at this step has no passkey (one would have made them
     // enrolled), so there is nothing to exclude.
-    let (options, registration) = rp(app)?
-        .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, None)
-        .map_err(internal)?;
-    let mut options = serde_json::to_value(options).map_err(internal)?;
-    if let Some(selection) = options
-        .pointer_mut("/publicKey/authenticatorSelection")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        selection.insert("residentKey".to_owned(), json!("required"));
-        selection.insert("requireResidentKey".to_owned(), json!(true));
-    }
-    let saved = serde_json::to_string(&registration).map_err(internal)?;
+    let (options, saved) = creation_options(app, &user, None, "required")?;
     let expires_at = (now + CEREMONY_TTL_SECS).min(flow.expires_at);
     let owner = ChallengeOwner::Flow(flow.id.clone());
     app.db

@@ -79,6 +79,33 @@ fn require_fresh_second_factor(caller: &Caller, now: i64) -> Result<(), ApiError
 }
 
 /// The authenticator's answer to a registration did not verify.
+/// Creation options for `user` (excluding `exclude`) that ask for a
+/// discoverable credential as `resident_key` says (`required` or
+/// `preferred`), and the ceremony state to keep until the answer.
+fn creation_options(
+    app: &AppState,
+    user: &User,
+    exclude: Option<Vec<webauthn_rs::prelude::CredentialID>>,
+    resident_key: &str,
+) -> Result<(serde_json::Value, String), ApiError> {
+    let (options, registration) = rp(app)?
+        .start_passkey_registration(user_handle(user)?, &user.email, &user.name, exclude)
+        .map_err(internal)?;
+    let mut options = serde_json::to_value(options).map_err(internal)?;
+    if let Some(selection) = options
+        .pointer_mut("/publicKey/authenticatorSelection")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        selection.insert("residentKey".to_owned(), resident_key.into());
+        selection.insert(
+            "requireResidentKey".to_owned(),
+            (resident_key == "required").into(),
+        );
+    }
+    let state = serde_json::to_string(&registration).map_err(internal)?;
+    Ok((options, state))
+}
+
 fn registration_failed(e: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest {
         code: ErrorCode::RegistrationFailed,

@@ -7,12 +7,11 @@ use std::net::IpAddr;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::json;
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::{
-    internal, not_started, passkeys, registration_failed, require_fresh_second_factor, rp,
-    user_handle, view, CEREMONY_TTL_SECS,
+    creation_options, internal, not_started, passkeys, registration_failed,
+    require_fresh_second_factor, rp, view, CEREMONY_TTL_SECS,
 };
 use crate::audit::detail::CredentialChanged;
 use crate::audit::Detail;
@@ -39,20 +38,9 @@ pub async fn registration_options(
         .iter()
         .map(|p| p.cred_id().clone())
         .collect::<Vec<_>>();
-    let (options, registration) = rp(app)?
-        .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, Some(exclude))
-        .map_err(internal)?;
     // Discoverable where the authenticator can, so the same credential
     // also serves passwordless login.
-    let mut options = serde_json::to_value(options).map_err(internal)?;
-    if let Some(selection) = options
-        .pointer_mut("/publicKey/authenticatorSelection")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        selection.insert("residentKey".to_owned(), json!("preferred"));
-        selection.insert("requireResidentKey".to_owned(), json!(false));
-    }
-    let state = serde_json::to_string(&registration).map_err(internal)?;
+    let (options, state) = creation_options(app, &user, Some(exclude), "preferred")?;
     let owner = ChallengeOwner::Session(caller.session.id.clone());
     app.db
         .run(move |conn| {
