@@ -55,10 +55,52 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            let body = integral_numbers_as_integers(body.to_vec());
             checked::<T>(&body)?;
             parse(&body).map(ApiJson)
         })
     }
+}
+
+/// JSON Schema counts `50.0` as an integer, and so does the contract; serde
+/// does not. A body holding a number with a zero fraction is rewritten with
+/// that number as an integer before it is checked and read. Other bodies
+/// are left byte for byte as they came.
+fn integral_numbers_as_integers(body: Vec<u8>) -> Vec<u8> {
+    fn rewrite(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let Some(f) = n.as_f64() else { return false };
+                // Exactly representable integers only (|f| < 2^53).
+                if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        reason = "a whole number below 2^53 converts exactly"
+                    )]
+                    let whole = f as i64;
+                    *value = serde_json::Value::from(whole);
+                    return true;
+                }
+                false
+            }
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |c, v| rewrite(v) | c),
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().fold(false, |c, v| rewrite(v) | c)
+            }
+            _ => false,
+        }
+    }
+    // Only a body with a fraction or exponent can hold such a number.
+    if !body.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return body;
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    if !rewrite(&mut value) {
+        return body;
+    }
+    serde_json::to_vec(&value).unwrap_or(body)
 }
 
 /// Checks a JSON body against the documented schema of `T` and refuses it
@@ -196,6 +238,21 @@ impl FromRequest for UserAgent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let fixed =
+            integral_numbers_as_integers(br#"{"a": 50.0, "b": [1e2, 2.5], "c": "1.0"}"#.to_vec());
+        let value: serde_json::Value = serde_json::from_slice(&fixed).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"a": 50, "b": [100, 2.5], "c": "1.0"})
+        );
+        let untouched = br#"{"email": "a@example.com", "n": 3}"#.to_vec();
+        assert_eq!(integral_numbers_as_integers(untouched.clone()), untouched);
+        let broken = b"{\"a\": 1.0".to_vec();
+        assert_eq!(integral_numbers_as_integers(broken.clone()), broken);
+    }
 
     #[test]
     fn user_agents_are_cleaned_and_cut() {

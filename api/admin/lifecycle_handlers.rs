@@ -99,7 +99,10 @@ pub async fn reactivate_one(
         (status = 409, description = "The admin's own user (`cannot_act_on_self`), or the account's last active admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/v1/admin/users/{id}")]
+#[delete(
+    "/v1/admin/users/{id}",
+    guard = "crate::ops::fallback::not_a_literal_path"
+)]
 pub async fn delete_one(
     app: web::Data<AppState>,
     admin: Admin,

@@ -84,7 +84,10 @@ pub async fn create(
         (status = 404, description = "No such user in this account (`not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/admin/users/{id}")]
+#[get(
+    "/v1/admin/users/{id}",
+    guard = "crate::ops::fallback::not_a_literal_path"
+)]
 pub async fn get(
     app: web::Data<AppState>,
     admin: Admin,
@@ -114,7 +117,10 @@ pub async fn get(
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/v1/admin/users/{id}")]
+#[patch(
+    "/v1/admin/users/{id}",
+    guard = "crate::ops::fallback::not_a_literal_path"
+)]
 pub async fn update(
     app: web::Data<AppState>,
     admin: Admin,

@@ -43,19 +43,6 @@ pub struct Granted {
     pub expires_at: i64,
 }
 
-/// `remember_device: true` where no login ends with a second factor (a
-/// signed-in user's confirmation, a passwordless login) is refused rather
-/// than silently ignored.
-pub fn only_at_login(remember_device: bool) -> Result<(), ApiError> {
-    if remember_device {
-        return Err(ApiError::field(
-            "remember_device",
-            "only a login that proves a second factor remembers its device",
-        ));
-    }
-    Ok(())
-}
-
 /// When trust in `device` ends under the account's current setting.
 pub fn trusted_until(device: &Device, days: i32) -> i64 {
     device
@@ -251,14 +238,5 @@ mod tests {
         assert_eq!(trusted_until(&device, 10), 1_000 + 10 * DAY_SECS);
         assert_eq!(trusted_until(&device, 0), 1_000);
         assert_eq!(trusted_until(&device, -5), 1_000);
-    }
-
-    #[test]
-    fn remember_device_is_refused_outside_a_login() {
-        assert!(only_at_login(false).is_ok());
-        assert_eq!(
-            only_at_login(true).unwrap_err().code(),
-            crate::error::ErrorCode::ValidationFailed
-        );
     }
 }

@@ -3,6 +3,7 @@
 //! methods is read from the generated OpenAPI document, the same one the
 //! router was built with, so the two cannot disagree.
 
+use actix_web::guard::GuardContext;
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::openapi::path::HttpMethod;
@@ -69,6 +70,29 @@ impl RouteTable {
             })
             .map(|(_, methods)| methods.clone())
     }
+}
+
+impl RouteTable {
+    /// Whether the contract lists `path` itself, with no parameter.
+    pub fn is_literal(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.routes.iter().any(|(segments, _)| {
+            segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| matches!(s, Segment::Literal(l) if l == p))
+        })
+    }
+}
+
+/// Guard of a route with a parameter at a place where the contract also
+/// has literal paths (`/v1/admin/users/{id}` beside
+/// `/v1/admin/users/deactivate`): such a path is never read as an id, so a
+/// method it does not allow falls through to [`not_routed`]'s 405.
+pub fn not_a_literal_path(ctx: &GuardContext<'_>) -> bool {
+    ctx.app_data::<web::Data<RouteTable>>()
+        .is_none_or(|table| !table.is_literal(ctx.head().uri.path()))
 }
 
 fn to_method(method: &HttpMethod) -> Method {

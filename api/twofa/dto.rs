@@ -125,8 +125,8 @@ pub struct ConfirmRequest {
     /// Only where the confirmation ends a login
     /// (`/v1/auth/enrollment/recovery-code/confirm`): remember this browser,
     /// if the account allows it (`remember_device_days` > 0); the
-    /// `authenticated` answer then carries `device_token`. A signed-in
-    /// user's confirmation refuses `true` (`validation_failed`).
+    /// `authenticated` answer then carries `device_token`. Ignored at a
+    /// signed-in user's confirmation, which ends no login.
     #[serde(default)]
     pub remember_device: bool,
 }

@@ -217,7 +217,6 @@ pub async fn confirm(
     ClientIp(ip): ClientIp,
     body: ApiJson<ConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::devices::service::only_at_login(body.0.remember_device)?;
     let state = me::confirm(&app, &caller, body.0.confirmed, ip).await?;
     Ok(HttpResponse::Ok().json(state))
 }

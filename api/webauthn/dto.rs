@@ -110,8 +110,8 @@ pub struct AssertionRequest {
     /// Only at the second-factor step (`/v1/auth/login/webauthn`): remember
     /// this browser once the login ends, if the account allows it
     /// (`remember_device_days` > 0); the `authenticated` answer then carries
-    /// `device_token`. A passwordless login refuses `true`
-    /// (`validation_failed`): it asks no second factor to skip.
+    /// `device_token`. Ignored by a passwordless login, which asks no
+    /// second factor to skip.
     #[serde(default)]
     pub remember_device: bool,
 }

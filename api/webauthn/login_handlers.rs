@@ -129,7 +129,6 @@ pub async fn passkey(
     body: ApiJson<AssertionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    crate::devices::service::only_at_login(body.remember_device)?;
     let tokens = service::passkey(&app, body.flow_token, &body.credential, ip).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }

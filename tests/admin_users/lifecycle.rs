@@ -395,15 +395,19 @@ async fn the_bulk_paths_are_not_taken_for_a_user_id() {
     assert_eq!(a.ok()["results"][0]["status"], "active");
     let a = many(&d, "delete", ids).await;
     assert_eq!(a.ok()["results"][0]["user_id"], tech.id.as_str());
-    // And `{id}` still answers its own methods for a user named like one.
+    // Any other method on a static path is that path's 405 (the contract
+    // lists it with POST only), never `{id}`'s answer for a user so named.
     for word in ["deactivate", "reactivate", "delete"] {
-        d.get(&format!("{USERS}/{word}"))
-            .await
-            .problem(404, "not_found");
-        delete(&d, word).await.problem(404, "not_found");
+        let path = format!("{USERS}/{word}");
+        for method in [Method::GET, Method::PATCH, Method::DELETE, Method::PUT] {
+            let body = (method == Method::PATCH).then(|| json!({ "name": "X" }));
+            let a = d.call(method.clone(), &path, body).await;
+            a.problem(405, "method_not_allowed");
+            assert_eq!(a.header("allow"), "POST", "{method} {path}");
+        }
     }
-    let a = d.call(Method::PUT, &format!("{USERS}/delete"), None).await;
-    a.problem(405, "method_not_allowed");
+    // A real id still reaches the user.
+    assert_eq!(d.user(&d.admin.id).await["id"], d.admin.id.as_str());
 }
 
 #[actix_web::test]
