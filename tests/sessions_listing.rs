@@ -306,3 +306,38 @@ async fn a_user_agent_is_cleaned_and_cut_before_it_is_shown() {
     assert_eq!(shown.chars().count(), 200);
     assert!(long.starts_with(shown));
 }
+
+#[actix_web::test]
+async fn an_empty_cursor_is_the_first_page_and_revoke_others_is_not_an_id() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Edges").await;
+    let token = access(&t.login(&admin).await);
+    let first = t.get("/v1/me/sessions?cursor=", Some(&token)).await;
+    assert_eq!(first.ok()["items"].as_array().unwrap().len(), 1);
+    let gone = t
+        .call(
+            Method::DELETE,
+            "/v1/me/sessions/revoke-others",
+            Some(&token),
+            None,
+        )
+        .await;
+    gone.problem(405, "method_not_allowed");
+    assert_eq!(gone.header("allow"), "POST");
+    // Audit filters name a user by id: anything else is refused, not an
+    // empty page.
+    for bad in ["", "not-a-uuid"] {
+        t.get(
+            &format!("/v1/admin/audit-events?user_id={bad}"),
+            Some(&token),
+        )
+        .await
+        .problem(400, "validation_failed");
+    }
+    t.get(
+        &format!("/v1/admin/audit-events?user_id={}", admin.id),
+        Some(&token),
+    )
+    .await
+    .ok();
+}

@@ -19,12 +19,15 @@ pub async fn list(
 ) -> Result<AuditPage, ApiError> {
     let limit = cursor::limit(params.limit)?;
     check_kind(params.kind.as_deref())?;
-    let before = params
-        .cursor
-        .as_deref()
-        .map(cursor::decode::<(i64, String)>)
-        .transpose()?;
+    let before = cursor::start_after::<(i64, String)>(params.cursor.as_deref())?;
     let account_id = admin.account_id().to_owned();
+    // A user id is a UUID, as the contract says: anything else is a
+    // mistake to name, not a filter that quietly matches nothing.
+    if let Some(id) = params.user_id.as_deref() {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(ApiError::field("user_id", "must be a user id (a UUID)"));
+        }
+    }
     let user_id = params.user_id.map(UserId::from);
     let rows = app
         .db

@@ -24,6 +24,16 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
         .ok_or_else(|| ApiError::field("cursor", "not a cursor from a previous page"))
 }
 
+/// The key a page starts after: none for the first page, which an empty
+/// `cursor=` also asks for (a form or a client that always sends the
+/// parameter); anything else must be a cursor this API issued.
+pub fn start_after<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
+    match cursor {
+        None | Some("") => Ok(None),
+        Some(cursor) => decode(cursor).map(Some),
+    }
+}
+
 /// The page size: default 50, 1 to 200.
 pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     let limit = requested.unwrap_or(DEFAULT_LIMIT);
@@ -75,6 +85,13 @@ mod tests {
             decode::<(String, String)>("!!").unwrap_err().code(),
             "validation_failed"
         );
+        assert_eq!(start_after::<(String, String)>(Some("")).unwrap(), None);
+        assert_eq!(start_after::<(String, String)>(None).unwrap(), None);
+        assert_eq!(
+            start_after::<(String, String)>(Some(&c)).unwrap(),
+            Some(("ada".into(), "id-1".into()))
+        );
+        assert!(start_after::<(String, String)>(Some("!!")).is_err());
         assert_eq!(limit(None).unwrap(), 50);
         assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
     }

@@ -66,7 +66,7 @@ pub struct ListParams {
     pub twofa_status: Option<TwofaStatus>,
     /// `active` or `deactivated`; all users when absent.
     pub status: Option<UserStatus>,
-    /// From the previous page's `next_cursor`.
+    /// From the previous page's `next_cursor` (absent or empty: the first page).
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200, default = 50)]
@@ -232,6 +232,7 @@ pub struct AuditParams {
     /// One kind, e.g. `twofa.reset`.
     #[param(value_type = Option<crate::audit::AuditKind>)]
     pub kind: Option<String>,
+    /// From the previous page's `next_cursor` (absent or empty: the first page).
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200, default = 50)]

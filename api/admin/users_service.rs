@@ -87,11 +87,7 @@ fn rows(
 pub async fn list(app: &AppState, admin: &Admin, params: ListParams) -> Result<UserPage, ApiError> {
     let now = app.now();
     let limit = cursor::limit(params.limit)?;
-    let after = params
-        .cursor
-        .as_deref()
-        .map(cursor::decode::<(String, String)>)
-        .transpose()?;
+    let after = cursor::start_after::<(String, String)>(params.cursor.as_deref())?;
     let term = match params.name.as_deref().map(str::trim) {
         Some("") | None => None,
         Some(term) if term.chars().count() > 200 => {

@@ -180,7 +180,7 @@ pub struct SessionsRevoked {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SessionListParams {
-    /// From the previous page's `next_cursor`.
+    /// From the previous page's `next_cursor` (absent or empty: the first page).
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200, default = 50)]

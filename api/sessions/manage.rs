@@ -203,11 +203,7 @@ async fn list(
 ) -> Result<SessionPage, ApiError> {
     let now = app.now();
     let limit = cursor::limit(paging.limit)?;
-    let after = paging
-        .cursor
-        .as_deref()
-        .map(cursor::decode::<(i64, String)>)
-        .transpose()?;
+    let after = cursor::start_after::<(i64, String)>(paging.cursor.as_deref())?;
     let rows = app
         .db
         .run(move |conn| repo::live_page(conn, &user, now, after, limit + 1))

@@ -59,7 +59,10 @@ pub async fn list(
         (status = 404, description = "No live session of the caller has this id (`not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/v1/me/sessions/{id}")]
+#[delete(
+    "/v1/me/sessions/{id}",
+    guard = "crate::ops::fallback::not_a_literal_path"
+)]
 pub async fn end(
     app: web::Data<AppState>,
     Authenticated(caller): Authenticated,

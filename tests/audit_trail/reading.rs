@@ -76,9 +76,16 @@ async fn filters_by_kind_and_by_user_as_actor_or_subject() {
         .iter()
         .all(|e| e["subject_user_id"] == trail.tech.id.as_str()));
 
-    // An unknown user id is no error: nothing involves it.
-    let a = trail.fetch("?user_id=no-such-user").await;
+    // An unknown user id is no error: nothing involves it. Something that
+    // is not a user id at all is (the contract says `format: uuid`).
+    let a = trail
+        .fetch(&format!("?user_id={}", uuid::Uuid::new_v4()))
+        .await;
     assert_eq!(a.ok()["items"], json!([]));
+    trail
+        .fetch("?user_id=no-such-user")
+        .await
+        .problem(400, "validation_failed");
 }
 
 #[actix_web::test]
