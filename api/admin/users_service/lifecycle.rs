@@ -100,6 +100,26 @@ fn end_access(conn: &mut DbConn, user: &User, reason: &str, now: i64) -> Result<
     sessions::revoke_for_user(conn, &user.id, Which::All, None, reason, now)
 }
 
+/// [`in_account`] for taking users off the account (deactivating,
+/// deleting): never the admin themselves, and an active admin must stay.
+async fn taking_off<T: Send + 'static>(
+    app: &AppState,
+    admin: Admin,
+    ids: Vec<UserId>,
+    body: impl FnOnce(&mut DbConn, &Admin, Vec<User>, i64) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let ids = bulk_ids(ids)?;
+    refuse_self(&ids, admin.user_id())?;
+    in_account(app, admin, ids, move |conn, admin, users, now| {
+        keep_an_admin(
+            repo::count_admins(conn, admin.account_id())?,
+            active_admins(&users),
+        )?;
+        body(conn, admin, users, now)
+    })
+    .await
+}
+
 /// Deactivates each user: they cannot sign in, every session ends at once,
 /// and their licence is free. A user already deactivated is left as is.
 pub async fn deactivate(
@@ -108,13 +128,7 @@ pub async fn deactivate(
     ids: Vec<UserId>,
     ip: IpAddr,
 ) -> Result<StatusChanges, ApiError> {
-    let ids = bulk_ids(ids)?;
-    refuse_self(&ids, admin.user_id())?;
-    in_account(app, admin, ids, move |conn, admin, users, now| {
-        keep_an_admin(
-            repo::count_admins(conn, admin.account_id())?,
-            active_admins(&users),
-        )?;
+    taking_off(app, admin, ids, move |conn, admin, users, now| {
         let mut results = Vec::with_capacity(users.len());
         for user in users {
             if !user.is_active() || !lifecycle::deactivate(conn, &user.id, now)? {
@@ -205,13 +219,7 @@ pub async fn delete(
     ids: Vec<UserId>,
     ip: IpAddr,
 ) -> Result<RemovedUsers, ApiError> {
-    let ids = bulk_ids(ids)?;
-    refuse_self(&ids, admin.user_id())?;
-    in_account(app, admin, ids, move |conn, admin, users, now| {
-        keep_an_admin(
-            repo::count_admins(conn, admin.account_id())?,
-            active_admins(&users),
-        )?;
+    taking_off(app, admin, ids, move |conn, admin, users, now| {
         let mut results = Vec::with_capacity(users.len());
         for user in users {
             let revoked = end_access(conn, &user, "user_deleted", now)?;
