@@ -31,6 +31,7 @@ mod remembered_devices;
 mod session_attacks;
 mod sessions_listing;
 mod shutdown;
+mod statement_budget;
 mod support_reset;
 mod tenant_probing;
 mod tokens;

@@ -113,58 +113,72 @@ pub fn reserve(
     address_limit: i32,
     now: i64,
 ) -> Result<Attempt, ApiError> {
-    let address = address_bucket(&ip.to_string());
     write_tx(conn, |conn| {
-        // The user's row before the flow's: the order a reset takes them
-        // in (see `users::repo::lock`), so the two never deadlock.
-        if let Some((_, id)) = user {
-            crate::users::repo::lock(conn, id)?;
-        }
-        if let Some(flow_id) = flow {
-            if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
-                return Err(match repo::flow_attempts(conn, flow_id)? {
-                    Some(_) => ApiError::FlowAttemptsExhausted,
-                    None => ApiError::FlowExpired,
-                });
-            }
-        }
-        let user = match user {
-            Some((UserCounter::Password, id))
-                if flow.is_some()
-                    && repo::is_known_address(conn, id, &address, now - KNOWN_ADDRESS_SECS)? =>
-            {
-                // A login from where the user signed in before: the per-user
-                // back-off would only lock the owner out (see the module doc).
-                None
-            }
-            Some((which, id)) => {
-                if !repo::reserve_user(conn, which, id, limit_of(which), now)? {
-                    let counter = repo::user_counter(conn, which, id)?;
-                    // Locked, or its last tries are being verified right now.
-                    let until = counter
-                        .locked_until
-                        .filter(|until| *until > now)
-                        .unwrap_or(now + 1);
-                    return Err(ApiError::TooManyAttempts {
-                        retry_after: u64::try_from(until - now).unwrap_or(1),
-                    });
-                }
-                Some((which, id.clone()))
-            }
-            None => None,
-        };
-        if let Err(retry_after) =
-            repo::reserve_address(conn, &address, address_limit, ADDRESS_WINDOW_SECS, now)?
-        {
-            return Err(ApiError::TooManyAttempts {
-                retry_after: u64::try_from(retry_after).unwrap_or(1),
+        reserve_in_tx(conn, flow, user, ip, address_limit, now)
+    })
+}
+
+/// [`reserve`] inside the caller's transaction, which must begin with it:
+/// it takes the user's row lock first, as every writer of the user does.
+/// A refusal must roll the transaction back.
+pub fn reserve_in_tx(
+    conn: &mut DbConn,
+    flow: Option<&FlowId>,
+    user: Option<(UserCounter, &UserId)>,
+    ip: IpAddr,
+    address_limit: i32,
+    now: i64,
+) -> Result<Attempt, ApiError> {
+    let address = address_bucket(&ip.to_string());
+    // The user's row before the flow's: the order a reset takes them
+    // in (see `users::repo::lock`), so the two never deadlock.
+    if let Some((_, id)) = user {
+        crate::users::repo::lock(conn, id)?;
+    }
+    if let Some(flow_id) = flow {
+        if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
+            return Err(match repo::flow_attempts(conn, flow_id)? {
+                Some(_) => ApiError::FlowAttemptsExhausted,
+                None => ApiError::FlowExpired,
             });
         }
-        Ok(Attempt {
-            flow: flow.cloned(),
-            user,
-            address,
-        })
+    }
+    let user = match user {
+        Some((UserCounter::Password, id))
+            if flow.is_some()
+                && repo::is_known_address(conn, id, &address, now - KNOWN_ADDRESS_SECS)? =>
+        {
+            // A login from where the user signed in before: the per-user
+            // back-off would only lock the owner out (see the module doc).
+            None
+        }
+        Some((which, id)) => {
+            if !repo::reserve_user(conn, which, id, limit_of(which), now)? {
+                let counter = repo::user_counter(conn, which, id)?;
+                // Locked, or its last tries are being verified right now.
+                let until = counter
+                    .locked_until
+                    .filter(|until| *until > now)
+                    .unwrap_or(now + 1);
+                return Err(ApiError::TooManyAttempts {
+                    retry_after: u64::try_from(until - now).unwrap_or(1),
+                });
+            }
+            Some((which, id.clone()))
+        }
+        None => None,
+    };
+    if let Err(retry_after) =
+        repo::reserve_address(conn, &address, address_limit, ADDRESS_WINDOW_SECS, now)?
+    {
+        return Err(ApiError::TooManyAttempts {
+            retry_after: u64::try_from(retry_after).unwrap_or(1),
+        });
+    }
+    Ok(Attempt {
+        flow: flow.cloned(),
+        user,
+        address,
     })
 }
 
@@ -197,11 +211,12 @@ impl Attempt {
     /// The secret was right: the address gets its try back and the user's
     /// run of failures ends.
     pub fn succeeded(self, conn: &mut DbConn) -> Result<(), ApiError> {
-        repo::release_address(conn, &self.address)?;
         if let Some((which, user_id)) = &self.user {
             repo::reset_user(conn, *which, user_id)?;
         }
-        Ok(())
+        // Last: every request from the address updates this row, so a
+        // transaction should hold it only for its final statement.
+        repo::release_address(conn, &self.address)
     }
 
     /// A second factor verified, but not yet used (its TOTP step is claimed,

@@ -11,12 +11,16 @@
 //! thread pool, never on actix's async workers.
 
 pub mod backup;
+mod pool;
 pub mod schema;
 pub mod search;
 mod tls;
 
+pub use pool::{Conn, PoolConn};
 pub use tls::init_tls;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -100,14 +104,42 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Manager {
     backend: Backend,
+    statements: Arc<pool::Statements>,
+}
+
+impl Manager {
+    /// Watches every statement the connection sends: counts it (one relaxed
+    /// atomic add; round trips are what a request costs, and a test holds
+    /// each login step to a budget of them), and marks the connection lost
+    /// when a statement fails in a way that may mean the server is gone.
+    fn instrument<C: Connection>(&self, conn: &mut C, lost: &Arc<AtomicBool>) {
+        use diesel::connection::InstrumentationEvent;
+        let statements = Arc::clone(&self.statements);
+        let lost = Arc::clone(lost);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                let counter = if pool::pinging() {
+                    &statements.pings
+                } else {
+                    &statements.sent
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } if pool::may_be_lost(error) => lost.store(true, Ordering::Relaxed),
+            _ => {}
+        });
+    }
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = PoolConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        match &self.backend {
+    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
+        let lost = Arc::new(AtomicBool::new(false));
+        let conn = match &self.backend {
             Backend::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(r2d2::Error::ConnectionError)?;
@@ -120,24 +152,26 @@ impl ManageConnection for Manager {
                      PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConn::Sqlite(conn))
+                self.instrument(&mut conn, &lost);
+                DbConn::Sqlite(conn)
             }
             Backend::Postgres(url) => {
                 init_tls();
-                diesel::PgConnection::establish(url)
-                    .map(DbConn::Postgres)
-                    .map_err(r2d2::Error::ConnectionError)
+                let mut conn =
+                    diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                self.instrument(&mut conn, &lost);
+                DbConn::Postgres(conn)
             }
-        }
+        };
+        Ok(PoolConn::new(conn, lost))
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
+        conn.ping()
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        std::thread::panicking()
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.is_lost() || std::thread::panicking()
     }
 }
 
@@ -146,6 +180,7 @@ impl ManageConnection for Manager {
 pub struct Db {
     pool: Pool<Manager>,
     backend: &'static str,
+    statements: Arc<pool::Statements>,
 }
 
 impl Db {
@@ -165,14 +200,22 @@ impl Db {
             Backend::Postgres(_) => 16,
         };
         let name = backend.name();
+        let statements = Arc::new(pool::Statements::default());
         let pool = Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
+            // A checkout pings only a connection that sat idle (see
+            // `pool::checkout`); one in steady use costs no extra round trip.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(3))
-            .build_unchecked(Manager { backend });
+            .build_unchecked(Manager {
+                backend,
+                statements: Arc::clone(&statements),
+            });
         Ok(Self {
             pool,
             backend: name,
+            statements,
         })
     }
 
@@ -180,9 +223,20 @@ impl Db {
         self.backend
     }
 
+    /// SQL statements this pool's connections have sent so far for the
+    /// application (the pool's own liveness checks are counted apart).
+    pub fn statements(&self) -> u64 {
+        self.statements.sent.load(Ordering::Relaxed)
+    }
+
+    /// Liveness checks (`SELECT 1`) the pool has sent so far.
+    pub fn pings(&self) -> u64 {
+        self.statements.pings.load(Ordering::Relaxed)
+    }
+
     /// A connection for blocking work outside a request (CLI, start-up).
-    pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, DbError> {
-        self.pool.get().map_err(|e| DbError::Connect(e.to_string()))
+    pub fn conn(&self) -> Result<Conn, DbError> {
+        pool::checkout(&self.pool).map_err(|e| DbError::Connect(e.to_string()))
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -193,7 +247,7 @@ impl Db {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool::checkout(&pool)?;
             f(&mut conn)
         })
         .await

@@ -17,6 +17,7 @@ mod database;
 mod problem;
 
 pub use code::ErrorCode;
+pub use database::DbUnavailable;
 pub use problem::{FieldError, Problem, PROBLEM_JSON};
 
 #[derive(Debug)]

@@ -124,13 +124,7 @@ pub async fn load(
     let token_hash = sha256_hex(flow_token.expose());
     app.db
         .run(move |conn| {
-            let flow =
-                repo::find_at(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)?;
-            let user = match &flow.user_id {
-                Some(id) => users::repo::find(conn, id)?,
-                None => None,
-            };
-            Ok((flow, user))
+            repo::find_at_with_user(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)
         })
         .await
 }

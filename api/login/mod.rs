@@ -12,6 +12,8 @@ pub mod flow;
 pub mod flow_state;
 pub mod handlers;
 pub mod password;
+mod password_next;
 pub mod repo;
 pub mod second_factor;
 pub mod service;
+mod totp;

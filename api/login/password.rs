@@ -8,23 +8,20 @@
 use std::net::IpAddr;
 
 use super::dto::{LoginStep, Method, PasswordRequired};
-use super::flow::{
-    self, advance, allowed, complete, enrollment_required, load, mfa_required, password_required,
-    Step, FLOW_TTL_SECS,
-};
+use super::flow::{self, allowed, load, password_required, Step, FLOW_TTL_SECS};
 use super::flow_state::FlowState;
+use super::password_next::{next_step, After};
 use super::repo::Flow;
 use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::detail::{FailedFactor, LoginFailed};
 use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
 use crate::db::write_tx;
-use crate::devices::service as devices;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
-use crate::sessions::service::{self as sessions, PASSWORD_AND_DEVICE, PASSWORD_ONLY};
+use crate::sessions::service as sessions;
 use crate::state::AppState;
-use crate::twofa::{repo as factors, service as twofa};
+use crate::twofa::service as twofa;
 use crate::users::identity::lookup_keys;
 use crate::users::{self, User};
 
@@ -156,7 +153,6 @@ pub async fn password(
     if !matched || !user.is_active() {
         return Err(wrong_password(app, attempt, Some(user), ip).await);
     }
-    app.db.run(move |conn| attempt.succeeded(conn)).await?;
     if !app.passwords.is_current(&user.password_hash) {
         let new_hash = app.passwords.hash(password).await?;
         let (id, old_hash) = (user.id.clone(), user.password_hash.clone());
@@ -173,49 +169,21 @@ pub async fn password(
             write_tx(conn, |conn| {
                 // The user's row before the flow's, as a reset takes them.
                 users::repo::lock(conn, &user.id)?;
-                let account = crate::accounts::repo::find(conn, &user.account_id)?
-                    .ok_or(ApiError::FlowExpired)?;
-                let has_app = factors::authenticator(conn, &user.id)?.is_some();
-                let has_passkey = crate::webauthn::repo::has_credentials(conn, &user.id)?;
-                let required = !twofa::required_by(&user, &account, now).is_empty();
-                match after_password(has_app || has_passkey, required) {
-                    AfterPassword::SecondFactor => {
-                        if let Some(token) = &device_token {
-                            let trusted = devices::recognise(conn, &user, &account, token, now)?;
-                            match trusted {
-                                Some(device)
-                                    if !attempts::second_factor_locked(conn, &user.id, now)? =>
-                                {
-                                    devices::used(conn, &user, &device, ip, now)?;
-                                    return complete(
-                                        conn,
-                                        &flow,
-                                        &user,
-                                        PASSWORD_AND_DEVICE,
-                                        ip,
-                                        now,
-                                    )
-                                    .map(|opened| Step::Done(Box::new(opened)));
-                                }
-                                Some(_) => {}
-                                None => attempts::address_failure(conn, ip, address_limit, now)?,
-                            }
-                        }
-                        let token = advance(conn, &flow, FlowState::Mfa, None, now)?;
-                        let methods = second_factor_methods(
-                            has_app,
-                            factors::recovery_code(conn, &user.id)?.is_some(),
-                            has_passkey,
-                        );
-                        Ok(Step::Next(mfa_required(token, methods)))
-                    }
-                    AfterPassword::Enrollment => {
-                        let token = advance(conn, &flow, FlowState::Enrollment, None, now)?;
-                        Ok(Step::Next(enrollment_required(token, webauthn)))
-                    }
-                    AfterPassword::Session => complete(conn, &flow, &user, PASSWORD_ONLY, ip, now)
-                        .map(|opened| Step::Done(Box::new(opened))),
+                let at = After {
+                    device_token: device_token.as_ref(),
+                    webauthn,
+                    ip,
+                    now,
+                };
+                let next = next_step(conn, &flow, &user, &at)?;
+                // Settled with the step it led to, in one commit, last (see
+                // `Attempt::succeeded`). Should the step fail (a racing
+                // request moved the flow), the attempt stays counted.
+                attempt.succeeded(conn)?;
+                if next.wrong_device {
+                    attempts::address_failure(conn, ip, address_limit, now)?;
                 }
+                Ok(next.step)
             })
         })
         .await?;

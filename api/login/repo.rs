@@ -5,11 +5,12 @@
 use diesel::prelude::*;
 
 use super::flow_state::FlowState;
-use crate::db::schema::login_flows;
+use crate::db::schema::{login_flows, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::sessions::amr::Factor;
+use crate::users::User;
 
 /// A login in progress.
 #[derive(Debug, Clone)]
@@ -162,6 +163,24 @@ pub fn find_at(
         .first(conn)
         .optional()?
         .and_then(FlowRow::into_flow))
+}
+
+/// Like [`find_at`], with the flow's user (if it names one), in one query.
+pub fn find_at_with_user(
+    conn: &mut DbConn,
+    token_hash: &str,
+    state: FlowState,
+    now: i64,
+) -> Result<Option<(Flow, Option<User>)>, ApiError> {
+    let found: Option<(FlowRow, Option<User>)> = login_flows::table
+        .left_join(users::table)
+        .filter(login_flows::token_hash.eq(token_hash))
+        .filter(login_flows::state.eq(state.as_str()))
+        .filter(login_flows::expires_at.gt(now))
+        .select((FlowRow::as_select(), Option::<User>::as_select()))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(row, user)| row.into_flow().map(|flow| (flow, user))))
 }
 
 /// Ends a flow that is still at `state`; `false` when another request got

@@ -14,7 +14,7 @@ use super::dto::LoginStep;
 use super::flow::{advance, complete, load_user, recovery_code_confirmation_required, Step};
 use super::flow_state::FlowState;
 use super::repo::Flow;
-use crate::attempts::{self, UserCounter};
+use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::Secret;
 use crate::db::{write_tx, DbConn};
@@ -42,17 +42,23 @@ pub fn assurance(second_factor: Option<Factor>) -> Result<Assurance, ApiError> {
 /// (the last one was spent and its successor never confirmed), in which
 /// case a new one is issued and must be confirmed first. Runs inside the
 /// caller's transaction.
-fn after_second_factor(
+pub(super) fn after_second_factor(
     conn: &mut DbConn,
     flow: &Flow,
     user: &User,
-    factor: Factor,
-    new_code: Option<(Secret, String)>,
+    proven: Proven,
     ip: IpAddr,
     now: i64,
 ) -> Result<Step, ApiError> {
-    attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
-    match new_code {
+    let Proven {
+        factor,
+        attempt,
+        new_code,
+    } = proven;
+    if attempt.is_none() {
+        attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
+    }
+    let step = match new_code {
         Some((display, hash)) => {
             factors::put_pending(
                 conn,
@@ -68,13 +74,19 @@ fn after_second_factor(
             if flow.remember_device {
                 super::repo::remember_device(conn, &flow.id)?;
             }
-            Ok(Step::Next(LoginStep::RecoveryCodeConfirmationRequired(
+            Step::Next(LoginStep::RecoveryCodeConfirmationRequired(
                 recovery_code_confirmation_required(token, display),
-            )))
+            ))
         }
         None => complete(conn, flow, user, assurance(Some(factor))?, ip, now)
-            .map(|opened| Step::Done(Box::new(opened))),
+            .map(|opened| Step::Done(Box::new(opened)))?,
+    };
+    // Settled last (see `Attempt::succeeded`), in the commit that acts on
+    // the factor: if anything above refused, the attempt stays counted.
+    if let Some(attempt) = attempt {
+        attempt.succeeded(conn)?;
     }
+    Ok(step)
 }
 
 /// A code sent to a second-factor step: the login it continues, the code,
@@ -89,35 +101,22 @@ pub struct CodeStep {
 
 /// The time, flow and user of a second-factor step: the flow must be
 /// waiting for one.
-async fn at_second_factor(app: &AppState, step: &CodeStep) -> Result<(i64, Flow, User), ApiError> {
+pub(super) async fn at_second_factor(
+    app: &AppState,
+    step: &CodeStep,
+) -> Result<(i64, Flow, User), ApiError> {
     let now = app.now();
     let (mut flow, user) = load_user(app, &step.flow_token, FlowState::Mfa, step.ip).await?;
     flow.remember_device = step.remember_device;
     Ok((now, flow, user))
 }
 
-/// Second factor: a code from the authenticator app.
-pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError> {
-    let (now, flow, user) = at_second_factor(app, &step).await?;
-    let CodeStep { code, ip, .. } = step;
-    let user_id = user.id.clone();
-    let authenticator = app
-        .db
-        .run(move |conn| factors::authenticator(conn, &user_id))
-        .await?
-        .ok_or(ApiError::FlowExpired)?;
-    let secret = twofa::open(app, &user.id, &authenticator.secret_sealed)?;
-    let step = twofa::check_totp(app, &user, &secret, &code, ip, Some(flow.id.clone()))
-        .await
-        .inspect_err(|e| app.metrics.login("totp", e.code()))?;
-    let user_id = user.id.clone();
-    finish_second_factor(app, flow, user, Factor::Totp, ip, move |conn| {
-        if !factors::claim_step(conn, &user_id, step)? {
-            return Err(ApiError::CodeAlreadyUsed);
-        }
-        factors::touch_authenticator(conn, &user_id, now)
-    })
-    .await
+/// A second factor about to be proven: which, the attempt it reserved (if
+/// it did), and the new recovery code to issue when the user has none left.
+pub(super) struct Proven {
+    pub factor: Factor,
+    pub attempt: Option<Attempt>,
+    pub new_code: Option<(Secret, String)>,
 }
 
 /// Ends a proven second factor: a session, or first a new recovery code
@@ -131,18 +130,41 @@ pub async fn finish_second_factor(
     ip: IpAddr,
     proof: impl FnOnce(&mut DbConn) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<LoginStep, ApiError> {
-    let now = app.now();
     let has_code = {
         let id = user.id.clone();
         app.db
             .run(move |conn| Ok(factors::recovery_code(conn, &id)?.is_some()))
             .await?
     };
-    let new_code = if has_code {
-        None
-    } else {
-        Some(twofa::new_recovery_code(app).await?)
+    let proven = Proven {
+        factor,
+        attempt: None,
+        new_code: new_code_unless(app, has_code).await?,
     };
+    finish_proven(app, flow, user, proven, ip, proof).await
+}
+
+/// A new recovery code (shown once, and its hash) unless the user has one.
+pub(super) async fn new_code_unless(
+    app: &AppState,
+    has_code: bool,
+) -> Result<Option<(Secret, String)>, ApiError> {
+    if has_code {
+        return Ok(None);
+    }
+    twofa::new_recovery_code(app).await.map(Some)
+}
+
+async fn finish_proven(
+    app: &AppState,
+    flow: Flow,
+    user: User,
+    proven: Proven,
+    ip: IpAddr,
+    proof: impl FnOnce(&mut DbConn) -> Result<(), ApiError> + Send + 'static,
+) -> Result<LoginStep, ApiError> {
+    let now = app.now();
+    let factor = proven.factor;
     let outcome = app
         .db
         .run(move |conn| {
@@ -151,7 +173,7 @@ pub async fn finish_second_factor(
                 // `users::repo::lock`).
                 crate::users::repo::lock(conn, &user.id)?;
                 proof(conn)?;
-                after_second_factor(conn, &flow, &user, factor, new_code, ip, now)
+                after_second_factor(conn, &flow, &user, proven, ip, now)
             })
         })
         .await;
@@ -184,15 +206,12 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
                     Event::of_user(&user, kind::RECOVERY_CODE_USED, ip, Detail::NONE),
                     now,
                 )?;
-                after_second_factor(
-                    conn,
-                    &flow,
-                    &user,
-                    Factor::RecoveryCode,
-                    Some(new_code),
-                    ip,
-                    now,
-                )
+                let proven = Proven {
+                    factor: Factor::RecoveryCode,
+                    attempt: None,
+                    new_code: Some(new_code),
+                };
+                after_second_factor(conn, &flow, &user, proven, ip, now)
             })
         })
         .await;
@@ -200,7 +219,7 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
 }
 
 /// Answers a second-factor step and counts it under `step` in the metrics.
-fn finish_step(
+pub(super) fn finish_step(
     app: &AppState,
     step: &str,
     outcome: Result<Step, ApiError>,

@@ -16,5 +16,6 @@ pub use super::flow_state::{state, FlowState};
 pub use super::password::{
     after_password, password, second_factor_methods, start, wrong_password, AfterPassword,
 };
-pub use super::second_factor::{assurance, finish_second_factor, recovery_code, totp, CodeStep};
+pub use super::second_factor::{assurance, finish_second_factor, recovery_code, CodeStep};
+pub use super::totp::totp;
 pub use crate::sessions::amr::Factor;

@@ -58,15 +58,24 @@ pub fn recovery_code(
 }
 
 /// Accepts TOTP step `step` for the user if no step at or after it was
-/// accepted before. The single conditional UPDATE is the whole decision:
-/// of any number of concurrent callers with the same step, one sees `true`.
-pub fn claim_step(conn: &mut DbConn, user_id: &UserId, step: i64) -> Result<bool, ApiError> {
+/// accepted before, and records the authenticator as used at `now`. The
+/// single conditional UPDATE is the whole decision: of any number of
+/// concurrent callers with the same step, one sees `true`.
+pub fn claim_step(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    step: i64,
+    now: i64,
+) -> Result<bool, ApiError> {
     let claimed = diesel::update(
         totp_authenticators::table
             .filter(totp_authenticators::user_id.eq(user_id))
             .filter(totp_authenticators::last_step.lt(step)),
     )
-    .set(totp_authenticators::last_step.eq(step))
+    .set((
+        totp_authenticators::last_step.eq(step),
+        totp_authenticators::last_used_at.eq(now),
+    ))
     .execute(conn)?;
     Ok(claimed == 1)
 }
@@ -102,13 +111,6 @@ pub fn spend_recovery_code(
     )
     .execute(conn)?;
     Ok(spent == 1)
-}
-
-pub fn touch_authenticator(conn: &mut DbConn, user_id: &UserId, now: i64) -> Result<(), ApiError> {
-    diesel::update(totp_authenticators::table.find(user_id))
-        .set(totp_authenticators::last_used_at.eq(now))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Makes `secret_sealed` the user's authenticator, replacing any other.

@@ -7,12 +7,13 @@
 
 use std::net::IpAddr;
 
-use crate::attempts::{self, Attempt, UserCounter};
+use crate::attempts::{self, Attempt, Failure, UserCounter};
 use crate::audit::detail::{FailedFactor, LoginFailed, TwofaLocked};
 use crate::audit::{self, kind, Detail, Event};
 use crate::clock::rfc3339;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{recovery, Secret};
+use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::state::AppState;
@@ -61,34 +62,45 @@ pub async fn failed(
     let user = user.clone();
     let recorded = state
         .db
-        .run(move |conn| {
-            let failure = attempt.failed(conn, now)?;
-            let event = |kind, detail| Event::of_user(&user, kind, ip, detail);
-            audit::record(
-                conn,
-                event(
-                    kind::LOGIN_FAILED,
-                    Detail::LoginFailed(LoginFailed {
-                        factor,
-                        consecutive: None,
-                        locked_until: None,
-                    }),
-                ),
-                now,
-            )?;
-            if let Some(until) = failure.locked_until {
-                let detail = Detail::TwofaLocked(TwofaLocked {
-                    until: rfc3339(until),
-                });
-                audit::record(conn, event(kind::TWOFA_LOCKED, detail), now)?;
-            }
-            Ok(failure)
-        })
+        .run(move |conn| record_failure(conn, attempt, &user, ip, factor, now))
         .await;
     match recorded {
         Ok(failure) => failure.answer(wrong, now),
         Err(e) => e,
     }
+}
+
+/// [`failed`] on the caller's connection (inside its transaction, if any):
+/// the failure recorded and audited; the caller answers it.
+pub fn record_failure(
+    conn: &mut DbConn,
+    attempt: Attempt,
+    user: &User,
+    ip: IpAddr,
+    factor: FailedFactor,
+    now: i64,
+) -> Result<Failure, ApiError> {
+    let failure = attempt.failed(conn, now)?;
+    let event = |kind, detail| Event::of_user(user, kind, ip, detail);
+    audit::record(
+        conn,
+        event(
+            kind::LOGIN_FAILED,
+            Detail::LoginFailed(LoginFailed {
+                factor,
+                consecutive: None,
+                locked_until: None,
+            }),
+        ),
+        now,
+    )?;
+    if let Some(until) = failure.locked_until {
+        let detail = Detail::TwofaLocked(TwofaLocked {
+            until: rfc3339(until),
+        });
+        audit::record(conn, event(kind::TWOFA_LOCKED, detail), now)?;
+    }
+    Ok(failure)
 }
 
 /// Checks a TOTP code for `user` against `secret` (reserving the attempt

@@ -1,0 +1,111 @@
+//! The code from the authenticator app at login, judged in one
+//! transaction: the attempt is reserved first (the user's row locked
+//! before anything else, so parallel guesses at one user are judged one at
+//! a time, each counting the others), then the code is checked, and either
+//! the failure is recorded or the step is claimed and the session opened.
+//! One commit either way, and nothing is ever checked before it is counted.
+
+use std::net::IpAddr;
+
+use super::dto::LoginStep;
+use super::flow::Step;
+use super::repo::Flow;
+use super::second_factor::{
+    after_second_factor, at_second_factor, finish_step, new_code_unless, CodeStep, Proven,
+};
+use crate::attempts::{self, UserCounter};
+use crate::audit::detail::FailedFactor;
+use crate::crypto::totp::{self, TotpSecret};
+use crate::crypto::Secret;
+use crate::db::{write_tx, DbConn};
+use crate::error::ApiError;
+use crate::sessions::amr::Factor;
+use crate::state::AppState;
+use crate::twofa::{repo as factors, service as twofa};
+use crate::users::User;
+
+/// What the transaction judges a code with.
+struct Check {
+    secret: TotpSecret,
+    /// Normalised: the six digits.
+    code: String,
+    /// Issued if the login ends here and the user has no recovery code.
+    new_code: Option<(Secret, String)>,
+    ip: IpAddr,
+    address_limit: i32,
+    now: i64,
+}
+
+/// How a judged code ended once committed: a proven step, or a refusal
+/// whose counting had to be kept (a wrong code, a replayed one).
+enum Judged {
+    Proven(Step),
+    Refused(ApiError),
+}
+
+/// Second factor: a code from the authenticator app.
+pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError> {
+    let (now, flow, user) = at_second_factor(app, &step).await?;
+    let CodeStep { code, ip, .. } = step;
+    let code = totp::normalize_code(code.expose()).ok_or_else(|| {
+        ApiError::field("code", "must be the 6 digits the authenticator app shows")
+    })?;
+    let user_id = user.id.clone();
+    let (authenticator, has_code) = app
+        .db
+        .run(move |conn| {
+            let authenticator = factors::authenticator(conn, &user_id)?;
+            let has_code = factors::recovery_code(conn, &user_id)?.is_some();
+            Ok((authenticator, has_code))
+        })
+        .await?;
+    let authenticator = authenticator.ok_or(ApiError::FlowExpired)?;
+    let check = Check {
+        secret: twofa::open(app, &user.id, &authenticator.secret_sealed)?,
+        code,
+        new_code: new_code_unless(app, has_code).await?,
+        ip,
+        address_limit: app.config.address_failure_limit,
+        now,
+    };
+    let outcome = app
+        .db
+        .run(move |conn| write_tx(conn, |conn| judge(conn, &flow, &user, check)))
+        .await
+        .and_then(|judged| match judged {
+            Judged::Proven(step) => Ok(step),
+            Judged::Refused(e) => Err(e),
+        });
+    finish_step(app, "totp", outcome, now)
+}
+
+/// Inside the transaction: reserve, check, then settle.
+fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Judged, ApiError> {
+    let Check {
+        secret,
+        code,
+        new_code,
+        ip,
+        address_limit,
+        now,
+    } = check;
+    let counter = Some((UserCounter::SecondFactor, &user.id));
+    let attempt = attempts::reserve_in_tx(conn, Some(&flow.id), counter, ip, address_limit, now)?;
+    let Some(step) = totp::verify(&secret, &code, now) else {
+        let failure =
+            twofa::verify::record_failure(conn, attempt, user, ip, FailedFactor::Totp, now)?;
+        return Ok(Judged::Refused(failure.answer(ApiError::InvalidCode, now)));
+    };
+    if !factors::claim_step(conn, &user.id, step, now)? {
+        // A right code that a racing request (or a replay) used first is
+        // not a wrong guess: its attempt is given back.
+        attempt.verified(conn)?;
+        return Ok(Judged::Refused(ApiError::CodeAlreadyUsed));
+    }
+    let proven = Proven {
+        factor: Factor::Totp,
+        attempt: Some(attempt),
+        new_code,
+    };
+    after_second_factor(conn, flow, user, proven, ip, now).map(Judged::Proven)
+}

@@ -1,0 +1,120 @@
+//! How many SQL statements each login step sends: a budget per step, so a
+//! change that adds round trips to the hot path fails here, not in a
+//! benchmark weeks later. Counted by the pool's instrumentation
+//! (`Db::statements`, every statement including `BEGIN` and `COMMIT`; the
+//! pool's own ping of an idle connection is counted apart and not charged).
+
+use serde_json::json;
+
+use crate::common::{code_at, TestApp};
+
+/// The email: the user by any of the email's lookup keys (1), the new flow
+/// (1), and the flows open from the client address, for its cap (1).
+const EMAIL: u64 = 3;
+
+/// The password. The flow with its user (1). Reserving the attempt before
+/// the hash, in one transaction (BEGIN, the user's row lock, the flow's
+/// attempt, whether the address is known to the user, the address's
+/// failures, COMMIT: 6). After the hash, one transaction settles the attempt
+/// and moves the flow (BEGIN, lock, the address's failure given back, the
+/// account, the authenticator, the passkeys, the flow moved, the recovery
+/// code for the methods offered, COMMIT: 9). The account's allow-list is
+/// cached, and read at most every few seconds (2, charged here).
+const PASSWORD: u64 = 18;
+
+/// The code. The flow with its user (1); the authenticator and whether a
+/// recovery code is left (2). Then one transaction judges the code and
+/// opens the session: BEGIN, the user's row lock, the attempt reserved on
+/// the flow, the user and the address (3), the step claimed, the user's
+/// failures reset, the flow ended, the login time, the known address, the
+/// audit event, the session, the sessions beyond the cap, the refresh
+/// token, the passkeys (for the "Log In Faster" offer), the address's try
+/// given back, COMMIT: 17.
+const TOTP: u64 = 20;
+
+/// An authenticated call: the session with its user (1); `/v1/me` then
+/// reads the account and the authenticator (2).
+const ME: u64 = 3;
+
+/// A refresh: the token's session and user, read before the transaction
+/// (3), then BEGIN, the token spent, the session re-read with its user,
+/// the new token, the last use, the passkeys, COMMIT (8).
+const REFRESH: u64 = 11;
+
+/// Statements `step` sent.
+async fn counted<T>(t: &TestApp, step: impl std::future::Future<Output = T>) -> (u64, T) {
+    let before = t.state.db.statements();
+    let out = step.await;
+    (t.state.db.statements() - before, out)
+}
+
+#[actix_web::test]
+async fn each_login_step_stays_within_its_statement_budget() {
+    use twofold::clock::Clock as _;
+    let t = TestApp::spawn().await;
+    let admin = t.account("Budget").await;
+    let user = t.enroll(&admin).await;
+    t.advance(30);
+    // The allow-list is read once here, then cached for the login below.
+    let (email, start) = counted(
+        &t,
+        t.post("/v1/auth/login", json!({ "email": admin.email })),
+    )
+    .await;
+    let flow = start.ok()["flow_token"].as_str().unwrap().to_owned();
+    let body = json!({ "flow_token": flow, "password": admin.password });
+    let (password, step) = counted(&t, t.post("/v1/auth/login/password", body)).await;
+    assert_eq!(step.ok()["status"], "mfa_required");
+
+    let flow = step.json["flow_token"].as_str().unwrap().to_owned();
+    let code = code_at(&user.secret, t.clock.unix());
+    let body = json!({ "flow_token": flow, "code": code });
+    let (totp, done) = counted(&t, t.post("/v1/auth/login/totp", body)).await;
+    assert_eq!(done.ok()["status"], "authenticated");
+
+    let access = done.json["access_token"].as_str().unwrap().to_owned();
+    let (me, answer) = counted(&t, t.get("/v1/me", Some(&access))).await;
+    answer.ok();
+    let body = json!({ "refresh_token": done.json["refresh_token"] });
+    let (refresh, answer) = counted(&t, t.post("/v1/auth/token/refresh", body)).await;
+    answer.ok();
+
+    let spent = [
+        ("email", email, EMAIL),
+        ("password", password, PASSWORD),
+        ("totp", totp, TOTP),
+        ("me", me, ME),
+        ("refresh", refresh, REFRESH),
+    ];
+    for (step, sent, budget) in spent {
+        assert!(
+            sent <= budget,
+            "the {step} step sent {sent} SQL statements; its budget is {budget}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_wrong_code_costs_no_more_than_a_right_one() {
+    use twofold::clock::Clock as _;
+    let t = TestApp::spawn().await;
+    let admin = t.account("Budget wrong").await;
+    let user = t.enroll(&admin).await;
+    t.advance(30);
+    let start = t
+        .post("/v1/auth/login", json!({ "email": admin.email }))
+        .await;
+    let body = json!({ "flow_token": start.ok()["flow_token"], "password": admin.password });
+    let step = t.post("/v1/auth/login/password", body).await;
+    let flow = step.ok()["flow_token"].as_str().unwrap().to_owned();
+    let right = code_at(&user.secret, t.clock.unix());
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let body = json!({ "flow_token": flow, "code": wrong });
+    let (sent, answer) = counted(&t, t.post("/v1/auth/login/totp", body)).await;
+    assert_eq!(answer.status, 401, "{:?}", answer.json);
+    assert!(sent <= TOTP, "a wrong code sent {sent} statements");
+}
