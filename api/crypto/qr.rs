@@ -69,10 +69,12 @@ fn png_of(qr: &QrCode, size: u32) -> Result<Vec<u8>, String> {
     {
         let (row, copies) = band.split_at_mut(row_bytes);
         let my = my as i32 - QUIET_ZONE;
-        for x in 0..width {
+        for (mx, left) in (0..modules).zip((0..width).step_by(scale as usize)) {
             // 1 = white; get_module is false outside the symbol (quiet zone).
-            if !qr.get_module((x / scale) as i32 - QUIET_ZONE, my) {
-                row[(x / 8) as usize] |= 0x80 >> (x % 8);
+            if !qr.get_module(mx - QUIET_ZONE, my) {
+                for x in left..left + scale {
+                    row[(x / 8) as usize] |= 0x80 >> (x % 8);
+                }
             }
         }
         for copy in copies.chunks_exact_mut(row_bytes) {
