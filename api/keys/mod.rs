@@ -5,6 +5,7 @@
 //! The master key ring itself is in [`crate::crypto::keyring`]; the CLI
 //! commands (`twofold keys …`) are in `cli/keys.rs`.
 
+pub mod jwks;
 pub mod repo;
 pub mod reseal;
 pub mod signing;

@@ -13,9 +13,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::JwkSet;
+use actix_web::web::Bytes;
 use jsonwebtoken::DecodingKey;
 
+use super::jwks::JwksBodies;
 use super::repo::{self, signing_key_owner, KeyRow};
 use crate::crypto::keyring::{Keyring, MasterKeys};
 use crate::db::{Db, DbConn};
@@ -40,9 +41,14 @@ struct Published {
 }
 
 impl Published {
-    fn valid_at(&self, now: i64) -> bool {
+    /// When the key stops verifying and being published.
+    fn leaves(&self) -> Option<i64> {
         self.retired_at
-            .is_none_or(|retired| retired + RETIRED_GRACE_SECS > now)
+            .map(|retired| retired.saturating_add(RETIRED_GRACE_SECS))
+    }
+
+    fn valid_at(&self, now: i64) -> bool {
+        self.leaves().is_none_or(|leaves| leaves > now)
     }
 }
 
@@ -53,6 +59,25 @@ struct KeySet {
     active: Result<Arc<SigningKey>, String>,
     active_created_at: i64,
     published: Vec<Published>,
+    /// The JWKS of `published`, serialised once per read.
+    jwks: JwksBodies,
+}
+
+impl KeySet {
+    fn new(
+        active: Result<Arc<SigningKey>, String>,
+        active_created_at: i64,
+        published: Vec<Published>,
+    ) -> Self {
+        let keys: Vec<_> = published.iter().map(|p| (&p.key.jwk, p.leaves())).collect();
+        let jwks = JwksBodies::new(&keys);
+        Self {
+            active,
+            active_created_at,
+            published,
+            jwks,
+        }
+    }
 }
 
 /// The live key set of one instance.
@@ -66,14 +91,11 @@ pub struct SigningKeys {
 impl SigningKeys {
     /// One key that never changes, for tests and tools that sign alone.
     pub fn fixed(key: SigningKey) -> Self {
-        let set = KeySet {
-            published: vec![Published {
-                key: key.public.clone(),
-                retired_at: None,
-            }],
-            active: Ok(Arc::new(key)),
-            active_created_at: 0,
-        };
+        let published = vec![Published {
+            key: key.public.clone(),
+            retired_at: None,
+        }];
+        let set = KeySet::new(Ok(Arc::new(key)), 0, published);
         Self {
             store: None,
             set: RwLock::new(Arc::new(set)),
@@ -166,17 +188,10 @@ impl SigningKeys {
             .map(|p| p.key.decoding.clone())
     }
 
-    /// The active key and every retired key whose tokens may still be valid.
-    pub fn jwks(&self, now: i64) -> JwkSet {
-        JwkSet {
-            keys: self
-                .current()
-                .published
-                .iter()
-                .filter(|p| p.valid_at(now))
-                .map(|p| p.key.jwk.clone())
-                .collect(),
-        }
+    /// The JWKS JSON: the active key and every retired key whose tokens
+    /// may still be valid. Written at the read of the set, not here.
+    pub fn jwks(&self, now: i64) -> Bytes {
+        self.current().jwks.at(now)
     }
 
     fn may_reload_for_unknown(&self) -> bool {
@@ -213,11 +228,7 @@ fn build(rows: &[KeyRow], ring: &Keyring) -> KeySet {
             retired_at: row.retired_at,
         });
     }
-    KeySet {
-        active,
-        active_created_at,
-        published,
-    }
+    KeySet::new(active, active_created_at, published)
 }
 
 /// The private half of `row`, or the master key id it is sealed under.

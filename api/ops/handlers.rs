@@ -116,5 +116,6 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
             header::CACHE_CONTROL,
             format!("public, max-age={}", crate::keys::signing::RELOAD_SECS),
         ))
-        .json(state.tokens.keys().jwks(state.now()))
+        .content_type(header::ContentType::json())
+        .body(state.tokens.keys().jwks(state.now()))
 }
