@@ -6,7 +6,8 @@
 //! `users_search` (kept by triggers) when the term is selective. When it
 //! matches more than [`SELECTIVE`] rows, or is shorter than three characters
 //! (which trigrams cannot serve), `LIKE` on the ordered index walk finds a
-//! page of matches after a few rows and stops. FTS answers "how many, up to
+//! page of matches after a few rows and stops; `users_list_by_name` holds
+//! both columns, so the walk tests them without reading table rows. FTS answers "how many, up to
 //! N" in a few milliseconds, so the choice is cheap.
 
 use diesel::dsl::sql;
