@@ -26,6 +26,7 @@
     reason = "a benchmark harness stops loudly on any failure"
 )]
 
+use std::cell::RefCell;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,7 +42,7 @@ mod common;
 mod login;
 use common::{arg, Scratch};
 use login::cpu::{self, Usage};
-use login::{ceiling, drive, seed};
+use login::{ceiling, drive, pgstat, seed};
 
 const BIN: &str = env!("CARGO_BIN_EXE_twofold");
 const PASSWORD: &str = "correct horse battery staple";
@@ -96,14 +97,24 @@ struct Snapshot {
     at: Instant,
     own: Usage,
     server: Usage,
+    /// Ticks of the server's password pool threads.
+    pool: u64,
     backends: std::collections::HashMap<String, Usage>,
+    /// PostgreSQL's counters for the bench database.
+    pg: Option<pgstat::Counters>,
 }
 
-fn snapshot(server_pid: &str, database: Option<&str>) -> Snapshot {
+fn snapshot(
+    server_pid: &str,
+    database: Option<&str>,
+    stats: Option<&RefCell<pgstat::Stats>>,
+) -> Snapshot {
     Snapshot {
+        pg: stats.map(|stats| stats.borrow_mut().read()),
         at: Instant::now(),
         own: cpu::usage("self").expect("own /proc stat"),
         server: cpu::usage(server_pid).expect("server /proc stat"),
+        pool: cpu::thread_ticks(server_pid, "argon2-"),
         backends: database.map(cpu::postgres_backends).unwrap_or_default(),
     }
 }
@@ -179,6 +190,9 @@ fn main() {
     wait_ready(&base);
 
     // 3. Logins, with the CPU counters read at the window's edges.
+    let stats = db_name
+        .as_deref()
+        .map(|name| RefCell::new(pgstat::Stats::connect(&database.url, name)));
     let begin = || {
         let perf = perf_file.as_ref().map(|file| {
             Command::new(std::env::var("PERF").unwrap_or_else(|_| "perf".into()))
@@ -187,10 +201,13 @@ fn main() {
                 .spawn()
                 .expect("start perf record")
         });
-        (snapshot(&server_pid, db_name.as_deref()), perf)
+        (
+            snapshot(&server_pid, db_name.as_deref(), stats.as_ref()),
+            perf,
+        )
     };
     let end = |(start, perf): (Snapshot, Option<Child>)| {
-        let stop = snapshot(&server_pid, db_name.as_deref());
+        let stop = snapshot(&server_pid, db_name.as_deref(), stats.as_ref());
         if let Some(mut perf) = perf {
             let _ = perf.wait();
         }
@@ -200,6 +217,7 @@ fn main() {
     let (mut outcome, (start, stop)) =
         drive::run(base, password, seeded, clients, warm_up, window, begin, end);
     drop(server);
+    drop(stats);
     let after = ceiling::measure(&hasher, &hash, PASSWORD, cores, ceiling_window);
     drop(database);
 
@@ -245,6 +263,14 @@ fn main() {
         println!("  {count:>6} × {what}");
     }
     println!("efficiency: {:.3} of the ceiling", rate / ceiling);
+    // Other load on the machine changes how much CPU either phase got;
+    // per CPU-second it cancels out.
+    let pool_cores = ceiling * hash_ms / 1000.0;
+    println!(
+        "per CPU-second: the ceiling's pool used {pool_cores:.2} of {cores} cores, the server \
+         {server_cores:.2}; logins per server CPU-second ÷ verifications per pool CPU-second = {:.3}",
+        (rate / server_cores) / (1000.0 / hash_ms)
+    );
     let left = ceiling * (cores as f64 - loadgen) / cores as f64;
     println!(
         "load generator: {loadgen:.2} cores ({:.1} ms CPU per login); \
@@ -252,18 +278,33 @@ fn main() {
         loadgen * wall * 1000.0 / n,
         rate / left
     );
+    let pool_ms = (stop.pool - start.pool) as f64 / tick * 1000.0 / n;
     println!(
-        "server: {server_cores:.2} cores; {per_login_ms:.1} ms CPU per login = one verification \
-         ({hash_ms:.1}) + {:.1} ms; hashing is {:.0}% of the server's CPU; \
-         {:.1} minor page faults per login",
-        per_login_ms - hash_ms,
-        100.0 * hash_ms / per_login_ms,
+        "server: {server_cores:.2} cores; {per_login_ms:.1} ms CPU per login: {pool_ms:.1} on the \
+         argon2 pool threads ({:.0}%), {:.1} on all other threads; {:.1} minor page faults per login",
+        100.0 * pool_ms / per_login_ms,
+        per_login_ms - pool_ms,
         server_use.minor_faults as f64 / n,
     );
     if postgres {
         println!(
             "PostgreSQL backends of the bench database: {backends:.2} cores; {:.1} ms CPU per login",
             backends * wall * 1000.0 / n
+        );
+    }
+    if let (Some(first), Some(last)) = (start.pg, stop.pg) {
+        let d = last - first;
+        let per = |v: i64| v as f64 / n;
+        println!(
+            "PostgreSQL per login: {:.1} commits, {:.1} rollbacks; rows returned {:.1}, \
+             fetched {:.1}, inserted {:.1}, updated {:.1}, deleted {:.1}",
+            per(d.commits),
+            per(d.rollbacks),
+            per(d.returned),
+            per(d.fetched),
+            per(d.inserted),
+            per(d.updated),
+            per(d.deleted),
         );
     }
     println!("{:<16} {:>8} {:>8}", "latency (ms)", "p50", "p99");

@@ -53,6 +53,28 @@ pub fn usage(pid: &str) -> Option<Usage> {
     })
 }
 
+/// Ticks used so far by the threads of `pid` whose name starts with
+/// `prefix` (the password pool's threads are `argon2-N`). Threads persist,
+/// so deltas of this sum are exact; the rest of the process is its total
+/// minus this.
+pub fn thread_ticks(pid: &str, prefix: &str) -> u64 {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| {
+            let tid = task.file_name().to_string_lossy().into_owned();
+            let stat = fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+            let name = stat.split_once('(')?.1.rsplit_once(')')?.0;
+            name.starts_with(prefix)
+                .then(|| usage(&format!("{pid}/task/{tid}")))
+                .flatten()
+        })
+        .map(|usage| usage.ticks)
+        .sum()
+}
+
 /// PostgreSQL backends serving `database` (their command line reads
 /// `postgres: USER DATABASE HOST(PORT) STATE`), by pid.
 pub fn postgres_backends(database: &str) -> HashMap<String, Usage> {

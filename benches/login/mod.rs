@@ -4,4 +4,5 @@
 pub mod ceiling;
 pub mod cpu;
 pub mod drive;
+pub mod pgstat;
 pub mod seed;
