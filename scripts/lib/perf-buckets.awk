@@ -30,6 +30,16 @@ function kind(thread, dso, sym) {
   if (sym ~ /memcpy|memmove|memset|memcmp|strlen/) return "memcpy/memset/memcmp"
   return "other (" dso ")"
 }
+# Inside the pool: the hash itself, zeroing its 19 MiB, and the kernel
+# (page faults when the allocator handed back fresh pages).
+function pool_kind(sym) {
+  if (sym ~ /memset/) return "memset (zeroing the 19 MiB block array)"
+  if (sym ~ /memmove|memcpy/) return "memcpy/memmove"
+  if (sym ~ /argon2|blake2|Blake2/) return "argon2 compress / fill_blocks / blake2b"
+  if (sym ~ /^\[k\]/) return "kernel (page faults, zeroing fresh pages, scheduling)"
+  if (sym ~ /malloc|free|_int_|arena|heap/) return "malloc/free"
+  return "other"
+}
 /%/ {
   pct = $1
   sub(/%/, "", pct)
@@ -41,6 +51,7 @@ function kind(thread, dso, sym) {
   gsub(/[0-9]+$/, "N", group)
   by_thread[group] += pct
   by_kind[kind(thread, dso, sym)] += pct
+  if (thread ~ /^argon2-/) by_pool[pool_kind(sym)] += pct
   total += pct
 }
 function show(table, k) {
@@ -54,6 +65,8 @@ END {
   if (ms_per_login > 0) print "-- server samples by thread (share, CPU ms per login)"
   else print "-- server samples by thread"
   show(by_thread)
+  print "-- inside the argon2 pool threads"
+  show(by_pool)
   print "-- server samples by kind of work"
   show(by_kind)
   printf "%6.1f%%  (all listed samples)\n", total
