@@ -27,7 +27,9 @@ summarise() {
   local report=("$perf" report -i "$data" --no-children --sort comm,dso,sym --stdio -g none)
   "${report[@]}" 2>/dev/null | awk -v ms_per_login="$ms" -f scripts/lib/perf-buckets.awk
   echo "-- top symbols outside the argon2 pool threads (share of all server samples)"
-  "${report[@]}" 2>/dev/null | awk '/%/ && $2 !~ /^argon2-/' | head -25 | cut -c1-160
+  # awk reads to the end: `head` would end perf with SIGPIPE, which
+  # pipefail turns into the script's exit.
+  "${report[@]}" 2>/dev/null | awk '/%/ && $2 !~ /^argon2-/ && n++ < 25 { print substr($0, 1, 160) }'
 }
 
 run() {
