@@ -24,7 +24,7 @@ cargo bench --bench login_throughput --no-run --quiet
 # password pool's threads.
 summarise() {
   local data=$1 ms=$2
-  local report=("$perf" report -i "$data" --no-children --sort comm,dso,sym --stdio -g none)
+  local report=("$perf" report -i "$data" --no-children --sort "comm,dso,sym" --stdio -g none)
   "${report[@]}" 2>/dev/null | awk -v ms_per_login="$ms" -f scripts/lib/perf-buckets.awk
   echo "-- top symbols outside the argon2 pool threads (share of all server samples)"
   # awk reads to the end: `head` would end perf with SIGPIPE, which
