@@ -101,7 +101,7 @@ struct Snapshot {
     pool: u64,
     backends: std::collections::HashMap<String, Usage>,
     /// PostgreSQL's counters for the bench database.
-    pg: Option<pgstat::Counters>,
+    pg: Option<(pgstat::Counters, Vec<pgstat::Table>)>,
 }
 
 fn snapshot(
@@ -110,7 +110,10 @@ fn snapshot(
     stats: Option<&RefCell<pgstat::Stats>>,
 ) -> Snapshot {
     Snapshot {
-        pg: stats.map(|stats| stats.borrow_mut().read()),
+        pg: stats.map(|stats| {
+            let mut stats = stats.borrow_mut();
+            (stats.read(), stats.tables())
+        }),
         at: Instant::now(),
         own: cpu::usage("self").expect("own /proc stat"),
         server: cpu::usage(server_pid).expect("server /proc stat"),
@@ -294,7 +297,7 @@ fn main() {
             100.0 * pool_ms / (per_login_ms + backend_ms)
         );
     }
-    if let (Some(first), Some(last)) = (start.pg, stop.pg) {
+    if let (Some((first, tables_then)), Some((last, tables_now))) = (start.pg, stop.pg) {
         let d = last - first;
         let per = |v: i64| v as f64 / n;
         println!(
@@ -308,6 +311,20 @@ fn main() {
             per(d.updated),
             per(d.deleted),
         );
+        for t in pgstat::table_deltas(&tables_then, &tables_now)
+            .iter()
+            .take(5)
+        {
+            println!(
+                "  {:<22} per login: {:.1} seq scans reading {:.1} rows, \
+                 {:.1} index scans fetching {:.1} rows",
+                t.name,
+                per(t.seq_scans),
+                per(t.seq_rows),
+                per(t.idx_scans),
+                per(t.idx_rows),
+            );
+        }
     }
     println!("{:<16} {:>8} {:>8}", "latency (ms)", "p50", "p99");
     let lat = &mut outcome.latencies;

@@ -39,6 +39,42 @@ impl std::ops::Sub for Counters {
     }
 }
 
+/// One table's scans so far (`pg_stat_user_tables`).
+#[derive(Debug, Clone, Default, QueryableByName)]
+pub struct Table {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = BigInt)]
+    pub seq_scans: i64,
+    #[diesel(sql_type = BigInt)]
+    pub seq_rows: i64,
+    #[diesel(sql_type = BigInt)]
+    pub idx_scans: i64,
+    #[diesel(sql_type = BigInt)]
+    pub idx_rows: i64,
+}
+
+/// Per table, what happened between `before` and `after`, busiest first
+/// (rows read by sequential and index scans).
+pub fn table_deltas(before: &[Table], after: &[Table]) -> Vec<Table> {
+    let mut deltas: Vec<Table> = after
+        .iter()
+        .map(|now| {
+            let then = before.iter().find(|t| t.name == now.name);
+            let then = then.cloned().unwrap_or_default();
+            Table {
+                name: now.name.clone(),
+                seq_scans: now.seq_scans - then.seq_scans,
+                seq_rows: now.seq_rows - then.seq_rows,
+                idx_scans: now.idx_scans - then.idx_scans,
+                idx_rows: now.idx_rows - then.idx_rows,
+            }
+        })
+        .collect();
+    deltas.sort_by_key(|t| -(t.seq_rows + t.idx_rows));
+    deltas
+}
+
 pub struct Stats {
     conn: PgConnection,
     database: String,
@@ -62,5 +98,15 @@ impl Stats {
         .bind::<Text, _>(&self.database)
         .get_result(&mut self.conn)
         .expect("read pg_stat_database")
+    }
+
+    pub fn tables(&mut self) -> Vec<Table> {
+        diesel::sql_query(
+            "SELECT relname::text AS name, seq_scan AS seq_scans, seq_tup_read AS seq_rows, \
+             COALESCE(idx_scan, 0) AS idx_scans, COALESCE(idx_tup_fetch, 0) AS idx_rows \
+             FROM pg_stat_user_tables",
+        )
+        .load(&mut self.conn)
+        .expect("read pg_stat_user_tables")
     }
 }
