@@ -61,7 +61,9 @@ impl Drop for Server {
 }
 
 fn twofold(env: &[(String, String)]) -> Command {
-    let mut command = Command::new(BIN);
+    // TWOFOLD_BIN measures another build (an older one, for a before/after).
+    let bin = std::env::var("TWOFOLD_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let mut command = Command::new(bin);
     command.env_clear().envs(env.iter().cloned());
     if let Ok(path) = std::env::var("PATH") {
         command.env("PATH", path);
@@ -152,7 +154,10 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let database = Scratch::new(arg("--database").as_deref(), "login", &dir);
     let postgres = database.url.starts_with("postgres");
-    let db_name = postgres.then(|| database.url.rsplit('/').next().unwrap_or("").to_owned());
+    let db_name = postgres.then(|| {
+        let path = database.url.split('?').next().unwrap_or("");
+        path.rsplit('/').next().unwrap_or("").to_owned()
+    });
     let key = random_bytes::<32>();
     let port = free_port();
     let env: Vec<(String, String)> = vec![

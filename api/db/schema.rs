@@ -225,5 +225,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     login_flows,
     sessions,
-    refresh_tokens
+    refresh_tokens,
+    totp_authenticators,
+    recovery_codes
 );

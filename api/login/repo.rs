@@ -5,11 +5,12 @@
 use diesel::prelude::*;
 
 use super::flow_state::FlowState;
-use crate::db::schema::{login_flows, users};
+use crate::db::schema::{login_flows, recovery_codes, totp_authenticators, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::sessions::amr::Factor;
+use crate::twofa::repo::Authenticator;
 use crate::users::User;
 
 /// A login in progress.
@@ -181,6 +182,50 @@ pub fn find_at_with_user(
         .first(conn)
         .optional()?;
     Ok(found.and_then(|(row, user)| row.into_flow().map(|flow| (flow, user))))
+}
+
+/// A flow waiting for a second factor, with what the code step needs: the
+/// user, their authenticator, and whether a recovery code is left.
+pub struct AtCode {
+    pub flow: Flow,
+    pub user: User,
+    pub authenticator: Option<Authenticator>,
+    pub has_recovery_code: bool,
+}
+
+/// The flow a token addresses if it waits for a second factor, with its
+/// user, the user's authenticator and recovery code, in one query. A flow
+/// without a user (an unknown email's) is not found.
+pub fn find_at_code(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<AtCode>, ApiError> {
+    let found: Option<(FlowRow, User, Option<Authenticator>, Option<UserId>)> = login_flows::table
+        .inner_join(
+            users::table
+                .left_join(totp_authenticators::table)
+                .left_join(recovery_codes::table),
+        )
+        .filter(login_flows::token_hash.eq(token_hash))
+        .filter(login_flows::state.eq(FlowState::Mfa.as_str()))
+        .filter(login_flows::expires_at.gt(now))
+        .select((
+            FlowRow::as_select(),
+            User::as_select(),
+            Option::<Authenticator>::as_select(),
+            recovery_codes::user_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(row, user, authenticator, code)| {
+        row.into_flow().map(|flow| AtCode {
+            flow,
+            user,
+            authenticator,
+            has_recovery_code: code.is_some(),
+        })
+    }))
 }
 
 /// Ends a flow that is still at `state`; `false` when another request got

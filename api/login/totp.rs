@@ -8,15 +8,15 @@
 use std::net::IpAddr;
 
 use super::dto::LoginStep;
+use super::flow::allowed;
 use super::flow::Step;
 use super::repo::Flow;
-use super::second_factor::{
-    after_second_factor, at_second_factor, finish_step, new_code_unless, CodeStep, Proven,
-};
+use super::repo::{self, AtCode};
+use super::second_factor::{after_second_factor, finish_step, new_code_unless, CodeStep, Proven};
 use crate::attempts::{self, UserCounter};
 use crate::audit::detail::FailedFactor;
 use crate::crypto::totp::{self, TotpSecret};
-use crate::crypto::Secret;
+use crate::crypto::{sha256_hex, Secret};
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
 use crate::sessions::amr::Factor;
@@ -45,25 +45,34 @@ enum Judged {
 
 /// Second factor: a code from the authenticator app.
 pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError> {
-    let (now, flow, user) = at_second_factor(app, &step).await?;
-    let CodeStep { code, ip, .. } = step;
+    let now = app.now();
+    let CodeStep {
+        flow_token,
+        code,
+        remember_device,
+        ip,
+    } = step;
+    let token_hash = sha256_hex(flow_token.expose());
+    let AtCode {
+        mut flow,
+        user,
+        authenticator,
+        has_recovery_code,
+    } = app
+        .db
+        .run(move |conn| repo::find_at_code(conn, &token_hash, now))
+        .await?
+        .ok_or(ApiError::FlowExpired)?;
+    flow.remember_device = remember_device;
+    allowed(app, &user, ip).await?;
     let code = totp::normalize_code(code.expose()).ok_or_else(|| {
         ApiError::field("code", "must be the 6 digits the authenticator app shows")
     })?;
-    let user_id = user.id.clone();
-    let (authenticator, has_code) = app
-        .db
-        .run(move |conn| {
-            let authenticator = factors::authenticator(conn, &user_id)?;
-            let has_code = factors::recovery_code(conn, &user_id)?.is_some();
-            Ok((authenticator, has_code))
-        })
-        .await?;
     let authenticator = authenticator.ok_or(ApiError::FlowExpired)?;
     let check = Check {
         secret: twofa::open(app, &user.id, &authenticator.secret_sealed)?,
         code,
-        new_code: new_code_unless(app, has_code).await?,
+        new_code: new_code_unless(app, has_recovery_code).await?,
         ip,
         address_limit: app.config.address_failure_limit,
         now,

@@ -110,16 +110,22 @@ pub fn rehash_password(
     Ok(n == 1)
 }
 
-/// Takes the write lock on user `id`'s row until the transaction ends (a
-/// write that changes nothing; SQLite's `BEGIN IMMEDIATE` already holds the
-/// whole database). Every transaction that changes a user's factors,
-/// enrollments or counters takes it first, so two of them on one user run
-/// one after the other, each seeing what the other committed, and never
-/// deadlock on the rows they touch after it.
+/// Takes the write lock on user `id`'s row until the transaction ends.
+/// Every transaction that changes a user's factors, enrollments or
+/// counters takes it first, so two of them on one user run one after the
+/// other, each seeing what the other committed, and never deadlock on the
+/// rows they touch after it. On PostgreSQL it is a row lock (`FOR NO KEY
+/// UPDATE`, what an update of the row would take, without writing one); on
+/// SQLite there is nothing to send, as [`write_tx`](crate::db::write_tx)'s
+/// `BEGIN IMMEDIATE` already holds the whole database.
 pub fn lock(conn: &mut DbConn, id: &UserId) -> Result<(), ApiError> {
-    diesel::update(users::table.find(id))
-        .set(users::id.eq(users::id))
-        .execute(conn)?;
+    if let DbConn::Postgres(conn) = conn {
+        users::table
+            .find(id)
+            .select(users::id)
+            .for_no_key_update()
+            .load::<UserId>(conn)?;
+    }
     Ok(())
 }
 

@@ -38,9 +38,16 @@ impl Scratch {
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create bench database");
-        let (prefix, _) = base.rsplit_once('/').expect("URL ends in /DB");
+        // The same server and options (`?sslmode=…`), another database.
+        let (base_only, options) = base.split_once('?').unwrap_or((base, ""));
+        let (prefix, _) = base_only.rsplit_once('/').expect("URL ends in /DB");
+        let options = if options.is_empty() {
+            String::new()
+        } else {
+            format!("?{options}")
+        };
         Self {
-            url: format!("{prefix}/{name}"),
+            url: format!("{prefix}/{name}{options}"),
             postgres: Some((base.to_owned(), name)),
         }
     }
