@@ -8,8 +8,12 @@
 //!   sample, each user's code used once, as in real logins);
 //! - `GET /v1/me` with an access token;
 //! - the password step itself, and how many password steps were refused with
-//!   503 because the hashing queue was full (those clients then wait
-//!   `Retry-After`, as the API tells them to).
+//!   503 because the hashing queue was full, or 429 while too many of the
+//!   user's checks from unknown addresses were in flight (those clients then
+//!   wait `Retry-After`, as the API tells them to).
+//!
+//! Each load client logs in from an address of its own and each sample from
+//! a fresh one (`X-Forwarded-For`, trusted from 127.0.0.1), as real users do.
 //!
 //! ```sh
 //! cargo bench --bench cheap_under_load -- [--samples 100] [--load 16] \
@@ -26,8 +30,6 @@
 )]
 
 use std::cell::{Cell, RefCell};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,36 +40,10 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
 mod common;
+use common::server::{create_account, free_port, serve};
 use common::{arg, Scratch};
 
-const BIN: &str = env!("CARGO_BIN_EXE_twofold");
 const LOAD_EMAIL: &str = "load@bench.test";
-
-/// The server process; killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn twofold(env: &[(String, String)]) -> Command {
-    // TWOFOLD_BIN measures another build (an older one, for a before/after).
-    let bin = std::env::var("TWOFOLD_BIN").unwrap_or_else(|_| BIN.to_owned());
-    let mut command = Command::new(bin);
-    command.env_clear().envs(env.iter().cloned());
-    if let Ok(path) = std::env::var("PATH") {
-        command.env("PATH", path);
-    }
-    command
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("local address").port()
-}
 
 fn current_step() -> u64 {
     let now = SystemTime::now()
@@ -86,6 +62,13 @@ fn code(secret_b32: &str, step: u64) -> String {
 struct Api {
     client: Client,
     base: String,
+    /// Logins come from many addresses (sent as `X-Forwarded-For`, which
+    /// the server trusts from 127.0.0.1), as real users' do: from one
+    /// address the per-address limits would refuse the hundreds of flows
+    /// the samples keep open, and every login would update one counter row.
+    logins: Cell<u32>,
+    /// The first octets of this client's login addresses.
+    network: u8,
 }
 
 impl Api {
@@ -97,7 +80,21 @@ impl Api {
         bearer: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value, Duration) {
+        self.call_from(None, method, path, bearer, body).await
+    }
+
+    async fn call_from(
+        &self,
+        from: Option<&str>,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, Duration) {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(address) = from {
+            request = request.header("x-forwarded-for", address);
+        }
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
@@ -117,12 +114,39 @@ impl Api {
         self.call(Method::POST, path, None, Some(body)).await
     }
 
-    /// Email then password; the password step's answer and duration.
+    /// Email then password, from an address of their own; the password
+    /// step's answer and duration.
     async fn password_login(&self, email: &str, password: &str) -> (StatusCode, Value, Duration) {
-        let (status, start, _) = self.post("/v1/auth/login", json!({ "email": email })).await;
+        let n = self.logins.get();
+        self.logins.set(n.wrapping_add(1));
+        let [_, a, b, c] = n.to_be_bytes();
+        let from = format!("{}.{a}.{b}.{}", self.network, c.max(1));
+        self.password_login_from(&from, email, password).await
+    }
+
+    /// Email then password from `from`; the password step's answer and
+    /// duration.
+    async fn password_login_from(
+        &self,
+        from: &str,
+        email: &str,
+        password: &str,
+    ) -> (StatusCode, Value, Duration) {
+        let from = Some(from);
+        let body = json!({ "email": email });
+        let (status, start, _) = self
+            .call_from(from, Method::POST, "/v1/auth/login", None, Some(body))
+            .await;
         assert_eq!(status, 200, "email step: {start}");
         let body = json!({ "flow_token": start["flow_token"], "password": password });
-        self.post("/v1/auth/login/password", body).await
+        self.call_from(
+            from,
+            Method::POST,
+            "/v1/auth/login/password",
+            None,
+            Some(body),
+        )
+        .await
     }
 
     /// The password step's answer, which must be 200 with `state`.
@@ -264,19 +288,29 @@ fn password_load(
             let api = Rc::new(Api {
                 client: Client::new(),
                 base,
+                logins: Cell::new(0),
+                network: 10,
             });
             let samples = Rc::new(RefCell::new(Vec::new()));
             let refused = Rc::new(Cell::new(0usize));
             let mut loops = Vec::new();
-            for _ in 0..clients {
+            for client in 0..clients {
                 let (api, stop, password) = (Rc::clone(&api), Arc::clone(&stop), password.clone());
                 let (samples, refused) = (Rc::clone(&samples), Rc::clone(&refused));
+                // Each client from an address of its own, which becomes
+                // known to the user at its first login.
+                let from = format!("10.0.{}.{}", client / 250, client % 250 + 1);
                 loops.push(actix_web::rt::spawn(async move {
                     while !stop.load(Ordering::Relaxed) {
-                        let (status, body, took) = api.password_login(LOAD_EMAIL, &password).await;
+                        let (status, body, took) =
+                            api.password_login_from(&from, LOAD_EMAIL, &password).await;
                         match status.as_u16() {
                             200 => samples.borrow_mut().push(took),
-                            503 => {
+                            // The queue is full (503), or, before the
+                            // address is known, too many of the user's
+                            // password checks are in flight (429): wait as
+                            // told.
+                            429 | 503 => {
                                 refused.set(refused.get() + 1);
                                 let wait = body["retry_after"].as_u64().unwrap_or(1);
                                 actix_web::rt::time::sleep(Duration::from_secs(wait)).await;
@@ -365,7 +399,7 @@ async fn measure(api: Rc<Api>, admin_password: String, samples: usize, load: usi
         &mut loaded_password,
     );
     println!(
-        "password steps under load: {} answered 200 in {seconds:.1} s ({:.1}/s), {refused} answered 503",
+        "password steps under load: {} answered 200 in {seconds:.1} s ({:.1}/s), {refused} answered 503 or 429",
         loaded_password.len(),
         loaded_password.len() as f64 / seconds,
     );
@@ -382,33 +416,14 @@ fn main() {
         ("TWOFOLD_DATA_DIR".into(), dir.path().display().to_string()),
         ("TWOFOLD_BIND".into(), format!("127.0.0.1:{port}")),
         ("TWOFOLD_LOG".into(), "warn".into()),
-        // Every client here is 127.0.0.1, and the samples keep hundreds of
-        // flows open at once: the per-address limits would refuse them.
-        ("TWOFOLD_ADDRESS_FLOW_LIMIT".into(), "1000000".into()),
-        ("TWOFOLD_ADDRESS_FAILURE_LIMIT".into(), "1000000".into()),
+        // Clients send their addresses as a proxy would (see `Api`).
+        ("TWOFOLD_TRUSTED_PROXIES".into(), "127.0.0.1".into()),
     ];
 
-    let licenses = (2 * samples + 10).to_string();
-    let created = twofold(&env)
-        .args(["--json", "accounts", "create", "--name", "Bench"])
-        .args(["--admin-email", "admin@bench.test", "--licenses", &licenses])
-        .output()
-        .expect("run twofold accounts create");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let created: Value = serde_json::from_slice(&created.stdout).expect("accounts create --json");
+    let created = create_account(&env, 2 * samples + 10);
     let admin_password = field(&created, "password");
 
-    let server = Server(
-        twofold(&env)
-            .arg("serve")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start twofold serve"),
-    );
+    let server = serve(&env);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let backend = if database.url.starts_with("postgres") {
         "PostgreSQL"
@@ -422,6 +437,8 @@ fn main() {
     let api = Rc::new(Api {
         client: Client::new(),
         base: format!("http://127.0.0.1:{port}"),
+        logins: Cell::new(0),
+        network: 11,
     });
     actix_web::rt::System::new().block_on(measure(api, admin_password, samples, load));
     drop(server);

@@ -27,54 +27,26 @@
 )]
 
 use std::cell::RefCell;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use serde_json::Value;
 use twofold::config::PasswordParams;
 use twofold::crypto::password::PasswordHasher;
 use twofold::crypto::secretbox::SecretBox;
 use twofold::crypto::{random_bytes, Secret};
 
 mod common;
+use common::server::{create_account, free_port, serve};
 mod login;
 use common::{arg, Scratch};
 use login::cpu::{self, Usage};
 use login::{ceiling, drive, pgstat, seed};
 
-const BIN: &str = env!("CARGO_BIN_EXE_twofold");
 const PASSWORD: &str = "correct horse battery staple";
 /// Seconds of logins at the ceiling rate before a user comes round again:
 /// more than one 30-second code step.
 const ROTATION_SECS: f64 = 45.0;
-
-/// The server process; killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn twofold(env: &[(String, String)]) -> Command {
-    // TWOFOLD_BIN measures another build (an older one, for a before/after).
-    let bin = std::env::var("TWOFOLD_BIN").unwrap_or_else(|_| BIN.to_owned());
-    let mut command = Command::new(bin);
-    command.env_clear().envs(env.iter().cloned());
-    if let Ok(path) = std::env::var("PATH") {
-        command.env("PATH", path);
-    }
-    command
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("local address").port()
-}
 
 fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
     arg(name).map_or(default, |v| v.parse().ok().expect(name))
@@ -170,29 +142,12 @@ fn main() {
             base64::engine::general_purpose::STANDARD.encode(key),
         ),
     ];
-    let licenses = (users + 10).to_string();
-    let created = twofold(&env)
-        .args(["--json", "accounts", "create", "--name", "Bench"])
-        .args(["--admin-email", "admin@bench.test", "--licenses", &licenses])
-        .output()
-        .expect("run twofold accounts create");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let created: Value = serde_json::from_slice(&created.stdout).expect("accounts create --json");
+    let created = create_account(&env, users + 10);
     let account_id = created["account_id"].as_str().expect("account_id");
     let master = SecretBox::from_key(&key);
     let seeded = seed::enrolled_users(&database.url, account_id, users, &hash, &master);
 
-    let server = Server(
-        twofold(&env)
-            .arg("serve")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start twofold serve"),
-    );
+    let server = serve(&env);
     let server_pid = server.0.id().to_string();
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base);

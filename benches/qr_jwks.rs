@@ -22,8 +22,6 @@
     reason = "a benchmark harness stops loudly on any failure"
 )]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method, StatusCode};
@@ -32,35 +30,11 @@ use sha2::{Digest, Sha256};
 use twofold::crypto::qr::{self, Format};
 
 mod common;
+use common::server::{create_account, free_port, serve};
 use common::{arg, Scratch};
 
-const BIN: &str = env!("CARGO_BIN_EXE_twofold");
 /// Requests sent (and not timed) before measuring, to warm the connection.
 const WARM_UP: usize = 50;
-
-/// The server process; killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn twofold(env: &[(String, String)]) -> Command {
-    let mut command = Command::new(BIN);
-    command.env_clear().envs(env.iter().cloned());
-    if let Ok(path) = std::env::var("PATH") {
-        command.env("PATH", path);
-    }
-    command
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("local address").port()
-}
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort();
@@ -271,26 +245,10 @@ fn main() {
         ("TWOFOLD_BIND".into(), format!("127.0.0.1:{port}")),
         ("TWOFOLD_LOG".into(), "warn".into()),
     ];
-    let created = twofold(&env)
-        .args(["--json", "accounts", "create", "--name", "Bench"])
-        .args(["--admin-email", "admin@bench.test", "--licenses", "10"])
-        .output()
-        .expect("run twofold accounts create");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let created: Value = serde_json::from_slice(&created.stdout).expect("accounts create --json");
+    let created = create_account(&env, 10);
     let admin_password = field(&created, "password");
 
-    let server = Server(
-        twofold(&env)
-            .arg("serve")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start twofold serve"),
-    );
+    let server = serve(&env);
     let backend = if database.url.starts_with("postgres") {
         "PostgreSQL"
     } else {

@@ -1,4 +1,8 @@
-//! What the benchmarks share: command-line options and scratch databases.
+//! What the benchmarks share: command-line options, scratch databases and
+//! the real binary.
+
+#[allow(dead_code, reason = "the list benchmark starts no server")]
+pub mod server;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
