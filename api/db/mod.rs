@@ -11,21 +11,23 @@
 //! thread pool, never on actix's async workers.
 
 pub mod backup;
+mod manager;
 mod pool;
 pub mod schema;
 pub mod search;
 mod tls;
 
+pub use manager::Manager;
 pub use pool::{Conn, PoolConn};
 pub use tls::init_tls;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::r2d2::Pool;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::ApiError;
@@ -100,87 +102,14 @@ impl Backend {
     }
 }
 
-/// r2d2 manager that opens the backend named by the URL.
-#[derive(Debug, Clone)]
-pub struct Manager {
-    backend: Backend,
-    statements: Arc<pool::Statements>,
-}
-
-impl Manager {
-    /// Watches every statement the connection sends: counts it (one relaxed
-    /// atomic add; round trips are what a request costs, and a test holds
-    /// each login step to a budget of them), and marks the connection lost
-    /// when a statement fails in a way that may mean the server is gone.
-    fn instrument<C: Connection>(&self, conn: &mut C, lost: &Arc<AtomicBool>) {
-        use diesel::connection::InstrumentationEvent;
-        let statements = Arc::clone(&self.statements);
-        let lost = Arc::clone(lost);
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
-            InstrumentationEvent::StartQuery { .. } => {
-                let counter = if pool::pinging() {
-                    &statements.pings
-                } else {
-                    &statements.sent
-                };
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-            InstrumentationEvent::FinishQuery {
-                error: Some(error), ..
-            } if pool::may_be_lost(error) => lost.store(true, Ordering::Relaxed),
-            _ => {}
-        });
-    }
-}
-
-impl ManageConnection for Manager {
-    type Connection = PoolConn;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
-        let lost = Arc::new(AtomicBool::new(false));
-        let conn = match &self.backend {
-            Backend::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path)
-                    .map_err(r2d2::Error::ConnectionError)?;
-                // busy_timeout first: switching to WAL takes a lock that the
-                // pool's other connections, opened at the same moment, contend for.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000;
-                     PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
-                self.instrument(&mut conn, &lost);
-                DbConn::Sqlite(conn)
-            }
-            Backend::Postgres(url) => {
-                init_tls();
-                let mut conn =
-                    diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
-                self.instrument(&mut conn, &lost);
-                DbConn::Postgres(conn)
-            }
-        };
-        Ok(PoolConn::new(conn, lost))
-    }
-
-    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
-        conn.ping()
-    }
-
-    fn has_broken(&self, conn: &mut PoolConn) -> bool {
-        conn.is_lost() || std::thread::panicking()
-    }
-}
-
 /// The connection pool, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
     backend: &'static str,
     statements: Arc<pool::Statements>,
+    /// SQLite's writers of this process queue here (see `pool::writer_gate`).
+    writers: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -216,6 +145,7 @@ impl Db {
             pool,
             backend: name,
             statements,
+            writers: Arc::default(),
         })
     }
 
@@ -246,9 +176,10 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let gate = Arc::clone(&self.writers);
         actix_web::web::block(move || {
             let mut conn = pool::checkout(&pool)?;
-            f(&mut conn)
+            pool::with_writer_gate(gate, || f(&mut conn))
         })
         .await
         .map_err(ApiError::internal)?
@@ -305,6 +236,10 @@ pub fn write_tx<T>(
     match conn {
         DbConn::Postgres(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
+            let gate = pool::writer_gate();
+            let _turn = gate
+                .as_ref()
+                .map(|gate| gate.lock().unwrap_or_else(PoisonError::into_inner));
             conn.batch_execute("BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => match conn.batch_execute("COMMIT") {

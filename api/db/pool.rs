@@ -9,10 +9,10 @@
 //! request that finds the server gone mid-query still answers 503, as
 //! before; the connection it used is not handed out again.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -40,6 +40,34 @@ thread_local! {
 /// True while this thread pings a connection.
 pub(super) fn pinging() -> bool {
     PINGING.with(Cell::get)
+}
+
+thread_local! {
+    /// The writer gate of the pool whose connection this thread is using
+    /// (see [`with_writer_gate`]).
+    static WRITER_GATE: RefCell<Option<Arc<Mutex<()>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `gate` as this thread's writer gate: SQLite write
+/// transactions begun meanwhile wait for it (see [`writer_gate`]).
+pub(super) fn with_writer_gate<T>(gate: Arc<Mutex<()>>, f: impl FnOnce() -> T) -> T {
+    WRITER_GATE.with(|g| g.replace(Some(gate)));
+    let out = f();
+    WRITER_GATE.with(|g| g.replace(None));
+    out
+}
+
+/// This thread's writer gate, if its connection came through [`Db::run`](super::Db::run).
+///
+/// SQLite has one writer at a time. A writer that finds the database
+/// locked sleeps in SQLite's busy handler, for 1, 2, 5, 10 and then up to
+/// 100 ms at a time, however soon the lock is free: under load a short
+/// transaction could wait tens of milliseconds behind another short one.
+/// Writers of one process queue on this gate instead, and each is woken
+/// the moment the one before it commits; the busy handler is left for
+/// other processes (the CLI) sharing the file.
+pub(super) fn writer_gate() -> Option<Arc<Mutex<()>>> {
+    WRITER_GATE.with(|g| g.borrow().clone())
 }
 
 /// A connection idle for longer than this is pinged before it is used.
