@@ -13,6 +13,7 @@ mod admin_users;
 mod audit_trail;
 mod bad_input;
 mod cli;
+mod commits;
 mod contract;
 mod db_outage;
 mod enrollment_flow;

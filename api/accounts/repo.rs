@@ -27,7 +27,7 @@ pub fn find(conn: &mut DbConn, id: &AccountId) -> Result<Option<Account>, ApiErr
 /// (PostgreSQL; SQLite's write transactions are already exclusive), so
 /// checks against the account, such as free seats, cannot race.
 pub fn lock(conn: &mut DbConn, id: &AccountId) -> Result<(), ApiError> {
-    diesel::update(accounts::table.find(id))
+    crate::db::update(accounts::table.find(id))
         .set(accounts::licenses.eq(accounts::licenses))
         .execute(conn)?;
     Ok(())
@@ -42,12 +42,12 @@ pub fn set_billing(
     licenses: Option<i32>,
 ) -> Result<(), ApiError> {
     if let Some(since) = paying_since {
-        diesel::update(accounts::table.find(id))
+        crate::db::update(accounts::table.find(id))
             .set(accounts::paying_since.eq(since))
             .execute(conn)?;
     }
     if let Some(licenses) = licenses {
-        diesel::update(accounts::table.find(id))
+        crate::db::update(accounts::table.find(id))
             .set(accounts::licenses.eq(licenses))
             .execute(conn)?;
     }
@@ -65,7 +65,7 @@ pub fn set_remember_device_days(
         .select(accounts::remember_device_days)
         .first(conn)
         .optional()?;
-    diesel::update(accounts::table.find(id))
+    crate::db::update(accounts::table.find(id))
         .set(accounts::remember_device_days.eq(days))
         .execute(conn)?;
     Ok(previous)

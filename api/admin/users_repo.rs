@@ -149,7 +149,7 @@ pub fn count_admins(conn: &mut DbConn, account_id: &AccountId) -> Result<i64, Ap
 }
 
 pub fn set_required(conn: &mut DbConn, id: &UserId) -> Result<bool, ApiError> {
-    let changed = diesel::update(
+    let changed = crate::db::update(
         users::table
             .filter(users::id.eq(id))
             .filter(users::twofa_required.eq(false)),
@@ -166,7 +166,7 @@ pub fn update_profile(
     role: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(name) = name {
-        diesel::update(users::table.find(id))
+        crate::db::update(users::table.find(id))
             .set((
                 users::name.eq(name),
                 users::name_lower.eq(name.to_lowercase()),
@@ -174,7 +174,7 @@ pub fn update_profile(
             .execute(conn)?;
     }
     if let Some(role) = role {
-        diesel::update(users::table.find(id))
+        crate::db::update(users::table.find(id))
             .set(users::role.eq(role))
             .execute(conn)?;
     }

@@ -28,7 +28,7 @@ pub use repo::UserCounter;
 
 use std::net::IpAddr;
 
-use crate::db::{write_tx, DbConn};
+use crate::db::{write_tx_deferred, DbConn};
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::net::address_bucket;
@@ -113,7 +113,9 @@ pub fn reserve(
     address_limit: i32,
     now: i64,
 ) -> Result<Attempt, ApiError> {
-    write_tx(conn, |conn| {
+    // Its commit need not wait for the disk: a crash that forgets it also
+    // fails the request that reserved it, before its secret is answered.
+    write_tx_deferred(conn, |conn| {
         reserve_in_tx(conn, flow, user, ip, address_limit, now)
     })
 }

@@ -13,16 +13,20 @@
 pub mod backup;
 mod manager;
 mod pool;
+mod prepared;
 pub mod schema;
 pub mod search;
 mod tls;
+mod tx;
 
 pub use manager::Manager;
 pub use pool::{Conn, PoolConn};
+pub use prepared::{update, upsert};
 pub use tls::init_tls;
+pub use tx::{commit_durably, write_tx, write_tx_deferred};
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -221,40 +225,6 @@ impl Db {
             Ok(())
         })
         .await
-    }
-}
-
-/// Runs `f` in a write transaction. On SQLite it begins `IMMEDIATE`, taking
-/// the write lock up front: a deferred transaction that reads and then
-/// writes fails with `SQLITE_BUSY` when another writer got in between,
-/// instead of waiting its turn. On PostgreSQL it is a plain transaction.
-/// `f` must not open transactions of its own.
-pub fn write_tx<T>(
-    conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    match conn {
-        DbConn::Postgres(_) => conn.transaction(f),
-        DbConn::Sqlite(_) => {
-            let gate = pool::writer_gate();
-            let _turn = gate
-                .as_ref()
-                .map(|gate| gate.lock().unwrap_or_else(PoisonError::into_inner));
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => match conn.batch_execute("COMMIT") {
-                    Ok(()) => Ok(value),
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                },
-                Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e)
-                }
-            }
-        }
     }
 }
 

@@ -50,7 +50,7 @@ pub fn of_user(conn: &mut DbConn, user_id: &UserId) -> Result<Vec<Device>, ApiEr
 }
 
 pub fn touch(conn: &mut DbConn, id: &str, now: i64) -> Result<(), ApiError> {
-    diesel::update(remembered_devices::table.find(id))
+    crate::db::update(remembered_devices::table.find(id))
         .set(remembered_devices::last_used_at.eq(now))
         .execute(conn)?;
     Ok(())

@@ -100,7 +100,7 @@ pub fn set_enabled(
     account_id: &AccountId,
     enabled: bool,
 ) -> Result<bool, ApiError> {
-    let changed = diesel::update(accounts::table.find(account_id))
+    let changed = crate::db::update(accounts::table.find(account_id))
         .set(accounts::ip_allowlist_enabled.eq(enabled))
         .execute(conn)?;
     Ok(changed == 1)

@@ -78,7 +78,7 @@ pub fn insert_first(conn: &mut DbConn, row: &KeyRow) -> Result<bool, ApiError> {
 /// concurrent rotation won); nothing changes then.
 pub fn rotate(conn: &mut DbConn, expected: &str, new: &KeyRow, now: i64) -> Result<bool, ApiError> {
     write_tx(conn, |conn| {
-        let retired = diesel::update(
+        let retired = crate::db::update(
             signing_keys::table
                 .filter(signing_keys::kid.eq(expected))
                 .filter(signing_keys::slot.eq(ACTIVE)),
@@ -205,21 +205,21 @@ pub fn replace(
     new: &str,
 ) -> Result<bool, ApiError> {
     let changed = match table {
-        Sealed::TotpSecrets => diesel::update(
+        Sealed::TotpSecrets => crate::db::update(
             totp_authenticators::table
                 .filter(totp_authenticators::user_id.eq(row))
                 .filter(totp_authenticators::secret_sealed.eq(old)),
         )
         .set(totp_authenticators::secret_sealed.eq(new))
         .execute(conn)?,
-        Sealed::PendingEnrollments => diesel::update(
+        Sealed::PendingEnrollments => crate::db::update(
             pending_enrollments::table
                 .filter(pending_enrollments::id.eq(row))
                 .filter(pending_enrollments::secret_sealed.eq(old)),
         )
         .set(pending_enrollments::secret_sealed.eq(new))
         .execute(conn)?,
-        Sealed::SigningKeys => diesel::update(
+        Sealed::SigningKeys => crate::db::update(
             signing_keys::table
                 .filter(signing_keys::kid.eq(row))
                 .filter(signing_keys::private_sealed.eq(old)),

@@ -16,7 +16,7 @@ use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::detail::{FailedFactor, LoginFailed};
 use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
-use crate::db::write_tx;
+use crate::db::{commit_durably, write_tx_deferred};
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::sessions::service as sessions;
@@ -166,7 +166,10 @@ pub async fn password(
     let step = app
         .db
         .run(move |conn| {
-            write_tx(conn, |conn| {
+            // Deferred unless it opens a session: a crash that forgets a
+            // flow moved on costs the user a new login, and a right
+            // password's attempt is settled in the forgotten commit too.
+            write_tx_deferred(conn, |conn| {
                 // The user's row before the flow's, as a reset takes them.
                 users::repo::lock(conn, &user.id)?;
                 let at = After {
@@ -182,6 +185,9 @@ pub async fn password(
                 attempt.succeeded(conn)?;
                 if next.wrong_device {
                     attempts::address_failure(conn, ip, address_limit, now)?;
+                }
+                if matches!(next.step, Step::Done(_)) {
+                    commit_durably(conn)?;
                 }
                 Ok(next.step)
             })

@@ -40,6 +40,9 @@ pub struct Flow {
 /// A flow as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_flows)]
+// An absent value is NULL, not `DEFAULT`: the INSERT has one SQL text,
+// which each connection keeps prepared (see `crate::db::update`).
+#[diesel(treat_none_as_default_value = false)]
 struct FlowRow {
     id: FlowId,
     token_hash: String,
@@ -243,7 +246,7 @@ pub fn finish(conn: &mut DbConn, id: &FlowId, state: FlowState) -> Result<bool, 
 /// Records that the flow's login asked to remember its device, for the
 /// confirmation step that ends it.
 pub fn remember_device(conn: &mut DbConn, id: &FlowId) -> Result<(), ApiError> {
-    diesel::update(login_flows::table.filter(login_flows::id.eq(id)))
+    crate::db::update(login_flows::table.filter(login_flows::id.eq(id)))
         .set(login_flows::remember_device.eq(true))
         .execute(conn)?;
     Ok(())
@@ -265,7 +268,7 @@ pub fn advance(
         .filter(login_flows::id.eq(id))
         .filter(login_flows::state.eq(from.as_str()));
     let changed = match second_factor {
-        Some(factor) => diesel::update(target)
+        Some(factor) => crate::db::update(target)
             .set((
                 login_flows::state.eq(to.as_str()),
                 login_flows::token_hash.eq(token_hash),
@@ -274,7 +277,7 @@ pub fn advance(
                 login_flows::second_factor.eq(factor.as_str()),
             ))
             .execute(conn)?,
-        None => diesel::update(target)
+        None => crate::db::update(target)
             .set((
                 login_flows::state.eq(to.as_str()),
                 login_flows::token_hash.eq(token_hash),

@@ -10,6 +10,9 @@ use crate::users::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
+// An absent value is NULL, not `DEFAULT`: the INSERT has one SQL text,
+// which each connection keeps prepared (see `crate::db::update`).
+#[diesel(treat_none_as_default_value = false)]
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
@@ -75,7 +78,7 @@ pub fn revoke(
     reason: &str,
     now: i64,
 ) -> Result<usize, ApiError> {
-    Ok(diesel::update(
+    Ok(crate::db::update(
         sessions::table
             .filter(sessions::id.eq(session_id))
             .filter(sessions::revoked_at.is_null()),
@@ -115,7 +118,7 @@ pub fn revoke_for_user(
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::aal.lt(below_aal))
         .filter(sessions::id.ne(keep.map_or("", SessionId::as_str)));
-    Ok(diesel::update(live)
+    Ok(crate::db::update(live)
         .set((
             sessions::revoked_at.eq(now),
             sessions::revoked_reason.eq(reason),
@@ -127,7 +130,7 @@ pub fn revoke_for_user(
 /// `every` seconds: one conditional write, so a busy session costs one
 /// write a minute, not one per request.
 pub fn touch(conn: &mut DbConn, id: &SessionId, now: i64, every: i64) -> Result<(), ApiError> {
-    diesel::update(
+    crate::db::update(
         sessions::table
             .filter(sessions::id.eq(id))
             .filter(sessions::last_used_at.le(now - every)),
@@ -185,7 +188,7 @@ pub fn revoke_beyond(
     if older.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::update(
+    Ok(crate::db::update(
         sessions::table
             .filter(sessions::id.eq_any(&older))
             .filter(sessions::revoked_at.is_null()),
@@ -216,7 +219,7 @@ pub fn insert_refresh(
 /// Marks a refresh token used, atomically: of two racing requests presenting
 /// the same token exactly one sees `1` here.
 pub fn spend_refresh(conn: &mut DbConn, token_hash: &str, now: i64) -> Result<bool, ApiError> {
-    let spent = diesel::update(
+    let spent = crate::db::update(
         refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(token_hash))
             .filter(refresh_tokens::used_at.is_null()),

@@ -67,7 +67,7 @@ pub fn claim_step(
     step: i64,
     now: i64,
 ) -> Result<bool, ApiError> {
-    let claimed = diesel::update(
+    let claimed = crate::db::update(
         totp_authenticators::table
             .filter(totp_authenticators::user_id.eq(user_id))
             .filter(totp_authenticators::last_step.lt(step)),
@@ -87,7 +87,7 @@ pub fn claim_pending_step(
     pending_id: &str,
     step: i64,
 ) -> Result<bool, ApiError> {
-    let claimed = diesel::update(
+    let claimed = crate::db::update(
         pending_enrollments::table
             .filter(pending_enrollments::id.eq(pending_id))
             .filter(pending_enrollments::last_step.lt(step)),
@@ -116,7 +116,7 @@ pub fn spend_recovery_code(
 /// Makes `secret_sealed` the user's authenticator, replacing any other.
 /// Marks the user enrolled unless they already were; `false` when they were.
 pub fn mark_enrolled_if_not(conn: &mut DbConn, user_id: &UserId) -> Result<bool, ApiError> {
-    let n = diesel::update(
+    let n = crate::db::update(
         users::table
             .filter(users::id.eq(user_id))
             .filter(users::twofa_enrolled.eq(false)),
@@ -148,7 +148,7 @@ pub fn activate_authenticator(
             totp_authenticators::last_step.eq(last_step),
         ))
         .execute(conn)?;
-    diesel::update(users::table.find(user_id))
+    crate::db::update(users::table.find(user_id))
         .set(users::twofa_enrolled.eq(true))
         .execute(conn)?;
     Ok(())
@@ -229,7 +229,7 @@ pub fn set_pending_recovery_hash(
     id: &str,
     hash: &str,
 ) -> Result<bool, ApiError> {
-    let updated = diesel::update(pending_enrollments::table.find(id))
+    let updated = crate::db::update(pending_enrollments::table.find(id))
         .set(pending_enrollments::recovery_code_hash.eq(hash))
         .execute(conn)?;
     Ok(updated == 1)
@@ -253,7 +253,7 @@ pub fn purge_expired_pending(conn: &mut DbConn, now: i64) -> Result<usize, ApiEr
 /// After a reset: enrollment is required at the next login and the run of
 /// wrong second factors (with its lock) starts over, in one statement.
 pub fn require_enrollment(conn: &mut DbConn, user_id: &UserId) -> Result<(), ApiError> {
-    diesel::update(users::table.find(user_id))
+    crate::db::update(users::table.find(user_id))
         .set((
             users::twofa_required.eq(true),
             users::mfa_failures.eq(0),
@@ -276,7 +276,7 @@ pub fn locked_until(conn: &mut DbConn, user_id: &UserId) -> Result<Option<i64>, 
 /// was anything to remove.
 pub fn remove_all(conn: &mut DbConn, user_id: &UserId) -> Result<bool, ApiError> {
     let totp = diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
-    diesel::update(users::table.find(user_id))
+    crate::db::update(users::table.find(user_id))
         .set(users::twofa_enrolled.eq(false))
         .execute(conn)?;
     let codes = diesel::delete(recovery_codes::table.find(user_id)).execute(conn)?;

@@ -83,7 +83,7 @@ pub fn find_by_any_email(conn: &mut DbConn, keys: &[String]) -> Result<Option<Us
 }
 
 pub fn set_password(conn: &mut DbConn, id: &UserId, hash: &str, now: i64) -> Result<(), ApiError> {
-    diesel::update(users::table.find(id))
+    crate::db::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
             users::password_changed_at.eq(now),
@@ -100,7 +100,7 @@ pub fn rehash_password(
     old_hash: &str,
     new_hash: &str,
 ) -> Result<bool, ApiError> {
-    let n = diesel::update(
+    let n = crate::db::update(
         users::table
             .filter(users::id.eq(id))
             .filter(users::password_hash.eq(old_hash)),
@@ -130,7 +130,7 @@ pub fn lock(conn: &mut DbConn, id: &UserId) -> Result<(), ApiError> {
 }
 
 pub fn touch_login(conn: &mut DbConn, id: &UserId, now: i64) -> Result<(), ApiError> {
-    diesel::update(users::table.find(id))
+    crate::db::update(users::table.find(id))
         .set(users::last_login_at.eq(now))
         .execute(conn)?;
     Ok(())

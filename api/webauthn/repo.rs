@@ -136,11 +136,11 @@ pub fn record_use(
         webauthn_credentials::last_used_at.eq(now),
     );
     let updated = if counter == 0 {
-        diesel::update(target.filter(webauthn_credentials::sign_count.eq(0_i64)))
+        crate::db::update(target.filter(webauthn_credentials::sign_count.eq(0_i64)))
             .set(changes)
             .execute(conn)?
     } else {
-        diesel::update(target.filter(webauthn_credentials::sign_count.lt(counter)))
+        crate::db::update(target.filter(webauthn_credentials::sign_count.lt(counter)))
             .set(changes)
             .execute(conn)?
     };
@@ -150,7 +150,7 @@ pub fn record_use(
 /// The authenticator now says the credential may be backed up (synced);
 /// the flag is only ever raised, never cleared by a later assertion.
 pub fn mark_backup_eligible(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
-    diesel::update(webauthn_credentials::table.find(id))
+    crate::db::update(webauthn_credentials::table.find(id))
         .set(webauthn_credentials::backup_eligible.eq(true))
         .execute(conn)?;
     Ok(())

@@ -11,7 +11,7 @@ use crate::ids::UserId;
 
 /// Marks an active user deactivated at `now`; whether it was active.
 pub fn deactivate(conn: &mut DbConn, id: &UserId, now: i64) -> Result<bool, ApiError> {
-    let changed = diesel::update(
+    let changed = crate::db::update(
         users::table
             .filter(users::id.eq(id))
             .filter(users::deactivated_at.is_null()),
@@ -23,7 +23,7 @@ pub fn deactivate(conn: &mut DbConn, id: &UserId, now: i64) -> Result<bool, ApiE
 
 /// Makes a deactivated user active; whether it was deactivated.
 pub fn reactivate(conn: &mut DbConn, id: &UserId) -> Result<bool, ApiError> {
-    let changed = diesel::update(
+    let changed = crate::db::update(
         users::table
             .filter(users::id.eq(id))
             .filter(users::deactivated_at.is_not_null()),

@@ -20,7 +20,7 @@ pub fn reserve_address(
     now: i64,
 ) -> Result<Result<(), i64>, ApiError> {
     for _ in 0..5 {
-        let counted = diesel::update(
+        let counted = crate::db::update(
             client_failures::table
                 .filter(client_failures::ip.eq(address))
                 .filter(client_failures::window_start.gt(now - window))
@@ -46,7 +46,7 @@ pub fn reserve_address(
                 continue;
             }
             // The window ended: a new one starts in its place.
-            Some(_) => diesel::update(
+            Some(_) => crate::db::update(
                 client_failures::table
                     .filter(client_failures::ip.eq(address))
                     .filter(client_failures::window_start.le(now - window)),
@@ -76,7 +76,7 @@ pub fn reserve_address(
 }
 
 pub fn release_address(conn: &mut DbConn, address: &str) -> Result<(), ApiError> {
-    diesel::update(
+    crate::db::update(
         client_failures::table
             .filter(client_failures::ip.eq(address))
             .filter(client_failures::failures.gt(0)),
@@ -115,18 +115,16 @@ pub fn remember_address(
     address: &str,
     now: i64,
 ) -> Result<(), ApiError> {
-    crate::on_backend!(conn, |c| {
-        diesel::insert_into(known_addresses::table)
-            .values((
-                known_addresses::user_id.eq(user_id),
-                known_addresses::address.eq(address),
-                known_addresses::last_success_at.eq(now),
-            ))
-            .on_conflict((known_addresses::user_id, known_addresses::address))
-            .do_update()
-            .set(known_addresses::last_success_at.eq(now))
-            .execute(c)
-    })?;
+    crate::db::upsert(
+        diesel::insert_into(known_addresses::table).values((
+            known_addresses::user_id.eq(user_id),
+            known_addresses::address.eq(address),
+            known_addresses::last_success_at.eq(now),
+        )),
+        (known_addresses::user_id, known_addresses::address),
+        known_addresses::last_success_at.eq(now),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use crate::ids::FlowId;
 
 /// One more attempt on a flow, if it has fewer than `limit` so far.
 pub fn reserve_flow(conn: &mut DbConn, flow_id: &FlowId, limit: i32) -> Result<bool, ApiError> {
-    let n = diesel::update(
+    let n = crate::db::update(
         login_flows::table
             .filter(login_flows::id.eq(flow_id))
             .filter(login_flows::failed_attempts.lt(limit)),

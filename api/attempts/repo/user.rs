@@ -37,7 +37,7 @@ pub fn reserve_user(
     now: i64,
 ) -> Result<bool, ApiError> {
     let n = match which {
-        UserCounter::SecondFactor => diesel::update(
+        UserCounter::SecondFactor => crate::db::update(
             users::table
                 .filter(users::id.eq(user_id))
                 .filter(users::mfa_failures.lt(limit))
@@ -51,7 +51,7 @@ pub fn reserve_user(
         .execute(conn)?,
         UserCounter::Password => {
             let reserve = |conn: &mut DbConn| {
-                diesel::update(
+                crate::db::update(
                     password_failures::table
                         .filter(password_failures::user_id.eq(user_id))
                         .filter(password_failures::failures.lt(limit))
@@ -136,7 +136,7 @@ pub fn lock_user(
     until: i64,
 ) -> Result<bool, ApiError> {
     let n = match which {
-        UserCounter::SecondFactor => diesel::update(
+        UserCounter::SecondFactor => crate::db::update(
             users::table
                 .filter(users::id.eq(user_id))
                 .filter(users::mfa_failures.eq(seen.failures))
@@ -148,7 +148,7 @@ pub fn lock_user(
             users::mfa_locked_until.eq(until),
         ))
         .execute(conn)?,
-        UserCounter::Password => diesel::update(
+        UserCounter::Password => crate::db::update(
             password_failures::table
                 .filter(password_failures::user_id.eq(user_id))
                 .filter(password_failures::failures.eq(seen.failures))
@@ -171,14 +171,14 @@ pub fn release_user(
     user_id: &UserId,
 ) -> Result<(), ApiError> {
     match which {
-        UserCounter::SecondFactor => diesel::update(
+        UserCounter::SecondFactor => crate::db::update(
             users::table
                 .filter(users::id.eq(user_id))
                 .filter(users::mfa_failures.gt(0)),
         )
         .set(users::mfa_failures.eq(users::mfa_failures - 1))
         .execute(conn)?,
-        UserCounter::Password => diesel::update(
+        UserCounter::Password => crate::db::update(
             password_failures::table
                 .filter(password_failures::user_id.eq(user_id))
                 .filter(password_failures::failures.gt(0)),
@@ -192,7 +192,7 @@ pub fn release_user(
 /// A success ends the run of failures and the doubling.
 pub fn reset_user(conn: &mut DbConn, which: UserCounter, user_id: &UserId) -> Result<(), ApiError> {
     match which {
-        UserCounter::SecondFactor => diesel::update(users::table.find(user_id))
+        UserCounter::SecondFactor => crate::db::update(users::table.find(user_id))
             .set((
                 users::mfa_failures.eq(0),
                 users::mfa_lockouts.eq(0),
@@ -225,7 +225,7 @@ pub fn claim_password_audit(
             .on_conflict_do_nothing()
             .execute(c)
     })?;
-    let n = diesel::update(
+    let n = crate::db::update(
         password_failures::table
             .filter(password_failures::user_id.eq(user_id))
             .filter(
