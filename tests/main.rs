@@ -20,6 +20,7 @@ mod enrollment_flow;
 mod forwarding;
 mod guessing;
 mod hardening_small;
+mod hot_account;
 mod identities;
 mod ip_allowlist;
 mod keys;

@@ -17,6 +17,7 @@ mod prepared;
 pub mod schema;
 pub mod search;
 mod tls;
+mod turns;
 mod tx;
 
 pub use manager::Manager;
@@ -114,6 +115,8 @@ pub struct Db {
     statements: Arc<pool::Statements>,
     /// SQLite's writers of this process queue here (see `pool::writer_gate`).
     writers: Arc<Mutex<()>>,
+    /// Turns per user for the transactions that lock a user's row.
+    turns: Arc<turns::Turns>,
 }
 
 impl Db {
@@ -150,6 +153,7 @@ impl Db {
             backend: name,
             statements,
             writers: Arc::default(),
+            turns: Arc::default(),
         })
     }
 
@@ -171,6 +175,18 @@ impl Db {
     /// A connection for blocking work outside a request (CLI, start-up).
     pub fn conn(&self) -> Result<Conn, DbError> {
         pool::checkout(&self.pool).map_err(|e| DbError::Connect(e.to_string()))
+    }
+
+    /// [`Db::run`] in `user`'s turn (see [`turns`]): for the login steps'
+    /// transactions that lock the user's row, which anyone who knows an
+    /// email can send.
+    pub async fn run_in_turn<T, F>(&self, user: &str, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _turn = self.turns.take(user).await;
+        self.run(f).await
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.

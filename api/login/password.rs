@@ -124,8 +124,11 @@ pub async fn password(
             .map(|u| u.id.clone())
             .or_else(|| flow.unknown_subject.clone().map(UserId::from));
         let limit = app.config.address_failure_limit;
+        let turn = user_id
+            .clone()
+            .unwrap_or_else(|| UserId::from(flow_id.as_str().to_owned()));
         app.db
-            .run(move |conn| {
+            .run_in_turn(turn.as_str(), move |conn| {
                 let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
                 attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
             })
@@ -163,9 +166,10 @@ pub async fn password(
 
     let address_limit = app.config.address_failure_limit;
     let webauthn = app.webauthn.is_some();
+    let turn = user.id.clone();
     let step = app
         .db
-        .run(move |conn| {
+        .run_in_turn(turn.as_str(), move |conn| {
             // Deferred unless it opens a session: a crash that forgets a
             // flow moved on costs the user a new login, and a right
             // password's attempt is settled in the forgotten commit too.

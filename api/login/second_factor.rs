@@ -165,9 +165,10 @@ async fn finish_proven(
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
     let factor = proven.factor;
+    let turn = user.id.clone();
     let outcome = app
         .db
-        .run(move |conn| {
+        .run_in_turn(turn.as_str(), move |conn| {
             write_tx(conn, |conn| {
                 // The user's row first, as a reset takes it (see
                 // `users::repo::lock`).
@@ -193,9 +194,10 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
         .await
         .inspect_err(|e| app.metrics.login("recovery_code", e.code()))?;
     let new_code = twofa::new_recovery_code(app).await?;
+    let turn = user.id.clone();
     let outcome = app
         .db
-        .run(move |conn| {
+        .run_in_turn(turn.as_str(), move |conn| {
             write_tx(conn, |conn| {
                 crate::users::repo::lock(conn, &user.id)?;
                 if !factors::spend_recovery_code(conn, &user.id, &matched)? {

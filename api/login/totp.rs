@@ -77,9 +77,12 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
         address_limit: app.config.address_failure_limit,
         now,
     };
+    let turn = user.id.clone();
     let outcome = app
         .db
-        .run(move |conn| write_tx(conn, |conn| judge(conn, &flow, &user, check)))
+        .run_in_turn(turn.as_str(), move |conn| {
+            write_tx(conn, |conn| judge(conn, &flow, &user, check))
+        })
         .await
         .and_then(|judged| match judged {
             Judged::Proven(step) => Ok(step),

@@ -31,9 +31,10 @@ pub async fn reserve(
     let now = state.now();
     let limit = state.config.address_failure_limit;
     let user_id = user_id.to_owned();
+    let turn = user_id.clone();
     state
         .db
-        .run(move |conn| {
+        .run_in_turn(turn.as_str(), move |conn| {
             let user = Some((UserCounter::SecondFactor, &user_id));
             attempts::reserve(conn, flow_id.as_ref(), user, ip, limit, now)
         })

@@ -1,0 +1,109 @@
+//! A flood of password attempts at one account — a credential attack can
+//! come from as many addresses as the attacker rents — must not take the
+//! database connections every other login needs. A password step locks its
+//! user's row; were every attempt to wait for that lock on a connection of
+//! its own, one hot account would hold the whole pool and everyone else's
+//! login would wait, then fail. PostgreSQL only: SQLite has no row locks
+//! (its writers of one process queue in turn, off the pool's connections).
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+/// Attempts in the flood: more than the pool's 16 connections.
+const FLOOD: usize = 24;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Connections of this database waiting for a row lock right now.
+fn lock_waiters(watcher: &mut PgConnection) -> i64 {
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result::<Count>(watcher)
+    .unwrap()
+    .n
+}
+
+#[actix_web::test]
+async fn a_flood_at_one_account_leaves_connections_for_everyone_else() {
+    let t = TestApp::spawn().await;
+    if t.state.db.backend() != "postgres" {
+        return;
+    }
+    let victim = t.account("Hot account").await;
+    let bystander = t.account("Bystander").await;
+    let mut flows = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        let start = t
+            .post("/v1/auth/login", json!({ "email": victim.email }))
+            .await;
+        flows.push(start.ok()["flow_token"].as_str().unwrap().to_owned());
+    }
+
+    // Outside the app's pool: a transaction that holds the victim's row,
+    // as a slow one would, and a connection that watches the lock queue.
+    let url = &t.state.config.database_url;
+    let mut holder = PgConnection::establish(url).unwrap();
+    let mut watcher = PgConnection::establish(url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM users WHERE id = '{}' FOR UPDATE",
+            victim.id
+        ))
+        .unwrap();
+
+    let flood = futures_util::future::join_all(flows.iter().map(|flow| {
+        let body = json!({ "flow_token": flow, "password": "a wrong guess" });
+        t.post("/v1/auth/login/password", body)
+    }));
+    let bystander_logs_in = async {
+        let mut most = 0;
+        for _ in 0..500 {
+            most = lock_waiters(&mut watcher);
+            if most > 0 {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(most > 0, "the flood never reached the victim's row");
+        // Everyone else's login goes on while the flood waits.
+        let start = t
+            .post("/v1/auth/login", json!({ "email": bystander.email }))
+            .await;
+        let body =
+            json!({ "flow_token": start.ok()["flow_token"], "password": bystander.password });
+        let step = t.post("/v1/auth/login/password", body).await;
+        let status = step.status;
+        let waiting = lock_waiters(&mut watcher);
+        holder.batch_execute("ROLLBACK").unwrap();
+        (status, step, waiting)
+    };
+    let (answers, (status, step, waiting)) = futures_util::join!(flood, bystander_logs_in);
+    assert_eq!(
+        status.as_u16(),
+        200,
+        "the bystander's password step: {:?}",
+        step.json
+    );
+    assert!(
+        waiting <= 1,
+        "{waiting} of the app's connections waited for one user's row"
+    );
+    for answer in answers {
+        assert!(
+            [401, 429].contains(&answer.status.as_u16()),
+            "a flooding attempt answered {}: {:?}",
+            answer.status,
+            answer.json
+        );
+    }
+}
