@@ -152,3 +152,28 @@ async fn a_wrong_code_costs_no_more_than_a_right_one() {
     let budget = TOTP.on(t.state.db.backend());
     assert!(sent <= budget, "a wrong code sent {sent} statements");
 }
+
+/// A password step the hashing queue cannot take is refused before it
+/// reads or writes the database: a flood of passwords beyond what the
+/// workers can hash costs the database nothing, and counts nothing.
+#[actix_web::test]
+async fn a_password_step_the_hashing_queue_cannot_take_sends_no_statement() {
+    let t = TestApp::spawn().await;
+    let admin = t.account("Budget overload").await;
+    let start = t
+        .post("/v1/auth/login", json!({ "email": admin.email }))
+        .await;
+    let flow = start.ok()["flow_token"].as_str().unwrap().to_owned();
+    let body = json!({ "flow_token": flow, "password": admin.password });
+    let held: Vec<_> = std::iter::from_fn(|| t.state.passwords.slot().ok()).collect();
+    let (sent, refused) = counted(&t, t.post("/v1/auth/login/password", body.clone())).await;
+    assert_eq!(refused.status.as_u16(), 503, "{:?}", refused.json);
+    assert_eq!(refused.json["code"], "service_unavailable");
+    assert_eq!(
+        sent, 0,
+        "a refused password step sent {sent} SQL statements"
+    );
+    drop(held);
+    // Nothing was counted against the flow: the same password goes on.
+    t.post("/v1/auth/login/password", body).await.ok();
+}

@@ -6,6 +6,11 @@
 //! blocking pool that cheap requests (a code step, a token refresh) use. When
 //! the queue is full the caller gets a 503 with `Retry-After` at once instead
 //! of waiting behind hundreds of hashes.
+//!
+//! A place in the queue is a [`Slot`], taken before anything else is done
+//! for a password: a login the queue cannot take is refused before it reads
+//! or writes the database, so a flood of password attempts beyond what the
+//! workers can hash costs the database nothing.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -13,7 +18,7 @@ use std::thread;
 
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::{random_bytes, Secret};
 use crate::config::PasswordParams;
@@ -38,6 +43,8 @@ enum Job {
 #[derive(Clone)]
 pub struct PasswordHasher {
     queue: SyncSender<Job>,
+    /// One permit per place in the queue (see [`Slot`]).
+    places: Arc<Semaphore>,
     argon2: Argon2<'static>,
     /// A real hash of a random password, verified when the email is unknown
     /// so that both answers cost the same time.
@@ -48,7 +55,8 @@ impl PasswordHasher {
     pub fn new(params: PasswordParams) -> Result<Self, String> {
         let argon2 = argon2_for(params)?;
         let workers = thread::available_parallelism().map_or(2, usize::from);
-        let (queue, jobs) = mpsc::sync_channel(workers * QUEUE_PER_WORKER);
+        let places = workers * QUEUE_PER_WORKER;
+        let (queue, jobs) = mpsc::sync_channel(places);
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..workers {
             let jobs = Arc::clone(&jobs);
@@ -65,6 +73,7 @@ impl PasswordHasher {
         let dummy_hash = Arc::new(hash_with(&argon2, &dummy)?);
         Ok(Self {
             queue,
+            places: Arc::new(Semaphore::new(places)),
             argon2,
             dummy_hash,
         })
@@ -75,28 +84,26 @@ impl PasswordHasher {
         hash_with(&self.argon2, password)
     }
 
+    /// A place in the queue, or 503 at once when there is none (see
+    /// [`Slot`]).
+    pub fn slot(&self) -> Result<Slot, ApiError> {
+        let place = Arc::clone(&self.places)
+            .try_acquire_owned()
+            .map_err(|_| queue_full())?;
+        Ok(Slot {
+            hasher: self.clone(),
+            _place: place,
+        })
+    }
+
     pub async fn hash(&self, password: Secret) -> Result<String, ApiError> {
-        let (reply, answer) = oneshot::channel();
-        self.submit(Job::Hash { password, reply })?;
-        answer
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)
+        self.slot()?.hash(password).await
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when
     /// there is no user, so that unknown emails take as long as known ones.
     pub async fn verify(&self, hash: Option<String>, password: Secret) -> Result<bool, ApiError> {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
-        let (reply, answer) = oneshot::channel();
-        self.submit(Job::Verify {
-            hash,
-            password,
-            reply,
-        })?;
-        let matched = answer.await.map_err(ApiError::internal)?;
-        Ok(known && matched)
+        self.slot()?.verify(hash, password).await
     }
 
     /// True when `hash` was made with the configured algorithm and cost, so
@@ -120,12 +127,49 @@ impl PasswordHasher {
 
     fn submit(&self, job: Job) -> Result<(), ApiError> {
         self.queue.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => ApiError::Unavailable {
-                detail: "Too many password checks are queued; retry shortly.",
-                retry_after: 1,
-            },
+            TrySendError::Full(_) => queue_full(),
             TrySendError::Disconnected(_) => ApiError::internal("password workers stopped"),
         })
+    }
+}
+
+/// A place in the hashing queue, held from before a password step does
+/// anything until its hash is done. There are as many as the queue holds,
+/// so a job sent with one is never refused.
+pub struct Slot {
+    hasher: PasswordHasher,
+    _place: OwnedSemaphorePermit,
+}
+
+impl Slot {
+    pub async fn hash(self, password: Secret) -> Result<String, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.hasher.submit(Job::Hash { password, reply })?;
+        answer
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
+    }
+
+    /// [`PasswordHasher::verify`] in this place.
+    pub async fn verify(self, hash: Option<String>, password: Secret) -> Result<bool, ApiError> {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.hasher.dummy_hash.as_str().to_owned());
+        let (reply, answer) = oneshot::channel();
+        self.hasher.submit(Job::Verify {
+            hash,
+            password,
+            reply,
+        })?;
+        let matched = answer.await.map_err(ApiError::internal)?;
+        Ok(known && matched)
+    }
+}
+
+fn queue_full() -> ApiError {
+    ApiError::Unavailable {
+        detail: "Too many password checks are queued; retry shortly.",
+        retry_after: 1,
     }
 }
 
@@ -256,6 +300,27 @@ mod tests {
             .verify(Some(hash), Secret::new("wrong"))
             .await
             .unwrap());
+    }
+
+    #[actix_web::test]
+    async fn with_every_place_taken_a_password_is_refused_at_once() {
+        let hasher = cheap();
+        let held: Vec<Slot> = std::iter::from_fn(|| hasher.slot().ok()).collect();
+        let places = thread::available_parallelism().map_or(2, usize::from) * QUEUE_PER_WORKER;
+        assert_eq!(held.len(), places);
+        let refused = hasher.verify(None, Secret::new("anything")).await;
+        assert!(matches!(
+            refused,
+            Err(ApiError::Unavailable { retry_after: 1, .. })
+        ));
+        // A place is given back when its job is done, and is taken again.
+        let mut held = held.into_iter();
+        let one = held.next().unwrap();
+        assert!(!one.verify(None, Secret::new("anything")).await.unwrap());
+        let again = hasher.slot().unwrap();
+        let hash = again.hash(Secret::new("correct horse")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(hasher.slot().is_ok());
     }
 
     #[actix_web::test]

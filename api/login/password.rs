@@ -113,6 +113,9 @@ pub async fn password(
     ip: IpAddr,
 ) -> Result<LoginStep, ApiError> {
     let now = app.now();
+    // A place in the hashing queue first: when there is none the step is
+    // refused before it reads or writes anything.
+    let slot = app.passwords.slot()?;
     let (flow, user) = load(app, &flow_token, FlowState::Password).await?;
     let attempt = {
         let flow_id = flow.id.clone();
@@ -135,7 +138,7 @@ pub async fn password(
             .await?
     };
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = app.passwords.verify(stored_hash, password.clone()).await?;
+    let matched = slot.verify(stored_hash, password.clone()).await?;
     let Some(user) = user else {
         return Err(wrong_password(app, attempt, None, ip).await);
     };
