@@ -173,9 +173,10 @@ pub async fn password(
     let step = app
         .db
         .run_in_turn(turn.as_str(), move |conn| {
-            // Deferred unless it opens a session: a crash that forgets a
-            // flow moved on costs the user a new login, and a right
-            // password's attempt is settled in the forgotten commit too.
+            // Deferred unless it opens a session or counts a failure: a
+            // crash that forgets a flow moved on costs the user a new
+            // login, and a right password's attempt is settled in the
+            // forgotten commit too.
             write_tx_deferred(conn, |conn| {
                 // The user's row before the flow's, as a reset takes them.
                 users::repo::lock(conn, &user.id)?;
@@ -193,7 +194,7 @@ pub async fn password(
                 if next.wrong_device {
                     attempts::address_failure(conn, ip, address_limit, now)?;
                 }
-                if matches!(next.step, Step::Done(_)) {
+                if next.wrong_device || matches!(next.step, Step::Done(_)) {
                     commit_durably(conn)?;
                 }
                 Ok(next.step)
