@@ -185,8 +185,28 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = self.turns.take(user).await;
-        self.run(f).await
+        // The turn and the connection share one pool timeout: a queue of
+        // requests for one user during an outage must not wait it twice.
+        let deadline = std::time::Instant::now() + self.pool.connection_timeout();
+        let Ok(_turn) = tokio::time::timeout_at(deadline.into(), self.turns.take(user)).await
+        else {
+            tracing::warn!(
+                error = "no turn for the user within the pool timeout",
+                "database pool unavailable"
+            );
+            return Err(ApiError::Unavailable {
+                detail: "The database is not reachable right now.",
+                retry_after: 2,
+            });
+        };
+        let pool = self.pool.clone();
+        let gate = Arc::clone(&self.writers);
+        actix_web::web::block(move || {
+            let mut conn = pool::checkout_by(&pool, deadline)?;
+            pool::with_writer_gate(gate, || f(&mut conn))
+        })
+        .await
+        .map_err(ApiError::internal)?
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.

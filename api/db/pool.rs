@@ -160,10 +160,18 @@ impl From<CheckoutError> for ApiError {
 /// outage every idle connection is dead, and none of them should cost a
 /// request its answer.
 pub(super) fn checkout(pool: &Pool<Manager>) -> Result<Conn, CheckoutError> {
+    checkout_by(pool, Instant::now() + pool.connection_timeout())
+}
+
+/// [`checkout`], giving up at `deadline` rather than a pool timeout from
+/// now: for a request that already waited for something else (its user's
+/// turn) and must not wait the pool's timeout twice.
+pub(super) fn checkout_by(pool: &Pool<Manager>, deadline: Instant) -> Result<Conn, CheckoutError> {
     let attempts = pool.max_size() + 1;
     let mut last = None;
     for _ in 0..attempts {
-        let mut conn = pool.get()?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut conn = pool.get_timeout(left)?;
         if conn.returned_at.elapsed() < IDLE_BEFORE_PING {
             return Ok(Conn(conn));
         }
