@@ -199,14 +199,7 @@ impl Db {
                 retry_after: 2,
             });
         };
-        let pool = self.pool.clone();
-        let gate = Arc::clone(&self.writers);
-        actix_web::web::block(move || {
-            let mut conn = pool::checkout_by(&pool, deadline)?;
-            pool::with_writer_gate(gate, || f(&mut conn))
-        })
-        .await
-        .map_err(ApiError::internal)?
+        self.run_by(deadline, f).await
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -215,10 +208,20 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let deadline = std::time::Instant::now() + self.pool.connection_timeout();
+        self.run_by(deadline, f).await
+    }
+
+    /// [`Db::run`] with a connection checked out by `deadline`.
+    async fn run_by<T, F>(&self, deadline: std::time::Instant, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = self.pool.clone();
         let gate = Arc::clone(&self.writers);
         actix_web::web::block(move || {
-            let mut conn = pool::checkout(&pool)?;
+            let mut conn = pool::checkout_by(&pool, deadline)?;
             pool::with_writer_gate(gate, || f(&mut conn))
         })
         .await
