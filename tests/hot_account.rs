@@ -107,3 +107,56 @@ async fn a_flood_at_one_account_leaves_connections_for_everyone_else() {
         );
     }
 }
+
+/// A burst of password steps (clients told to retry after a 503 come back
+/// together) must not hold the whole pool: their database work enters a
+/// lane of half the connections, and everything else keeps the rest. Held
+/// here as a burst would hold it, with every lane holder stuck mid-query.
+#[actix_web::test]
+async fn password_steps_leave_half_the_pool_to_other_requests() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+
+    let t = TestApp::spawn().await;
+    let person = t.account("Cheap requests").await;
+    let token = t.access_token(&person).await;
+    let size = t.state.db.pool_size();
+    let inside = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let lane = t.state.db.password_lane();
+    let burst = futures_util::future::join_all((0..size).map(|_| {
+        let (inside, gate) = (Arc::clone(&inside), Arc::clone(&gate));
+        lane.run(move |_conn| {
+            inside.fetch_add(1, Ordering::SeqCst);
+            let (open, opened) = &*gate;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = opened.wait(open).unwrap();
+            }
+            Ok(())
+        })
+    }));
+    let others = async {
+        for _ in 0..300 {
+            if inside.load(Ordering::SeqCst) >= size / 2 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        let held = inside.load(Ordering::SeqCst);
+        let me = t.get("/v1/me", Some(&token)).await;
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+        (held, me)
+    };
+    let (burst, (held, me)) = futures_util::join!(burst, others);
+    assert_eq!(held, size / 2, "connections the burst held of {size}");
+    assert_eq!(me.status.as_u16(), 200, "{:?}", me.json);
+    assert!(
+        burst.iter().all(Result::is_ok),
+        "the burst ended in refusals"
+    );
+}

@@ -11,6 +11,7 @@
 //! thread pool, never on actix's async workers.
 
 pub mod backup;
+mod lane;
 mod manager;
 mod pool;
 mod prepared;
@@ -117,6 +118,11 @@ pub struct Db {
     writers: Arc<Mutex<()>>,
     /// Turns per user for the transactions that lock a user's row.
     turns: Arc<turns::Turns>,
+    /// The password step's share of the pool (see [`lane`]).
+    password_lane: lane::Lane,
+    /// Set on the handle [`Db::password_lane`] returns: its work enters
+    /// the lane first.
+    in_lane: bool,
 }
 
 impl Db {
@@ -154,7 +160,14 @@ impl Db {
             statements,
             writers: Arc::default(),
             turns: Arc::default(),
+            password_lane: lane::Lane::half_of(max_size),
+            in_lane: false,
         })
+    }
+
+    /// The most connections the pool opens.
+    pub fn pool_size(&self) -> usize {
+        usize::try_from(self.pool.max_size()).unwrap_or(usize::MAX)
     }
 
     pub fn backend(&self) -> &'static str {
@@ -175,6 +188,16 @@ impl Db {
     /// A connection for blocking work outside a request (CLI, start-up).
     pub fn conn(&self) -> Result<Conn, DbError> {
         pool::checkout(&self.pool).map_err(|e| DbError::Connect(e.to_string()))
+    }
+
+    /// This pool, for the password step: its work waits for a place in
+    /// the password lane, which holds at most half the connections (see
+    /// [`lane`]).
+    pub fn password_lane(&self) -> Self {
+        Self {
+            in_lane: true,
+            ..self.clone()
+        }
     }
 
     /// [`Db::run`] in `user`'s turn (see [`turns`]): for the login steps'
@@ -218,9 +241,15 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let place = if self.in_lane {
+            Some(self.password_lane.enter(deadline).await?)
+        } else {
+            None
+        };
         let pool = self.pool.clone();
         let gate = Arc::clone(&self.writers);
         actix_web::web::block(move || {
+            let _place = place;
             let mut conn = pool::checkout_by(&pool, deadline)?;
             pool::with_writer_gate(gate, || f(&mut conn))
         })

@@ -21,7 +21,7 @@ use crate::audit::detail::LoginSucceeded;
 use crate::audit::Detail;
 use crate::audit::{self, kind, Event};
 use crate::crypto::{new_token, sha256_hex, Secret};
-use crate::db::DbConn;
+use crate::db::{Db, DbConn};
 use crate::error::ApiError;
 use crate::sessions::amr::Factor;
 use crate::sessions::service::{self as sessions, Assurance, Opened};
@@ -120,13 +120,21 @@ pub async fn load(
     flow_token: &Secret,
     expected: FlowState,
 ) -> Result<(Flow, Option<User>), ApiError> {
-    let now = app.now();
+    load_on(&app.db, app.now(), flow_token, expected).await
+}
+
+/// [`load`] through `db` (the password step's lane, for instance).
+pub async fn load_on(
+    db: &Db,
+    now: i64,
+    flow_token: &Secret,
+    expected: FlowState,
+) -> Result<(Flow, Option<User>), ApiError> {
     let token_hash = sha256_hex(flow_token.expose());
-    app.db
-        .run(move |conn| {
-            repo::find_at_with_user(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)
-        })
-        .await
+    db.run(move |conn| {
+        repo::find_at_with_user(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)
+    })
+    .await
 }
 
 /// Like [`load`], for steps only a real user's flow can reach: also

@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 
 use super::dto::{LoginStep, Method, PasswordRequired};
-use super::flow::{self, allowed, load, password_required, Step, FLOW_TTL_SECS};
+use super::flow::{self, allowed, load_on, password_required, Step, FLOW_TTL_SECS};
 use super::flow_state::FlowState;
 use super::password_next::{next_step, After};
 use super::repo::Flow;
@@ -116,7 +116,10 @@ pub async fn password(
     // A place in the hashing queue first: when there is none the step is
     // refused before it reads or writes anything.
     let slot = app.passwords.slot()?;
-    let (flow, user) = load(app, &flow_token, FlowState::Password).await?;
+    // Its database work goes through the password lane: a burst of
+    // password steps leaves the rest of the pool to cheap requests.
+    let db = app.db.password_lane();
+    let (flow, user) = load_on(&db, now, &flow_token, FlowState::Password).await?;
     let attempt = {
         let flow_id = flow.id.clone();
         // A real user's counter, or the unknown email's: the same back-off.
@@ -130,12 +133,11 @@ pub async fn password(
         let turn = user_id
             .clone()
             .unwrap_or_else(|| UserId::from(flow_id.as_str().to_owned()));
-        app.db
-            .run_in_turn(turn.as_str(), move |conn| {
-                let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
-                attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
-            })
-            .await?
+        db.run_in_turn(turn.as_str(), move |conn| {
+            let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
+            attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
+        })
+        .await?
     };
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let matched = slot.verify(stored_hash, password.clone()).await?;
@@ -147,8 +149,7 @@ pub async fn password(
     // either way, so the timing matches too): the list must not let an
     // outsider test passwords. The try still counts.
     if let Err(refused) = allowed(app, &user, ip).await {
-        app.db
-            .run(move |conn| attempt.refused(conn, matched, now))
+        db.run(move |conn| attempt.refused(conn, matched, now))
             .await?;
         app.metrics.login("password", refused.code());
         return Err(refused);
@@ -162,16 +163,14 @@ pub async fn password(
     if !app.passwords.is_current(&user.password_hash) {
         let new_hash = app.passwords.hash(password).await?;
         let (id, old_hash) = (user.id.clone(), user.password_hash.clone());
-        app.db
-            .run(move |conn| users::repo::rehash_password(conn, &id, &old_hash, &new_hash))
+        db.run(move |conn| users::repo::rehash_password(conn, &id, &old_hash, &new_hash))
             .await?;
     }
 
     let address_limit = app.config.address_failure_limit;
     let webauthn = app.webauthn.is_some();
     let turn = user.id.clone();
-    let step = app
-        .db
+    let step = db
         .run_in_turn(turn.as_str(), move |conn| {
             // Deferred unless it opens a session or counts a failure: a
             // crash that forgets a flow moved on costs the user a new
@@ -228,6 +227,7 @@ pub async fn wrong_password(
     let now = app.now();
     let settled = app
         .db
+        .password_lane()
         .run(move |conn| {
             let failure = attempt.failed(conn, now)?;
             let Some(user) = user else {
