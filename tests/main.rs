@@ -31,6 +31,7 @@ mod ops;
 mod passkey_attacks;
 mod remembered_devices;
 mod session_attacks;
+mod session_cap;
 mod sessions_listing;
 mod shutdown;
 mod statement_budget;
