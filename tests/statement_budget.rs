@@ -45,16 +45,17 @@ const PASSWORD: Budget = Budget {
     locks: 2,
 };
 
-/// The code. The flow with its user, their authenticator and recovery code
-/// (1). Then one transaction judges the code and opens the session: BEGIN,
-/// the user's row lock, the attempt reserved on the flow, the user and the
-/// address (3), the step claimed, the user's failures reset, the flow
-/// ended, the login time, the known address, the audit event, the session,
-/// the sessions beyond the cap, the refresh token, the passkeys (for the
-/// "Log In Faster" offer), the address's try given back, COMMIT: 17.
+/// The code. The flow with its user, their authenticator, recovery code and
+/// passkeys (for the "Log In Faster" offer) (1). Then one transaction
+/// judges the code and opens the session: BEGIN, the attempt reserved on
+/// the user (which takes the user's row lock), the flow and the address
+/// (3), the step claimed, the flow ended, the login time, the known
+/// address, the audit event, the session, the sessions beyond the cap, the
+/// refresh token, the user's failures reset, the address's try given back,
+/// COMMIT: 15.
 const TOTP: Budget = Budget {
-    statements: 18,
-    locks: 1,
+    statements: 16,
+    locks: 0,
 };
 
 /// An authenticated call: the session with its user (1); `/v1/me` then

@@ -121,7 +121,8 @@ pub fn reserve(
 }
 
 /// [`reserve`] inside the caller's transaction, which must begin with it:
-/// it takes the user's row lock first, as every writer of the user does.
+/// it takes the user's row lock first, as every writer of the user does
+/// (with the second factor's counter, by counting the attempt on that row).
 /// A refusal must roll the transaction back.
 pub fn reserve_in_tx(
     conn: &mut DbConn,
@@ -132,18 +133,14 @@ pub fn reserve_in_tx(
     now: i64,
 ) -> Result<Attempt, ApiError> {
     let address = address_bucket(&ip.to_string());
-    // The user's row before the flow's: the order a reset takes them
-    // in (see `users::repo::lock`), so the two never deadlock.
-    if let Some((_, id)) = user {
+    // The user's row before the flow's: the order a reset takes them in
+    // (see `users::repo::lock`), so the two never deadlock. The second
+    // factor's counter is on that row, and its conditional write below
+    // takes the lock (a refused one has written nothing and needs none);
+    // the password's counter has a table of its own, so the row is locked
+    // first.
+    if let Some((UserCounter::Password, id)) = user {
         crate::users::repo::lock(conn, id)?;
-    }
-    if let Some(flow_id) = flow {
-        if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
-            return Err(match repo::flow_attempts(conn, flow_id)? {
-                Some(_) => ApiError::FlowAttemptsExhausted,
-                None => ApiError::FlowExpired,
-            });
-        }
     }
     let user = match user {
         Some((UserCounter::Password, id))
@@ -170,6 +167,14 @@ pub fn reserve_in_tx(
         }
         None => None,
     };
+    if let Some(flow_id) = flow {
+        if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
+            return Err(match repo::flow_attempts(conn, flow_id)? {
+                Some(_) => ApiError::FlowAttemptsExhausted,
+                None => ApiError::FlowExpired,
+            });
+        }
+    }
     if let Err(retry_after) =
         repo::reserve_address(conn, &address, address_limit, ADDRESS_WINDOW_SECS, now)?
     {

@@ -191,6 +191,7 @@ pub fn complete(
     flow: &Flow,
     user: &User,
     assurance: Assurance,
+    has_passkey: Option<bool>,
     ip: IpAddr,
     now: i64,
 ) -> Result<Opened, ApiError> {
@@ -215,7 +216,7 @@ pub fn complete(
         address: crate::net::canonical(ip).to_string(),
         user_agent: flow.user_agent.clone(),
     };
-    let mut opened = sessions::open(conn, user, assurance, &client, now)?;
+    let mut opened = sessions::open(conn, user, assurance, &client, has_passkey, now)?;
     if flow.remember_device && proves_second_factor(assurance) {
         opened.device =
             crate::devices::service::grant(conn, user, flow.user_agent.clone(), ip, now)?;

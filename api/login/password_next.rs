@@ -67,8 +67,16 @@ fn step_for(
                 match trusted {
                     Some(device) if !attempts::second_factor_locked(conn, &user.id, at.now)? => {
                         devices::used(conn, user, &device, at.ip, at.now)?;
-                        return complete(conn, flow, user, PASSWORD_AND_DEVICE, at.ip, at.now)
-                            .map(|opened| Step::Done(Box::new(opened)));
+                        return complete(
+                            conn,
+                            flow,
+                            user,
+                            PASSWORD_AND_DEVICE,
+                            Some(has_passkey),
+                            at.ip,
+                            at.now,
+                        )
+                        .map(|opened| Step::Done(Box::new(opened)));
                     }
                     Some(_) => {}
                     None => *wrong_device = true,
@@ -86,7 +94,15 @@ fn step_for(
             let token = advance(conn, flow, FlowState::Enrollment, None, at.now)?;
             Ok(Step::Next(enrollment_required(token, at.webauthn)))
         }
-        AfterPassword::Session => complete(conn, flow, user, PASSWORD_ONLY, at.ip, at.now)
-            .map(|opened| Step::Done(Box::new(opened))),
+        AfterPassword::Session => complete(
+            conn,
+            flow,
+            user,
+            PASSWORD_ONLY,
+            Some(has_passkey),
+            at.ip,
+            at.now,
+        )
+        .map(|opened| Step::Done(Box::new(opened))),
     }
 }

@@ -5,7 +5,9 @@
 use diesel::prelude::*;
 
 use super::flow_state::FlowState;
-use crate::db::schema::{login_flows, recovery_codes, totp_authenticators, users};
+use crate::db::schema::{
+    login_flows, recovery_codes, totp_authenticators, users, webauthn_credentials,
+};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
@@ -188,27 +190,38 @@ pub fn find_at_with_user(
 }
 
 /// A flow waiting for a second factor, with what the code step needs: the
-/// user, their authenticator, and whether a recovery code is left.
+/// user, their authenticator, whether a recovery code is left, and whether
+/// they have a passkey (for the "Log In Faster" offer).
 pub struct AtCode {
     pub flow: Flow,
     pub user: User,
     pub authenticator: Option<Authenticator>,
     pub has_recovery_code: bool,
+    pub has_passkey: bool,
 }
 
 /// The flow a token addresses if it waits for a second factor, with its
-/// user, the user's authenticator and recovery code, in one query. A flow
-/// without a user (an unknown email's) is not found.
+/// user and what they hold, in one query. A flow without a user (an
+/// unknown email's) is not found.
 pub fn find_at_code(
     conn: &mut DbConn,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<AtCode>, ApiError> {
-    let found: Option<(FlowRow, User, Option<Authenticator>, Option<UserId>)> = login_flows::table
+    type Found = (
+        FlowRow,
+        User,
+        Option<Authenticator>,
+        Option<UserId>,
+        Option<UserId>,
+    );
+    let found: Option<Found> = login_flows::table
         .inner_join(
             users::table
                 .left_join(totp_authenticators::table)
-                .left_join(recovery_codes::table),
+                .left_join(recovery_codes::table)
+                // One row per passkey; the first says whether there is any.
+                .left_join(webauthn_credentials::table),
         )
         .filter(login_flows::token_hash.eq(token_hash))
         .filter(login_flows::state.eq(FlowState::Mfa.as_str()))
@@ -218,15 +231,17 @@ pub fn find_at_code(
             User::as_select(),
             Option::<Authenticator>::as_select(),
             recovery_codes::user_id.nullable(),
+            webauthn_credentials::user_id.nullable(),
         ))
         .first(conn)
         .optional()?;
-    Ok(found.and_then(|(row, user, authenticator, code)| {
+    Ok(found.and_then(|(row, user, authenticator, code, passkey)| {
         row.into_flow().map(|flow| AtCode {
             flow,
             user,
             authenticator,
             has_recovery_code: code.is_some(),
+            has_passkey: passkey.is_some(),
         })
     }))
 }

@@ -54,6 +54,7 @@ pub(super) fn after_second_factor(
         factor,
         attempt,
         new_code,
+        has_passkey,
     } = proven;
     if attempt.is_none() {
         attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
@@ -78,8 +79,16 @@ pub(super) fn after_second_factor(
                 recovery_code_confirmation_required(token, display),
             ))
         }
-        None => complete(conn, flow, user, assurance(Some(factor))?, ip, now)
-            .map(|opened| Step::Done(Box::new(opened)))?,
+        None => complete(
+            conn,
+            flow,
+            user,
+            assurance(Some(factor))?,
+            has_passkey,
+            ip,
+            now,
+        )
+        .map(|opened| Step::Done(Box::new(opened)))?,
     };
     // Settled last (see `Attempt::succeeded`), in the commit that acts on
     // the factor: if anything above refused, the attempt stays counted.
@@ -112,11 +121,13 @@ pub(super) async fn at_second_factor(
 }
 
 /// A second factor about to be proven: which, the attempt it reserved (if
-/// it did), and the new recovery code to issue when the user has none left.
+/// it did), the new recovery code to issue when the user has none left,
+/// and whether the user has a passkey when that is known already.
 pub(super) struct Proven {
     pub factor: Factor,
     pub attempt: Option<Attempt>,
     pub new_code: Option<(Secret, String)>,
+    pub has_passkey: Option<bool>,
 }
 
 /// Ends a proven second factor: a session, or first a new recovery code
@@ -140,6 +151,8 @@ pub async fn finish_second_factor(
         factor,
         attempt: None,
         new_code: new_code_unless(app, has_code).await?,
+        // A passkey proven now is one.
+        has_passkey: (factor == Factor::Key).then_some(true),
     };
     finish_proven(app, flow, user, proven, ip, proof).await
 }
@@ -212,6 +225,7 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
                     factor: Factor::RecoveryCode,
                     attempt: None,
                     new_code: Some(new_code),
+                    has_passkey: None,
                 };
                 after_second_factor(conn, &flow, &user, proven, ip, now)
             })

@@ -31,6 +31,7 @@ struct Check {
     code: String,
     /// Issued if the login ends here and the user has no recovery code.
     new_code: Option<(Secret, String)>,
+    has_passkey: bool,
     ip: IpAddr,
     address_limit: i32,
     now: i64,
@@ -58,6 +59,7 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
         user,
         authenticator,
         has_recovery_code,
+        has_passkey,
     } = app
         .db
         .run(move |conn| repo::find_at_code(conn, &token_hash, now))
@@ -73,6 +75,7 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
         secret: twofa::open(app, &user.id, &authenticator.secret_sealed)?,
         code,
         new_code: new_code_unless(app, has_recovery_code).await?,
+        has_passkey,
         ip,
         address_limit: app.config.address_failure_limit,
         now,
@@ -97,6 +100,7 @@ fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Ju
         secret,
         code,
         new_code,
+        has_passkey,
         ip,
         address_limit,
         now,
@@ -118,6 +122,7 @@ fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Ju
         factor: Factor::Totp,
         attempt: Some(attempt),
         new_code,
+        has_passkey: Some(has_passkey),
     };
     after_second_factor(conn, flow, user, proven, ip, now).map(Judged::Proven)
 }

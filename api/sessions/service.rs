@@ -91,12 +91,14 @@ pub struct Opened {
 }
 
 /// Opens a session for `user` inside the caller's transaction; past
-/// [`MAX_LIVE_SESSIONS`] the user's oldest live sessions end.
+/// [`MAX_LIVE_SESSIONS`] the user's oldest live sessions end. Whether the
+/// user has a passkey is read here unless the caller already knows it.
 pub fn open(
     conn: &mut DbConn,
     user: &User,
     assurance: Assurance,
     client: &Client,
+    has_passkey: Option<bool>,
     now: i64,
 ) -> Result<Opened, ApiError> {
     let session = Session {
@@ -127,7 +129,10 @@ pub fn open(
         user: user.clone(),
         refresh_token,
         device: None,
-        has_passkey: crate::webauthn::repo::has_credentials(conn, &user.id)?,
+        has_passkey: match has_passkey {
+            Some(known) => known,
+            None => crate::webauthn::repo::has_credentials(conn, &user.id)?,
+        },
     })
 }
 

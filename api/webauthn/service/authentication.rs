@@ -311,7 +311,16 @@ pub async fn passkey(
         .run(move |conn| {
             crate::db::write_tx(conn, |conn| {
                 attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
-                login::complete(conn, &flow, &user, sessions::PASSKEY_ONLY, ip, now)
+                // The passkey just used is one.
+                login::complete(
+                    conn,
+                    &flow,
+                    &user,
+                    sessions::PASSKEY_ONLY,
+                    Some(true),
+                    ip,
+                    now,
+                )
             })
         })
         .await?;
