@@ -5,15 +5,15 @@
 use diesel::prelude::*;
 
 use super::flow_state::FlowState;
-use crate::db::schema::{
-    login_flows, recovery_codes, totp_authenticators, users, webauthn_credentials,
-};
+use crate::db::schema::login_flows;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::sessions::amr::Factor;
-use crate::twofa::repo::Authenticator;
-use crate::users::User;
+
+mod find;
+
+pub use find::{find_at, find_at_code, find_at_with_user, AtCode};
 
 /// A login in progress.
 #[derive(Debug, Clone)]
@@ -152,98 +152,6 @@ pub fn insert(conn: &mut DbConn, flow: &Flow) -> Result<(), ApiError> {
         .values(FlowRow::from(flow))
         .execute(conn)?;
     Ok(())
-}
-
-/// The flow a token addresses, if it is unexpired and at `state`.
-pub fn find_at(
-    conn: &mut DbConn,
-    token_hash: &str,
-    state: FlowState,
-    now: i64,
-) -> Result<Option<Flow>, ApiError> {
-    Ok(login_flows::table
-        .filter(login_flows::token_hash.eq(token_hash))
-        .filter(login_flows::state.eq(state.as_str()))
-        .filter(login_flows::expires_at.gt(now))
-        .select(FlowRow::as_select())
-        .first(conn)
-        .optional()?
-        .and_then(FlowRow::into_flow))
-}
-
-/// Like [`find_at`], with the flow's user (if it names one), in one query.
-pub fn find_at_with_user(
-    conn: &mut DbConn,
-    token_hash: &str,
-    state: FlowState,
-    now: i64,
-) -> Result<Option<(Flow, Option<User>)>, ApiError> {
-    let found: Option<(FlowRow, Option<User>)> = login_flows::table
-        .left_join(users::table)
-        .filter(login_flows::token_hash.eq(token_hash))
-        .filter(login_flows::state.eq(state.as_str()))
-        .filter(login_flows::expires_at.gt(now))
-        .select((FlowRow::as_select(), Option::<User>::as_select()))
-        .first(conn)
-        .optional()?;
-    Ok(found.and_then(|(row, user)| row.into_flow().map(|flow| (flow, user))))
-}
-
-/// A flow waiting for a second factor, with what the code step needs: the
-/// user, their authenticator, whether a recovery code is left, and whether
-/// they have a passkey (for the "Log In Faster" offer).
-pub struct AtCode {
-    pub flow: Flow,
-    pub user: User,
-    pub authenticator: Option<Authenticator>,
-    pub has_recovery_code: bool,
-    pub has_passkey: bool,
-}
-
-/// The flow a token addresses if it waits for a second factor, with its
-/// user and what they hold, in one query. A flow without a user (an
-/// unknown email's) is not found.
-pub fn find_at_code(
-    conn: &mut DbConn,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<AtCode>, ApiError> {
-    type Found = (
-        FlowRow,
-        User,
-        Option<Authenticator>,
-        Option<UserId>,
-        Option<UserId>,
-    );
-    let found: Option<Found> = login_flows::table
-        .inner_join(
-            users::table
-                .left_join(totp_authenticators::table)
-                .left_join(recovery_codes::table)
-                // One row per passkey; the first says whether there is any.
-                .left_join(webauthn_credentials::table),
-        )
-        .filter(login_flows::token_hash.eq(token_hash))
-        .filter(login_flows::state.eq(FlowState::Mfa.as_str()))
-        .filter(login_flows::expires_at.gt(now))
-        .select((
-            FlowRow::as_select(),
-            User::as_select(),
-            Option::<Authenticator>::as_select(),
-            recovery_codes::user_id.nullable(),
-            webauthn_credentials::user_id.nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(found.and_then(|(row, user, authenticator, code, passkey)| {
-        row.into_flow().map(|flow| AtCode {
-            flow,
-            user,
-            authenticator,
-            has_recovery_code: code.is_some(),
-            has_passkey: passkey.is_some(),
-        })
-    }))
 }
 
 /// Ends a flow that is still at `state`; `false` when another request got
