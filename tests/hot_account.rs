@@ -108,10 +108,11 @@ async fn a_flood_at_one_account_leaves_connections_for_everyone_else() {
     }
 }
 
-/// A burst of password steps (clients told to retry after a 503 come back
-/// together) must not hold the whole pool: their database work enters a
-/// lane of half the connections, and everything else keeps the rest. Held
-/// here as a burst would hold it, with every lane holder stuck mid-query.
+/// A burst of email and password steps (clients told to retry after a 503
+/// come back together) must not hold the whole pool: their database work
+/// enters a lane of half the connections, and everything else keeps the
+/// rest. Held here as a burst would hold it, with every lane holder stuck
+/// mid-query.
 #[actix_web::test]
 async fn password_steps_leave_half_the_pool_to_other_requests() {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -147,14 +148,23 @@ async fn password_steps_leave_half_the_pool_to_other_requests() {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         let held = inside.load(Ordering::SeqCst);
         let me = t.get("/v1/me", Some(&token)).await;
+        // An email step is first-step work too: it waits for the lane.
+        let email = json!({ "email": person.email });
+        let email_waited = actix_web::rt::time::timeout(
+            Duration::from_millis(300),
+            t.post("/v1/auth/login", email),
+        )
+        .await
+        .is_err();
         let (open, opened) = &*gate;
         *open.lock().unwrap() = true;
         opened.notify_all();
-        (held, me)
+        (held, me, email_waited)
     };
-    let (burst, (held, me)) = futures_util::join!(burst, others);
+    let (burst, (held, me, email_waited)) = futures_util::join!(burst, others);
     assert_eq!(held, size / 2, "connections the burst held of {size}");
     assert_eq!(me.status.as_u16(), 200, "{:?}", me.json);
+    assert!(email_waited, "an email step went past the full lane");
     assert!(
         burst.iter().all(Result::is_ok),
         "the burst ended in refusals"

@@ -1,13 +1,14 @@
-//! A bounded share of the pool for the password step's database work.
+//! A bounded share of the pool for the first login steps' database work.
 //!
-//! Every password step that finds a place in the hashing queue reads its
-//! flow and reserves its attempt before the hash, and settles it after: a
-//! burst of them (clients told to retry after a 503 come back together)
-//! would queue a hundred checkouts on the pool, each on a blocking thread
-//! of its own, and a one-time code or a token refresh arriving then would
-//! wait behind them all, then compete with them for the CPU at every round
-//! trip. So that work goes through a lane that holds at most half the
-//! pool's connections; the rest of the pool stays free for everything
+//! Anyone who knows an email can send the email and password steps in
+//! bulk, and every password step that finds a place in the hashing queue
+//! reads its flow and reserves its attempt before the hash and settles it
+//! after. A burst of them (clients told to retry after a 503 come back
+//! together) would queue hundreds of checkouts on the pool, each on a
+//! blocking thread of its own, and a one-time code or a token refresh
+//! arriving then would wait behind them all, then compete with them for
+//! the CPU at every round trip. So that work goes through a lane that holds
+//! at most half the pool's connections; the rest stays free for everything
 //! else. A step waiting for the lane holds no connection and no thread.
 
 use std::sync::Arc;
@@ -34,16 +35,9 @@ impl Lane {
         let place = Arc::clone(&self.0).acquire_owned();
         match tokio::time::timeout_at(deadline.into(), place).await {
             Ok(Ok(place)) => Ok(place),
-            _ => {
-                tracing::warn!(
-                    error = "no place in the password lane within the pool timeout",
-                    "database pool unavailable"
-                );
-                Err(ApiError::Unavailable {
-                    detail: "The database is not reachable right now.",
-                    retry_after: 2,
-                })
-            }
+            _ => Err(ApiError::pool_unavailable(
+                &"no place in the password lane within the pool timeout",
+            )),
         }
     }
 

@@ -118,7 +118,7 @@ pub struct Db {
     writers: Arc<Mutex<()>>,
     /// Turns per user for the transactions that lock a user's row.
     turns: Arc<turns::Turns>,
-    /// The password step's share of the pool (see [`lane`]).
+    /// The first login steps' share of the pool (see [`lane`]).
     password_lane: lane::Lane,
     /// Set on the handle [`Db::password_lane`] returns: its work enters
     /// the lane first.
@@ -190,9 +190,9 @@ impl Db {
         pool::checkout(&self.pool).map_err(|e| DbError::Connect(e.to_string()))
     }
 
-    /// This pool, for the password step: its work waits for a place in
-    /// the password lane, which holds at most half the connections (see
-    /// [`lane`]).
+    /// This pool, for the email and password steps: their work waits for
+    /// a place in the password lane, which holds at most half the
+    /// connections (see [`lane`]).
     pub fn password_lane(&self) -> Self {
         Self {
             in_lane: true,
@@ -213,14 +213,9 @@ impl Db {
         let deadline = std::time::Instant::now() + self.pool.connection_timeout();
         let Ok(_turn) = tokio::time::timeout_at(deadline.into(), self.turns.take(user)).await
         else {
-            tracing::warn!(
-                error = "no turn for the user within the pool timeout",
-                "database pool unavailable"
-            );
-            return Err(ApiError::Unavailable {
-                detail: "The database is not reachable right now.",
-                retry_after: 2,
-            });
+            return Err(ApiError::pool_unavailable(
+                &"no turn for the user within the pool timeout",
+            ));
         };
         self.run_by(deadline, f).await
     }

@@ -110,7 +110,15 @@ impl From<diesel::result::Error> for ApiError {
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        tracing::warn!(error = %e, "database pool unavailable");
+        ApiError::pool_unavailable(&e)
+    }
+}
+
+impl ApiError {
+    /// No connection (or no turn, or no place in a lane, on the way to one)
+    /// within the pool timeout: 503, logged with `why`.
+    pub fn pool_unavailable(why: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %why, "database pool unavailable");
         Self::Unavailable {
             detail: "The database is not reachable right now.",
             retry_after: 2,

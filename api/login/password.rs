@@ -73,8 +73,11 @@ pub async fn start(
     let token = new_token("flw_");
     let token_hash = sha256_hex(token.expose());
     let limit = state.config.address_flow_limit;
+    // Anyone can send emails in bulk: their work shares the password
+    // step's lane, so a flood of them leaves the rest of the pool alone.
     state
         .db
+        .password_lane()
         .run(move |conn| {
             let user = users::repo::find_by_any_email(conn, &keys)?;
             // An email no user has still gets a password counter of its
