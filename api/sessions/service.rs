@@ -85,8 +85,9 @@ pub struct Opened {
     refresh_token: Secret,
     /// The browser remembered at this login, if it asked and may.
     pub device: Option<crate::devices::service::Granted>,
-    /// Whether the user has a passkey, read in the transaction that opened
-    /// (or refreshed) the session: the "Log In Faster" offer depends on it.
+    /// Whether the user has a passkey when the session was opened (read
+    /// with the login's flow, or in the transaction) or refreshed: the
+    /// "Log In Faster" offer depends on it.
     has_passkey: bool,
 }
 
