@@ -36,12 +36,12 @@ const EMAIL: Budget = Budget {
 /// the hash, in one transaction (BEGIN, the user's row lock, the flow's
 /// attempt, whether the address is known to the user, the address's
 /// failures, COMMIT: 6). After the hash, one transaction moves the flow and
-/// settles the attempt (BEGIN, lock, the account, the authenticator, the
-/// passkeys, the flow moved, the recovery code for the methods offered, the
-/// address's try given back, COMMIT: 9). The account's allow-list is cached
-/// and read at most every few seconds (2, charged here).
+/// settles the attempt (BEGIN, lock, the account with the factors the user
+/// holds, the flow moved, the address's try given back, COMMIT: 6). The
+/// account's allow-list is cached and read at most every few seconds (2,
+/// charged here).
 const PASSWORD: Budget = Budget {
-    statements: 18,
+    statements: 15,
     locks: 2,
 };
 

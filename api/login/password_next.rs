@@ -7,14 +7,14 @@ use std::net::IpAddr;
 use super::flow::{advance, complete, enrollment_required, mfa_required, Step};
 use super::flow_state::FlowState;
 use super::password::{after_password, second_factor_methods, AfterPassword};
-use super::repo::Flow;
+use super::repo::{standing, Flow, Standing};
 use crate::attempts;
 use crate::crypto::Secret;
 use crate::db::DbConn;
 use crate::devices::service as devices;
 use crate::error::ApiError;
 use crate::sessions::service::{PASSWORD_AND_DEVICE, PASSWORD_ONLY};
-use crate::twofa::{repo as factors, service as twofa};
+use crate::twofa::service as twofa;
 use crate::users::User;
 
 /// What the step after a right password depends on besides the user.
@@ -55,10 +55,12 @@ fn step_for(
     at: &After<'_>,
     wrong_device: &mut bool,
 ) -> Result<Step, ApiError> {
-    let account =
-        crate::accounts::repo::find(conn, &user.account_id)?.ok_or(ApiError::FlowExpired)?;
-    let has_app = factors::authenticator(conn, &user.id)?.is_some();
-    let has_passkey = crate::webauthn::repo::has_credentials(conn, &user.id)?;
+    let Standing {
+        account,
+        has_app,
+        has_recovery_code,
+        has_passkey,
+    } = standing(conn, &user.id)?.ok_or(ApiError::FlowExpired)?;
     let required = !twofa::required_by(user, &account, at.now).is_empty();
     match after_password(has_app || has_passkey, required) {
         AfterPassword::SecondFactor => {
@@ -83,11 +85,7 @@ fn step_for(
                 }
             }
             let token = advance(conn, flow, FlowState::Mfa, None, at.now)?;
-            let methods = second_factor_methods(
-                has_app,
-                factors::recovery_code(conn, &user.id)?.is_some(),
-                has_passkey,
-            );
+            let methods = second_factor_methods(has_app, has_recovery_code, has_passkey);
             Ok(Step::Next(mfa_required(token, methods)))
         }
         AfterPassword::Enrollment => {

@@ -13,7 +13,7 @@ use crate::sessions::amr::Factor;
 
 mod find;
 
-pub use find::{find_at, find_at_code, find_at_with_user, AtCode};
+pub use find::{find_at, find_at_code, find_at_with_user, standing, AtCode, Standing};
 
 /// A login in progress.
 #[derive(Debug, Clone)]

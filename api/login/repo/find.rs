@@ -4,8 +4,9 @@
 use diesel::prelude::*;
 
 use super::{Flow, FlowRow, FlowState};
+use crate::accounts::Account;
 use crate::db::schema::{
-    login_flows, recovery_codes, totp_authenticators, users, webauthn_credentials,
+    accounts, login_flows, recovery_codes, totp_authenticators, users, webauthn_credentials,
 };
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -102,5 +103,42 @@ pub fn find_at_code(
             has_recovery_code: code.is_some(),
             has_passkey: passkey.is_some(),
         })
+    }))
+}
+
+/// What decides the step after a right password: the user's account, and
+/// which second factors they hold.
+pub struct Standing {
+    pub account: Account,
+    pub has_app: bool,
+    pub has_recovery_code: bool,
+    pub has_passkey: bool,
+}
+
+/// The [`Standing`] of a user, in one query; `None` if the user or their
+/// account is gone.
+pub fn standing(conn: &mut DbConn, user_id: &UserId) -> Result<Option<Standing>, ApiError> {
+    // The account, then the user id found in each factor's table.
+    type Found = (Account, Option<UserId>, Option<UserId>, Option<UserId>);
+    let found: Option<Found> = users::table
+        .inner_join(accounts::table)
+        .left_join(totp_authenticators::table)
+        .left_join(recovery_codes::table)
+        // One row per passkey; the first says whether there is any.
+        .left_join(webauthn_credentials::table)
+        .filter(users::id.eq(user_id))
+        .select((
+            Account::as_select(),
+            totp_authenticators::user_id.nullable(),
+            recovery_codes::user_id.nullable(),
+            webauthn_credentials::user_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(account, app, code, passkey)| Standing {
+        account,
+        has_app: app.is_some(),
+        has_recovery_code: code.is_some(),
+        has_passkey: passkey.is_some(),
     }))
 }
