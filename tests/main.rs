@@ -18,6 +18,7 @@ mod contract;
 mod db_outage;
 mod enrollment_flow;
 mod forwarding;
+mod full_limits;
 mod guessing;
 mod hardening_small;
 mod hot_account;

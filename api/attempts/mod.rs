@@ -1,13 +1,15 @@
 //! Attempt limits on every guessable secret: passwords, one-time codes,
 //! recovery codes and passkey assertions.
 //!
-//! Reserve, then verify: an attempt is counted by one conditional write
-//! before anything is verified, and refused when the counter is full, so
-//! parallel requests and several instances together get no more
-//! verifications than the limits allow (checking first and counting a
-//! failure afterwards let 200 parallel guesses all be verified). Once
-//! verified, the attempt is settled: a failure stays counted and may start
-//! a lock; a success gives the reservation back.
+//! Count, then tell: an attempt is counted by one conditional write before
+//! its outcome can be known from the answer, and refused when the counter
+//! is full, so parallel requests and several instances together learn no
+//! more outcomes than the limits allow (checking first and counting a
+//! failure afterwards let 200 parallel guesses all be judged). A password
+//! is reserved before it is verified, and settled once verified: a failure
+//! stays counted and may start a lock; a success gives the reservation
+//! back. The app's code is cheap to check, so it is checked first and
+//! counted with its verdict by the same statements (`reserve.rs`).
 //!
 //! Counters, all in the database:
 //! - per flow: [`FLOW_ATTEMPTS`] tries a step; the answer that uses up the
@@ -23,12 +25,14 @@
 //!   all users, against credential spraying.
 
 pub mod repo;
+mod reserve;
 
 pub use repo::UserCounter;
+pub use reserve::{count_checked_in_tx, count_flow_try, reserve, Counted};
 
 use std::net::IpAddr;
 
-use crate::db::{write_tx_deferred, DbConn};
+use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
 use crate::net::address_bucket;
@@ -96,97 +100,6 @@ impl Failure {
         }
         wrong
     }
-}
-
-/// Reserves one attempt on every counter that applies, in one transaction:
-/// either all count it, or none does and the answer is 429. `user` is the
-/// counter of a real user (`None` for an unknown email, or for a passkey
-/// assertion whose owner is not proven yet). Known addresses are spared the
-/// password counter only in a login flow: a signed-in caller guessing the
-/// current password (`POST /v1/me/password`) always counts. Must not run
-/// inside another transaction.
-pub fn reserve(
-    conn: &mut DbConn,
-    flow: Option<&FlowId>,
-    user: Option<(UserCounter, &UserId)>,
-    ip: IpAddr,
-    address_limit: i32,
-    now: i64,
-) -> Result<Attempt, ApiError> {
-    // Its commit need not wait for the disk: a crash that forgets it also
-    // fails the request that reserved it, before its secret is answered.
-    write_tx_deferred(conn, |conn| {
-        reserve_in_tx(conn, flow, user, ip, address_limit, now)
-    })
-}
-
-/// [`reserve`] inside the caller's transaction, which must begin with it:
-/// it takes the user's row lock first, as every writer of the user does
-/// (with the second factor's counter, by counting the attempt on that row).
-/// A refusal must roll the transaction back.
-pub fn reserve_in_tx(
-    conn: &mut DbConn,
-    flow: Option<&FlowId>,
-    user: Option<(UserCounter, &UserId)>,
-    ip: IpAddr,
-    address_limit: i32,
-    now: i64,
-) -> Result<Attempt, ApiError> {
-    let address = address_bucket(&ip.to_string());
-    // The user's row before the flow's: the order a reset takes them in
-    // (see `users::repo::lock`), so the two never deadlock. The second
-    // factor's counter is on that row, and its conditional write below
-    // takes the lock (a refused one has written nothing and needs none);
-    // the password's counter has a table of its own, so the row is locked
-    // first.
-    if let Some((UserCounter::Password, id)) = user {
-        crate::users::repo::lock(conn, id)?;
-    }
-    let user = match user {
-        Some((UserCounter::Password, id))
-            if flow.is_some()
-                && repo::is_known_address(conn, id, &address, now - KNOWN_ADDRESS_SECS)? =>
-        {
-            // A login from where the user signed in before: the per-user
-            // back-off would only lock the owner out (see the module doc).
-            None
-        }
-        Some((which, id)) => {
-            if !repo::reserve_user(conn, which, id, limit_of(which), now)? {
-                let counter = repo::user_counter(conn, which, id)?;
-                // Locked, or its last tries are being verified right now.
-                let until = counter
-                    .locked_until
-                    .filter(|until| *until > now)
-                    .unwrap_or(now + 1);
-                return Err(ApiError::TooManyAttempts {
-                    retry_after: u64::try_from(until - now).unwrap_or(1),
-                });
-            }
-            Some((which, id.clone()))
-        }
-        None => None,
-    };
-    if let Some(flow_id) = flow {
-        if !repo::reserve_flow(conn, flow_id, FLOW_ATTEMPTS)? {
-            return Err(match repo::flow_attempts(conn, flow_id)? {
-                Some(_) => ApiError::FlowAttemptsExhausted,
-                None => ApiError::FlowExpired,
-            });
-        }
-    }
-    if let Err(retry_after) =
-        repo::reserve_address(conn, &address, address_limit, ADDRESS_WINDOW_SECS, now)?
-    {
-        return Err(ApiError::TooManyAttempts {
-            retry_after: u64::try_from(retry_after).unwrap_or(1),
-        });
-    }
-    Ok(Attempt {
-        flow: flow.cloned(),
-        user,
-        address,
-    })
 }
 
 impl Attempt {
@@ -280,7 +193,7 @@ pub fn address_failure(
 ) -> Result<(), ApiError> {
     let address = address_bucket(&ip.to_string());
     // Over the limit already: the next try is refused when it reserves.
-    let _ = repo::reserve_address(conn, &address, limit, ADDRESS_WINDOW_SECS, now)?;
+    let _ = repo::reserve_address(conn, &address, limit, ADDRESS_WINDOW_SECS, 1, now)?;
     Ok(())
 }
 

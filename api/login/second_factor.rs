@@ -14,7 +14,7 @@ use super::dto::LoginStep;
 use super::flow::{advance, complete, load_user, recovery_code_confirmation_required, Step};
 use super::flow_state::FlowState;
 use super::repo::Flow;
-use crate::attempts::{self, Attempt, UserCounter};
+use crate::attempts::{self, UserCounter};
 use crate::audit::{self, kind, Detail, Event};
 use crate::crypto::Secret;
 use crate::db::{write_tx, DbConn};
@@ -52,11 +52,11 @@ pub(super) fn after_second_factor(
 ) -> Result<Step, ApiError> {
     let Proven {
         factor,
-        attempt,
+        counted,
         new_code,
         has_passkey,
     } = proven;
-    if attempt.is_none() {
+    if !counted {
         attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
     }
     let step = match new_code {
@@ -90,11 +90,6 @@ pub(super) fn after_second_factor(
         )
         .map(|opened| Step::Done(Box::new(opened)))?,
     };
-    // Settled last (see `Attempt::succeeded`), in the commit that acts on
-    // the factor: if anything above refused, the attempt stays counted.
-    if let Some(attempt) = attempt {
-        attempt.succeeded(conn)?;
-    }
     Ok(step)
 }
 
@@ -120,12 +115,14 @@ pub(super) async fn at_second_factor(
     Ok((now, flow, user))
 }
 
-/// A second factor about to be proven: which, the attempt it reserved (if
-/// it did), the new recovery code to issue when the user has none left,
-/// and whether the user has a passkey when that is known already.
+/// A second factor about to be proven: which, whether counting it ended
+/// the user's run of failures already (the app's code, see
+/// [`attempts::count_checked_in_tx`]), the new recovery code to issue when
+/// the user has none left, and whether the user has a passkey when that is
+/// known already.
 pub(super) struct Proven {
     pub factor: Factor,
-    pub attempt: Option<Attempt>,
+    pub counted: bool,
     pub new_code: Option<(Secret, String)>,
     pub has_passkey: Option<bool>,
 }
@@ -149,7 +146,7 @@ pub async fn finish_second_factor(
     };
     let proven = Proven {
         factor,
-        attempt: None,
+        counted: false,
         new_code: new_code_unless(app, has_code).await?,
         // A passkey proven now is one.
         has_passkey: (factor == Factor::Key).then_some(true),
@@ -223,7 +220,7 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
                 )?;
                 let proven = Proven {
                     factor: Factor::RecoveryCode,
-                    attempt: None,
+                    counted: false,
                     new_code: Some(new_code),
                     has_passkey: None,
                 };

@@ -1,9 +1,12 @@
 //! The code from the authenticator app at login, judged in one
-//! transaction: the attempt is reserved first (the user's row locked
-//! before anything else, so parallel guesses at one user are judged one at
-//! a time, each counting the others), then the code is checked, and either
-//! the failure is recorded or the step is claimed and the session opened.
-//! One commit either way, and nothing is ever checked before it is counted.
+//! transaction. The code is checked first (a few HMACs on what the flow's
+//! read brought), then counted with its verdict by the statements that
+//! reserve an attempt (the user's row locked before anything else, so
+//! parallel guesses at one user are judged one at a time, each counting
+//! the others): a full counter refuses a right code exactly as it refuses
+//! a wrong one, before anything about it is told. Then either the failure
+//! is recorded or the step is claimed and the session opened. One commit
+//! either way.
 
 use std::net::IpAddr;
 
@@ -13,7 +16,7 @@ use super::flow::Step;
 use super::repo::Flow;
 use super::repo::{self, AtCode};
 use super::second_factor::{after_second_factor, finish_step, new_code_unless, CodeStep, Proven};
-use crate::attempts::{self, UserCounter};
+use crate::attempts::{self, Counted};
 use crate::audit::detail::FailedFactor;
 use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{sha256_hex, Secret};
@@ -84,7 +87,13 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
     let outcome = app
         .db
         .run_in_turn(turn.as_str(), move |conn| {
-            write_tx(conn, |conn| judge(conn, &flow, &user, check))
+            match write_tx(conn, |conn| judge(conn, &flow, &user, check)) {
+                Err(ApiError::CodeAlreadyUsed) => {
+                    attempts::count_flow_try(conn, &flow.id)?;
+                    Ok(Judged::Refused(ApiError::CodeAlreadyUsed))
+                }
+                judged => judged,
+            }
         })
         .await
         .and_then(|judged| match judged {
@@ -94,7 +103,9 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
     finish_step(app, "totp", outcome, now)
 }
 
-/// Inside the transaction: reserve, check, then settle.
+/// Inside the transaction: the code is checked, then counted with its
+/// verdict (see [`attempts::count_checked_in_tx`]), then its step claimed
+/// and the session opened.
 fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Judged, ApiError> {
     let Check {
         secret,
@@ -105,22 +116,26 @@ fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Ju
         address_limit,
         now,
     } = check;
-    let counter = Some((UserCounter::SecondFactor, &user.id));
-    let attempt = attempts::reserve_in_tx(conn, Some(&flow.id), counter, ip, address_limit, now)?;
-    let Some(step) = totp::verify(&secret, &code, now) else {
-        let failure =
-            twofa::verify::record_failure(conn, attempt, user, ip, FailedFactor::Totp, now)?;
-        return Ok(Judged::Refused(failure.answer(ApiError::InvalidCode, now)));
+    let verdict = totp::verify(&secret, &code, now);
+    let counted =
+        attempts::count_checked_in_tx(conn, &flow.id, &user.id, ip, address_limit, verdict, now)?;
+    let step = match counted {
+        Counted::Right(step) => step,
+        Counted::Wrong(attempt) => {
+            let failure =
+                twofa::verify::record_failure(conn, attempt, user, ip, FailedFactor::Totp, now)?;
+            return Ok(Judged::Refused(failure.answer(ApiError::InvalidCode, now)));
+        }
     };
     if !factors::claim_step(conn, &user.id, step, now)? {
-        // A right code that a racing request (or a replay) used first is
-        // not a wrong guess: its attempt is given back.
-        attempt.verified(conn)?;
-        return Ok(Judged::Refused(ApiError::CodeAlreadyUsed));
+        // A right code that a racing request (or a replay) used first: not
+        // a wrong guess, but it must not end the run of failures either.
+        // The transaction is rolled back and the flow's try counted alone.
+        return Err(ApiError::CodeAlreadyUsed);
     }
     let proven = Proven {
         factor: Factor::Totp,
-        attempt: Some(attempt),
+        counted: true,
         new_code,
         has_passkey: Some(has_passkey),
     };

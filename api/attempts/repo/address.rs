@@ -12,11 +12,15 @@ use crate::ids::UserId;
 
 /// One more attempt from an address in its current window, if fewer than
 /// `limit` so far. `Ok(Err(retry_after))` when the window is used up.
+/// `counts` is what the attempt adds to the window: 1, or 0 for a secret
+/// already known right, which is refused alike by the same statements
+/// when the window is full.
 pub fn reserve_address(
     conn: &mut DbConn,
     address: &str,
     limit: i32,
     window: i64,
+    counts: i32,
     now: i64,
 ) -> Result<Result<(), i64>, ApiError> {
     for _ in 0..5 {
@@ -26,7 +30,7 @@ pub fn reserve_address(
                 .filter(client_failures::window_start.gt(now - window))
                 .filter(client_failures::failures.lt(limit)),
         )
-        .set(client_failures::failures.eq(client_failures::failures + 1))
+        .set(client_failures::failures.eq(client_failures::failures + counts))
         .execute(conn)?;
         if counted == 1 {
             return Ok(Ok(()));
@@ -53,7 +57,7 @@ pub fn reserve_address(
             )
             .set((
                 client_failures::window_start.eq(now),
-                client_failures::failures.eq(1),
+                client_failures::failures.eq(counts),
             ))
             .execute(conn)?,
             None => crate::on_backend!(conn, |c| {
@@ -61,7 +65,7 @@ pub fn reserve_address(
                     .values((
                         client_failures::ip.eq(address),
                         client_failures::window_start.eq(now),
-                        client_failures::failures.eq(1),
+                        client_failures::failures.eq(counts),
                     ))
                     .on_conflict_do_nothing()
                     .execute(c)

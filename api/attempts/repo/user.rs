@@ -3,7 +3,9 @@
 //! a password failed, so it may be missing). Both count consecutive
 //! failures and the locks in a row that double the next lock.
 
+use diesel::dsl::case_when;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable};
 
 use crate::db::schema::{password_failures, users};
 use crate::db::DbConn;
@@ -29,27 +31,43 @@ pub enum UserCounter {
 }
 
 /// One more attempt for the user, unless locked or `limit` are counted.
+/// A second factor `right` already ends the run of failures in the same
+/// statement (the statement a wrong one sends, so that both are refused
+/// alike while the counter is full); a password is never known right
+/// before it is reserved.
 pub fn reserve_user(
     conn: &mut DbConn,
     which: UserCounter,
     user_id: &UserId,
     limit: i32,
+    right: bool,
     now: i64,
 ) -> Result<bool, ApiError> {
     let n = match which {
-        UserCounter::SecondFactor => crate::db::update(
-            users::table
-                .filter(users::id.eq(user_id))
-                .filter(users::mfa_failures.lt(limit))
-                .filter(
-                    users::mfa_locked_until
-                        .is_null()
-                        .or(users::mfa_locked_until.le(now)),
-                ),
-        )
-        .set(users::mfa_failures.eq(users::mfa_failures + 1))
-        .execute(conn)?,
+        UserCounter::SecondFactor => {
+            let right = right.into_sql::<Bool>();
+            crate::db::update(
+                users::table
+                    .filter(users::id.eq(user_id))
+                    .filter(users::mfa_failures.lt(limit))
+                    .filter(
+                        users::mfa_locked_until
+                            .is_null()
+                            .or(users::mfa_locked_until.le(now)),
+                    ),
+            )
+            .set((
+                users::mfa_failures
+                    .eq(case_when::<_, _, Integer>(right, 0).otherwise(users::mfa_failures + 1)),
+                users::mfa_lockouts
+                    .eq(case_when::<_, _, Integer>(right, 0).otherwise(users::mfa_lockouts)),
+                users::mfa_locked_until.eq(case_when::<_, _, Nullable<BigInt>>(right, None::<i64>)
+                    .otherwise(users::mfa_locked_until)),
+            ))
+            .execute(conn)?
+        }
         UserCounter::Password => {
+            debug_assert!(!right, "a password is reserved before it is verified");
             let reserve = |conn: &mut DbConn| {
                 crate::db::update(
                     password_failures::table
