@@ -14,8 +14,7 @@ mod flow;
 mod user;
 
 pub use address::{
-    is_known_address, purge_ended_windows, purge_known_addresses, release_address,
-    remember_address, reserve_address,
+    purge_ended_windows, purge_known_addresses, release_address, remember_address, reserve_address,
 };
 pub use flow::{flow_attempts, reserve_flow};
 pub use user::{

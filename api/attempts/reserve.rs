@@ -10,9 +10,7 @@
 
 use std::net::IpAddr;
 
-use super::{
-    limit_of, repo, Attempt, UserCounter, ADDRESS_WINDOW_SECS, FLOW_ATTEMPTS, KNOWN_ADDRESS_SECS,
-};
+use super::{limit_of, repo, Attempt, UserCounter, ADDRESS_WINDOW_SECS, FLOW_ATTEMPTS};
 use crate::db::{write_tx_deferred, DbConn};
 use crate::error::ApiError;
 use crate::ids::{FlowId, UserId};
@@ -21,10 +19,11 @@ use crate::net::address_bucket;
 /// Reserves one attempt on every counter that applies, in one transaction:
 /// either all count it, or none does and the answer is 429. `user` is the
 /// counter of a real user (`None` for an unknown email, or for a passkey
-/// assertion whose owner is not proven yet). Known addresses are spared the
-/// password counter only in a login flow: a signed-in caller guessing the
-/// current password (`POST /v1/me/password`) always counts. Must not run
-/// inside another transaction.
+/// assertion whose owner is not proven yet, or for a password sent to a
+/// login flow from an address the user is known at: the login step reads
+/// that with its flow, while a signed-in caller guessing the current
+/// password (`POST /v1/me/password`) always counts). Must not run inside
+/// another transaction.
 pub fn reserve(
     conn: &mut DbConn,
     flow: Option<&FlowId>,
@@ -115,14 +114,6 @@ fn count(
         crate::users::repo::lock(conn, id)?;
     }
     let user = match user {
-        Some((UserCounter::Password, id))
-            if flow.is_some()
-                && repo::is_known_address(conn, id, &address, now - KNOWN_ADDRESS_SECS)? =>
-        {
-            // A login from where the user signed in before: the per-user
-            // back-off would only lock the owner out (see the module doc).
-            None
-        }
         Some((which, id)) => {
             if !repo::reserve_user(conn, which, id, limit_of(which), right, now)? {
                 let counter = repo::user_counter(conn, which, id)?;

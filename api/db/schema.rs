@@ -229,5 +229,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     totp_authenticators,
     recovery_codes,
-    webauthn_credentials
+    webauthn_credentials,
+    known_addresses
 );

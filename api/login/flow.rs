@@ -120,19 +120,30 @@ pub async fn load(
     flow_token: &Secret,
     expected: FlowState,
 ) -> Result<(Flow, Option<User>), ApiError> {
-    load_on(&app.db, app.now(), flow_token, expected).await
+    let token_hash = sha256_hex(flow_token.expose());
+    let now = app.now();
+    app.db
+        .run(move |conn| {
+            repo::find_at_with_user(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)
+        })
+        .await
 }
 
-/// [`load`] through `db` (the password step's lane, for instance).
-pub async fn load_on(
+/// The flow a token addresses if it waits for the password, through `db`
+/// (the password step's lane), with its user and whether `ip` is an
+/// address the user is known at (see [`crate::attempts`]).
+pub async fn load_at_password(
     db: &Db,
     now: i64,
     flow_token: &Secret,
-    expected: FlowState,
-) -> Result<(Flow, Option<User>), ApiError> {
+    ip: IpAddr,
+) -> Result<repo::AtPassword, ApiError> {
     let token_hash = sha256_hex(flow_token.expose());
+    let address = crate::net::address_bucket(&ip.to_string());
+    let since = now - crate::attempts::KNOWN_ADDRESS_SECS;
     db.run(move |conn| {
-        repo::find_at_with_user(conn, &token_hash, expected, now)?.ok_or(ApiError::FlowExpired)
+        repo::find_at_password(conn, &token_hash, &address, since, now)?
+            .ok_or(ApiError::FlowExpired)
     })
     .await
 }

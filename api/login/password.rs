@@ -8,10 +8,10 @@
 use std::net::IpAddr;
 
 use super::dto::{LoginStep, Method, PasswordRequired};
-use super::flow::{self, allowed, load_on, password_required, Step, FLOW_TTL_SECS};
+use super::flow::{self, allowed, load_at_password, password_required, Step, FLOW_TTL_SECS};
 use super::flow_state::FlowState;
 use super::password_next::{next_step, After};
-use super::repo::Flow;
+use super::repo::{AtPassword, Flow};
 use crate::attempts::{self, Attempt, UserCounter};
 use crate::audit::detail::{FailedFactor, LoginFailed};
 use crate::audit::{self, kind, Detail, Event};
@@ -122,7 +122,11 @@ pub async fn password(
     // Its database work goes through the password lane: a burst of
     // password steps leaves the rest of the pool to cheap requests.
     let db = app.db.password_lane();
-    let (flow, user) = load_on(&db, now, &flow_token, FlowState::Password).await?;
+    let AtPassword {
+        flow,
+        user,
+        known_address,
+    } = load_at_password(&db, now, &flow_token, ip).await?;
     let attempt = {
         let flow_id = flow.id.clone();
         // A real user's counter, or the unknown email's: the same back-off.
@@ -136,8 +140,11 @@ pub async fn password(
         let turn = user_id
             .clone()
             .unwrap_or_else(|| UserId::from(flow_id.as_str().to_owned()));
+        // From where the user signed in lately, wrong passwords start no
+        // back-off: it would only lock the owner out (see `attempts`).
+        let counted = user_id.filter(|_| !known_address);
         db.run_in_turn(turn.as_str(), move |conn| {
-            let counter = user_id.as_ref().map(|id| (UserCounter::Password, id));
+            let counter = counted.as_ref().map(|id| (UserCounter::Password, id));
             attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
         })
         .await?

@@ -13,7 +13,10 @@ use crate::sessions::amr::Factor;
 
 mod find;
 
-pub use find::{find_at, find_at_code, find_at_with_user, standing, AtCode, Standing};
+pub use find::{
+    find_at, find_at_code, find_at_password, find_at_with_user, standing, AtCode, AtPassword,
+    Standing,
+};
 
 /// A login in progress.
 #[derive(Debug, Clone)]

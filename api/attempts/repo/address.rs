@@ -98,21 +98,6 @@ pub fn purge_ended_windows(conn: &mut DbConn, window: i64, now: i64) -> Result<u
     .execute(conn)?)
 }
 
-pub fn is_known_address(
-    conn: &mut DbConn,
-    user_id: &UserId,
-    address: &str,
-    since: i64,
-) -> Result<bool, ApiError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        known_addresses::table
-            .filter(known_addresses::user_id.eq(user_id))
-            .filter(known_addresses::address.eq(address))
-            .filter(known_addresses::last_success_at.gt(since)),
-    ))
-    .get_result(conn)?)
-}
-
 pub fn remember_address(
     conn: &mut DbConn,
     user_id: &UserId,

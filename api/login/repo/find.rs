@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use super::{Flow, FlowRow, FlowState};
 use crate::accounts::Account;
 use crate::db::schema::{
-    accounts, login_flows, recovery_codes, totp_authenticators, users, webauthn_credentials,
+    accounts, known_addresses, login_flows, recovery_codes, totp_authenticators, users,
+    webauthn_credentials,
 };
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -47,6 +48,51 @@ pub fn find_at_with_user(
         .first(conn)
         .optional()?;
     Ok(found.and_then(|(row, user)| row.into_flow().map(|flow| (flow, user))))
+}
+
+/// A flow waiting for the password, with its user (if it names one) and
+/// whether the client address is one the user completed a login from
+/// since `known_since` (wrong passwords from there start no back-off).
+pub struct AtPassword {
+    pub flow: Flow,
+    pub user: Option<User>,
+    pub known_address: bool,
+}
+
+/// The [`AtPassword`] a token addresses, in one query; `address` is the
+/// client's bucket (see [`crate::net::address_bucket`]).
+pub fn find_at_password(
+    conn: &mut DbConn,
+    token_hash: &str,
+    address: &str,
+    known_since: i64,
+    now: i64,
+) -> Result<Option<AtPassword>, ApiError> {
+    let known = known_addresses::user_id
+        .nullable()
+        .eq(login_flows::user_id)
+        .and(known_addresses::address.eq(address))
+        .and(known_addresses::last_success_at.gt(known_since));
+    let found: Option<(FlowRow, Option<User>, Option<UserId>)> = login_flows::table
+        .left_join(users::table)
+        .left_join(known_addresses::table.on(known))
+        .filter(login_flows::token_hash.eq(token_hash))
+        .filter(login_flows::state.eq(FlowState::Password.as_str()))
+        .filter(login_flows::expires_at.gt(now))
+        .select((
+            FlowRow::as_select(),
+            Option::<User>::as_select(),
+            known_addresses::user_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(row, user, known)| {
+        row.into_flow().map(|flow| AtPassword {
+            flow,
+            user,
+            known_address: known.is_some(),
+        })
+    }))
 }
 
 /// A flow waiting for a second factor, with what the code step needs: the
