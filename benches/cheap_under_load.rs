@@ -340,7 +340,15 @@ async fn wait_ready(api: &Api) {
     panic!("twofold serve did not become ready");
 }
 
-async fn measure(api: Rc<Api>, admin_password: String, samples: usize, load: usize) {
+/// `set_up_done` runs once the users are enrolled and waiting at the code
+/// step, before anything is measured.
+async fn measure(
+    api: Rc<Api>,
+    admin_password: String,
+    samples: usize,
+    load: usize,
+    set_up_done: impl FnOnce(),
+) {
     wait_ready(&api).await;
     let admin = api
         .expect_state("admin@bench.test", &admin_password, "authenticated")
@@ -365,6 +373,7 @@ async fn measure(api: Rc<Api>, admin_password: String, samples: usize, load: usi
         2 * samples,
         started.elapsed().as_secs_f64()
     );
+    set_up_done();
 
     let mut idle_code = code_steps(&api, idle_users, &idle_flows).await;
     let mut idle_me = me_calls(&api, &admin_token, samples).await;
@@ -440,7 +449,9 @@ fn main() {
         logins: Cell::new(0),
         network: 11,
     });
-    actix_web::rt::System::new().block_on(measure(api, admin_password, samples, load));
+    // The set-up's rows analysed (see `Scratch::analyze`).
+    let analyze = || database.analyze();
+    actix_web::rt::System::new().block_on(measure(api, admin_password, samples, load, analyze));
     drop(server);
     drop(database);
 }

@@ -157,6 +157,8 @@ fn main() {
         .as_deref()
         .map(|name| RefCell::new(pgstat::Stats::connect(&database.url, name)));
     let begin = || {
+        // The warm-up's rows analysed (see `Scratch::analyze`).
+        database.analyze();
         let perf = perf_file.as_ref().map(|file| {
             Command::new(std::env::var("PERF").unwrap_or_else(|_| "perf".into()))
                 .args(["record", "-g", "-q", "-o", file, "-p", &server_pid])

@@ -5,10 +5,11 @@
 # Usage: scripts/bench-cheap-under-load.sh [PASSWORD_CLIENTS ...] (default 16 256)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench-db.sh
 loads=("$@")
 [ ${#loads[@]} -gt 0 ] || loads=(16 256)
 samples=${SAMPLES:-200}
-pg_url=$(bash scripts/postgres-up.sh)
+pg_url=$(bench_pg_url)
 cargo bench --bench cheap_under_load --no-run --quiet
 for load in "${loads[@]}"; do
   echo "== SQLite, $load password clients"

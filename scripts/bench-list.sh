@@ -4,8 +4,9 @@
 # Usage: scripts/bench-list.sh [SIZES] (default 100000,1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench-db.sh
 sizes=${1:-100000,1000000}
-pg_url=$(bash scripts/postgres-up.sh)
+pg_url=$(bench_pg_url)
 cargo bench --bench list_users --no-run --quiet
 echo "== SQLite"
 cargo bench --bench list_users --quiet -- --users "$sizes" --requests "${REQUESTS:-100}"

@@ -11,6 +11,7 @@
 #               some CPU itself: compare throughput from runs without it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench-db.sh
 which=${1:-both}
 clients=${CLIENTS:-16}
 seconds=${SECONDS_:-20}
@@ -59,7 +60,7 @@ case $which in
 esac
 case $which in
   postgres | both)
-    pg_url=$(bash scripts/postgres-up.sh)
+    pg_url=$(bench_pg_url)
     # One PostgreSQL benchmark at a time on this machine.
     (
       flock 9

@@ -6,13 +6,14 @@
 # Usage: scripts/bench-qr-jwks.sh   (SAMPLES, REQUESTS, PG=1 to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench-db.sh
 samples=${SAMPLES:-2000}
 requests=${REQUESTS:-1000}
 cargo bench --offline --bench qr_jwks --no-run --quiet
 echo "== SQLite"
 cargo bench --offline --bench qr_jwks --quiet -- --samples "$samples" --requests "$requests"
 if [ "${PG:-0}" = 1 ]; then
-  pg_url=$(bash scripts/postgres-up.sh)
+  pg_url=$(bench_pg_url)
   echo "== PostgreSQL"
   cargo bench --offline --bench qr_jwks --quiet -- --samples "$samples" --requests "$requests" --database "$pg_url"
 fi
