@@ -8,12 +8,8 @@ use serde_json::json;
 use twofold::clock::Clock as _;
 
 use crate::common::{code_at, Answer, TestApp};
+use crate::guessing::wrong_code;
 use crate::ip_allowlist::xff;
-
-fn wrong_code(secret: &str, now: i64) -> String {
-    let right: u32 = code_at(secret, now).parse().unwrap();
-    format!("{:06}", (right + 500_000) % 1_000_000)
-}
 
 /// The answer to `code` on `flow` from `from`, and the statements it sent.
 async fn judged(

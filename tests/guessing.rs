@@ -10,7 +10,8 @@ use twofold::users::Role;
 use crate::common::{code_at, TestApp};
 use crate::ip_allowlist::{via, xff};
 
-fn wrong_code(secret: &str, now: i64) -> String {
+/// A code that is wrong at `now`: the right one moved by half the range.
+pub(crate) fn wrong_code(secret: &str, now: i64) -> String {
     let right: u32 = code_at(secret, now).parse().unwrap();
     format!("{:06}", (right + 500_000) % 1_000_000)
 }
