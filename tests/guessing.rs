@@ -287,3 +287,38 @@ async fn the_password_back_off_does_not_tell_known_emails_from_unknown_ones() {
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0][9].0, 429, "{:?}", seen[0]);
 }
+
+/// The code step records the client address as the user's only when the
+/// record is over a day old: a user who signs in from the office every few
+/// weeks keeps it known, so a spray elsewhere never locks them out there.
+#[actix_web::test]
+async fn an_address_the_user_signs_in_from_now_and_then_stays_known() {
+    const DAY: i64 = 24 * 60 * 60;
+    let t = TestApp::with_env(&[("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let regular = t.account("Regular").await;
+    let enrolled = t.enroll(&regular).await;
+    let office = xff("198.51.100.9");
+    // Twice on the first day (the second records nothing), then 20 days on.
+    for wait in [0, 3600, 20 * DAY] {
+        t.advance(wait);
+        let a = office.password(&t, &regular.email, &regular.password).await;
+        let code = code_at(&enrolled.secret, t.clock.unix());
+        let body = json!({ "flow_token": a.json["flow_token"], "code": code });
+        let done = office.post(&t, "/v1/auth/login/totp", None, body).await;
+        assert_eq!(done.json["status"], "authenticated", "{}", done.text);
+    }
+    // 40 days after the first login, 20 after the last: a spray locks the
+    // password everywhere else...
+    t.advance(20 * DAY);
+    for i in 0..10 {
+        let sprayer = xff(&format!("2001:db8:5:{i:x}::1"));
+        sprayer.password(&t, &regular.email, "guess").await;
+    }
+    xff("203.0.113.9")
+        .password(&t, &regular.email, &regular.password)
+        .await
+        .problem(429, "too_many_attempts");
+    // ...but not at the office.
+    let a = office.password(&t, &regular.email, &regular.password).await;
+    assert_eq!(a.json["status"], "mfa_required", "{}", a.text);
+}

@@ -48,6 +48,9 @@ pub const MAX_LOCK_SECS: i64 = 24 * 60 * 60;
 pub const ADDRESS_WINDOW_SECS: i64 = 15 * 60;
 /// How long a completed login makes its address "known" for the user.
 pub const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 60 * 60;
+/// A login from an address recorded as known less than this long ago need
+/// not record it again (see [`address_still_known`]).
+pub const KNOWN_ADDRESS_REFRESH_SECS: i64 = 24 * 60 * 60;
 /// At most one `login.failed` event for wrong passwords per user this often
 /// (a back-off is always recorded).
 pub const PASSWORD_AUDIT_EVERY_SECS: i64 = 60;
@@ -197,6 +200,21 @@ pub fn address_failure(
     Ok(())
 }
 
+/// Whether an address the user completed a login from at `seen_at` (the
+/// last time it was recorded) is known: wrong passwords from there start
+/// no back-off (see the module doc).
+pub fn address_known(seen_at: Option<i64>, now: i64) -> bool {
+    seen_at.is_some_and(|at| at > now - KNOWN_ADDRESS_SECS)
+}
+
+/// Whether an address the user completed a login from at `seen_at` (the
+/// last time it was recorded) is recent enough to leave as it is: then it
+/// stays known for at least [`KNOWN_ADDRESS_SECS`] less a day, and a user
+/// signing in from the usual place writes no row for it.
+pub fn address_still_known(seen_at: Option<i64>, now: i64) -> bool {
+    seen_at.is_some_and(|at| at > now - KNOWN_ADDRESS_REFRESH_SECS)
+}
+
 /// A completed login: its address becomes known for the user.
 pub fn login_completed(
     conn: &mut DbConn,
@@ -216,6 +234,17 @@ pub fn purge(conn: &mut DbConn, now: i64) -> Result<usize, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_seen_within_a_day_is_not_recorded_again() {
+        let now = 100 * KNOWN_ADDRESS_REFRESH_SECS;
+        assert!(address_still_known(Some(now - 60), now));
+        assert!(!address_still_known(
+            Some(now - KNOWN_ADDRESS_REFRESH_SECS),
+            now
+        ));
+        assert!(!address_still_known(None, now));
+    }
 
     #[test]
     fn lock_doubles_and_is_capped() {

@@ -130,8 +130,8 @@ pub async fn load(
 }
 
 /// The flow a token addresses if it waits for the password, through `db`
-/// (the password step's lane), with its user and whether `ip` is an
-/// address the user is known at (see [`crate::attempts`]).
+/// (the password step's lane), with its user and when `ip` was last
+/// recorded as an address of theirs (see [`crate::attempts`]).
 pub async fn load_at_password(
     db: &Db,
     now: i64,
@@ -140,10 +140,8 @@ pub async fn load_at_password(
 ) -> Result<repo::AtPassword, ApiError> {
     let token_hash = sha256_hex(flow_token.expose());
     let address = crate::net::address_bucket(&ip.to_string());
-    let since = now - crate::attempts::KNOWN_ADDRESS_SECS;
     db.run(move |conn| {
-        repo::find_at_password(conn, &token_hash, &address, since, now)?
-            .ok_or(ApiError::FlowExpired)
+        repo::find_at_password(conn, &token_hash, &address, now)?.ok_or(ApiError::FlowExpired)
     })
     .await
 }
@@ -196,13 +194,24 @@ pub fn advance(
     Ok(token)
 }
 
+/// What the caller's own reads already know about a login about to
+/// complete, so that [`complete`] need not ask again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known {
+    /// Whether the user has a passkey, when the caller read it.
+    pub has_passkey: Option<bool>,
+    /// The client address was recorded as the user's lately enough not to
+    /// be recorded again (see [`crate::attempts::address_still_known`]).
+    pub address_recent: bool,
+}
+
 /// Ends `flow` and opens the session, inside the caller's transaction.
 pub fn complete(
     conn: &mut DbConn,
     flow: &Flow,
     user: &User,
     assurance: Assurance,
-    has_passkey: Option<bool>,
+    known: Known,
     ip: IpAddr,
     now: i64,
 ) -> Result<Opened, ApiError> {
@@ -210,7 +219,9 @@ pub fn complete(
         return Err(ApiError::FlowExpired);
     }
     users::repo::touch_login(conn, &user.id, now)?;
-    crate::attempts::login_completed(conn, &user.id, ip, now)?;
+    if !known.address_recent {
+        crate::attempts::login_completed(conn, &user.id, ip, now)?;
+    }
     audit::record(
         conn,
         Event::of_user(
@@ -227,7 +238,7 @@ pub fn complete(
         address: crate::net::canonical(ip).to_string(),
         user_agent: flow.user_agent.clone(),
     };
-    let mut opened = sessions::open(conn, user, assurance, &client, has_passkey, now)?;
+    let mut opened = sessions::open(conn, user, assurance, &client, known.has_passkey, now)?;
     if flow.remember_device && proves_second_factor(assurance) {
         opened.device =
             crate::devices::service::grant(conn, user, flow.user_agent.clone(), ip, now)?;

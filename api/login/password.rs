@@ -125,7 +125,7 @@ pub async fn password(
     let AtPassword {
         flow,
         user,
-        known_address,
+        address_seen_at,
     } = load_at_password(&db, now, &flow_token, ip).await?;
     let attempt = {
         let flow_id = flow.id.clone();
@@ -142,7 +142,7 @@ pub async fn password(
             .unwrap_or_else(|| UserId::from(flow_id.as_str().to_owned()));
         // From where the user signed in lately, wrong passwords start no
         // back-off: it would only lock the owner out (see `attempts`).
-        let counted = user_id.filter(|_| !known_address);
+        let counted = user_id.filter(|_| !attempts::address_known(address_seen_at, now));
         db.run_in_turn(turn.as_str(), move |conn| {
             let counter = counted.as_ref().map(|id| (UserCounter::Password, id));
             attempts::reserve(conn, Some(&flow_id), counter, ip, limit, now)
@@ -192,6 +192,7 @@ pub async fn password(
                 let at = After {
                     device_token: device_token.as_ref(),
                     webauthn,
+                    address_recent: attempts::address_still_known(address_seen_at, now),
                     ip,
                     now,
                 };

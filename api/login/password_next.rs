@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::flow::{advance, complete, enrollment_required, mfa_required, Step};
+use super::flow::{advance, complete, enrollment_required, mfa_required, Known, Step};
 use super::flow_state::FlowState;
 use super::password::{after_password, second_factor_methods, AfterPassword};
 use super::repo::{standing, Flow, Standing};
@@ -23,6 +23,8 @@ pub(super) struct After<'a> {
     pub device_token: Option<&'a Secret>,
     /// Whether passkeys can be enrolled (offered at enrollment).
     pub webauthn: bool,
+    /// The client address was recorded as the user's within the day.
+    pub address_recent: bool,
     pub ip: IpAddr,
     pub now: i64,
 }
@@ -74,7 +76,10 @@ fn step_for(
                             flow,
                             user,
                             PASSWORD_AND_DEVICE,
-                            Some(has_passkey),
+                            Known {
+                                has_passkey: Some(has_passkey),
+                                address_recent: at.address_recent,
+                            },
                             at.ip,
                             at.now,
                         )
@@ -97,7 +102,10 @@ fn step_for(
             flow,
             user,
             PASSWORD_ONLY,
-            Some(has_passkey),
+            Known {
+                has_passkey: Some(has_passkey),
+                address_recent: at.address_recent,
+            },
             at.ip,
             at.now,
         )

@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use super::dto::LoginStep;
-use super::flow::{advance, complete, load_user, recovery_code_confirmation_required, Step};
+use super::flow::{advance, complete, load_user, recovery_code_confirmation_required, Known, Step};
 use super::flow_state::FlowState;
 use super::repo::Flow;
 use crate::attempts::{self, UserCounter};
@@ -54,7 +54,7 @@ pub(super) fn after_second_factor(
         factor,
         counted,
         new_code,
-        has_passkey,
+        known,
     } = proven;
     if !counted {
         attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
@@ -79,16 +79,8 @@ pub(super) fn after_second_factor(
                 recovery_code_confirmation_required(token, display),
             ))
         }
-        None => complete(
-            conn,
-            flow,
-            user,
-            assurance(Some(factor))?,
-            has_passkey,
-            ip,
-            now,
-        )
-        .map(|opened| Step::Done(Box::new(opened)))?,
+        None => complete(conn, flow, user, assurance(Some(factor))?, known, ip, now)
+            .map(|opened| Step::Done(Box::new(opened)))?,
     };
     Ok(step)
 }
@@ -118,13 +110,12 @@ pub(super) async fn at_second_factor(
 /// A second factor about to be proven: which, whether counting it ended
 /// the user's run of failures already (the app's code, see
 /// [`attempts::count_checked_in_tx`]), the new recovery code to issue when
-/// the user has none left, and whether the user has a passkey when that is
-/// known already.
+/// the user has none left, and what is known already about the login.
 pub(super) struct Proven {
     pub factor: Factor,
     pub counted: bool,
     pub new_code: Option<(Secret, String)>,
-    pub has_passkey: Option<bool>,
+    pub known: Known,
 }
 
 /// Ends a proven second factor: a session, or first a new recovery code
@@ -148,8 +139,11 @@ pub async fn finish_second_factor(
         factor,
         counted: false,
         new_code: new_code_unless(app, has_code).await?,
-        // A passkey proven now is one.
-        has_passkey: (factor == Factor::Key).then_some(true),
+        known: Known {
+            // A passkey proven now is one.
+            has_passkey: (factor == Factor::Key).then_some(true),
+            ..Known::default()
+        },
     };
     finish_proven(app, flow, user, proven, ip, proof).await
 }
@@ -222,7 +216,7 @@ pub async fn recovery_code(app: &AppState, step: CodeStep) -> Result<LoginStep, 
                     factor: Factor::RecoveryCode,
                     counted: false,
                     new_code: Some(new_code),
-                    has_passkey: None,
+                    known: Known::default(),
                 };
                 after_second_factor(conn, &flow, &user, proven, ip, now)
             })

@@ -10,7 +10,7 @@
 
 pub use super::flow::{
     advance, allowed, complete, load, load_user, open_flow, owner,
-    recovery_code_confirmation_required, step_expires_at, FLOW_MAX_SECS, FLOW_TTL_SECS,
+    recovery_code_confirmation_required, step_expires_at, Known, FLOW_MAX_SECS, FLOW_TTL_SECS,
 };
 pub use super::flow_state::{state, FlowState};
 pub use super::password::{

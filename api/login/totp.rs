@@ -11,8 +11,8 @@
 use std::net::IpAddr;
 
 use super::dto::LoginStep;
-use super::flow::allowed;
 use super::flow::Step;
+use super::flow::{allowed, Known};
 use super::repo::Flow;
 use super::repo::{self, AtCode};
 use super::second_factor::{after_second_factor, finish_step, new_code_unless, CodeStep, Proven};
@@ -22,6 +22,7 @@ use crate::crypto::totp::{self, TotpSecret};
 use crate::crypto::{sha256_hex, Secret};
 use crate::db::{write_tx, DbConn};
 use crate::error::ApiError;
+use crate::net::address_bucket;
 use crate::sessions::amr::Factor;
 use crate::state::AppState;
 use crate::twofa::{repo as factors, service as twofa};
@@ -34,7 +35,7 @@ struct Check {
     code: String,
     /// Issued if the login ends here and the user has no recovery code.
     new_code: Option<(Secret, String)>,
-    has_passkey: bool,
+    known: Known,
     ip: IpAddr,
     address_limit: i32,
     now: i64,
@@ -63,9 +64,13 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
         authenticator,
         has_recovery_code,
         has_passkey,
+        address_seen_at,
     } = app
         .db
-        .run(move |conn| repo::find_at_code(conn, &token_hash, now))
+        .run(move |conn| {
+            let address = address_bucket(&ip.to_string());
+            repo::find_at_code(conn, &token_hash, &address, now)
+        })
         .await?
         .ok_or(ApiError::FlowExpired)?;
     flow.remember_device = remember_device;
@@ -78,7 +83,10 @@ pub async fn totp(app: &AppState, step: CodeStep) -> Result<LoginStep, ApiError>
         secret: twofa::open(app, &user.id, &authenticator.secret_sealed)?,
         code,
         new_code: new_code_unless(app, has_recovery_code).await?,
-        has_passkey,
+        known: Known {
+            has_passkey: Some(has_passkey),
+            address_recent: attempts::address_still_known(address_seen_at, now),
+        },
         ip,
         address_limit: app.config.address_failure_limit,
         now,
@@ -111,7 +119,7 @@ fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Ju
         secret,
         code,
         new_code,
-        has_passkey,
+        known,
         ip,
         address_limit,
         now,
@@ -137,7 +145,7 @@ fn judge(conn: &mut DbConn, flow: &Flow, user: &User, check: Check) -> Result<Ju
         factor: Factor::Totp,
         counted: true,
         new_code,
-        has_passkey: Some(has_passkey),
+        known,
     };
     after_second_factor(conn, flow, user, proven, ip, now).map(Judged::Proven)
 }

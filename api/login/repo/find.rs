@@ -51,12 +51,12 @@ pub fn find_at_with_user(
 }
 
 /// A flow waiting for the password, with its user (if it names one) and
-/// whether the client address is one the user completed a login from
-/// since `known_since` (wrong passwords from there start no back-off).
+/// when the client address was last recorded as one the user completed a
+/// login from (see [`crate::attempts::address_known`]).
 pub struct AtPassword {
     pub flow: Flow,
     pub user: Option<User>,
-    pub known_address: bool,
+    pub address_seen_at: Option<i64>,
 }
 
 /// The [`AtPassword`] a token addresses, in one query; `address` is the
@@ -65,53 +65,55 @@ pub fn find_at_password(
     conn: &mut DbConn,
     token_hash: &str,
     address: &str,
-    known_since: i64,
     now: i64,
 ) -> Result<Option<AtPassword>, ApiError> {
-    let known = known_addresses::user_id
+    let at_address = known_addresses::user_id
         .nullable()
         .eq(login_flows::user_id)
-        .and(known_addresses::address.eq(address))
-        .and(known_addresses::last_success_at.gt(known_since));
-    let found: Option<(FlowRow, Option<User>, Option<UserId>)> = login_flows::table
+        .and(known_addresses::address.eq(address));
+    let found: Option<(FlowRow, Option<User>, Option<i64>)> = login_flows::table
         .left_join(users::table)
-        .left_join(known_addresses::table.on(known))
+        .left_join(known_addresses::table.on(at_address))
         .filter(login_flows::token_hash.eq(token_hash))
         .filter(login_flows::state.eq(FlowState::Password.as_str()))
         .filter(login_flows::expires_at.gt(now))
         .select((
             FlowRow::as_select(),
             Option::<User>::as_select(),
-            known_addresses::user_id.nullable(),
+            known_addresses::last_success_at.nullable(),
         ))
         .first(conn)
         .optional()?;
-    Ok(found.and_then(|(row, user, known)| {
+    Ok(found.and_then(|(row, user, seen)| {
         row.into_flow().map(|flow| AtPassword {
             flow,
             user,
-            known_address: known.is_some(),
+            address_seen_at: seen,
         })
     }))
 }
 
 /// A flow waiting for a second factor, with what the code step needs: the
-/// user, their authenticator, whether a recovery code is left, and whether
-/// they have a passkey (for the "Log In Faster" offer).
+/// user, their authenticator, whether a recovery code is left, whether
+/// they have a passkey (for the "Log In Faster" offer), and when the client
+/// address was last recorded as theirs.
 pub struct AtCode {
     pub flow: Flow,
     pub user: User,
     pub authenticator: Option<Authenticator>,
     pub has_recovery_code: bool,
     pub has_passkey: bool,
+    pub address_seen_at: Option<i64>,
 }
 
 /// The flow a token addresses if it waits for a second factor, with its
-/// user and what they hold, in one query. A flow without a user (an
-/// unknown email's) is not found.
+/// user and what they hold, in one query; `address` is the client's bucket
+/// (see [`crate::net::address_bucket`]). A flow without a user (an unknown
+/// email's) is not found.
 pub fn find_at_code(
     conn: &mut DbConn,
     token_hash: &str,
+    address: &str,
     now: i64,
 ) -> Result<Option<AtCode>, ApiError> {
     type Found = (
@@ -120,14 +122,20 @@ pub fn find_at_code(
         Option<Authenticator>,
         Option<UserId>,
         Option<UserId>,
+        Option<i64>,
     );
+    // Owned: a nested join's condition may not borrow.
+    let at_address = known_addresses::user_id
+        .eq(users::id)
+        .and(known_addresses::address.eq(address.to_owned()));
     let found: Option<Found> = login_flows::table
         .inner_join(
             users::table
                 .left_join(totp_authenticators::table)
                 .left_join(recovery_codes::table)
                 // One row per passkey; the first says whether there is any.
-                .left_join(webauthn_credentials::table),
+                .left_join(webauthn_credentials::table)
+                .left_join(known_addresses::table.on(at_address)),
         )
         .filter(login_flows::token_hash.eq(token_hash))
         .filter(login_flows::state.eq(FlowState::Mfa.as_str()))
@@ -138,18 +146,22 @@ pub fn find_at_code(
             Option::<Authenticator>::as_select(),
             recovery_codes::user_id.nullable(),
             webauthn_credentials::user_id.nullable(),
+            known_addresses::last_success_at.nullable(),
         ))
         .first(conn)
         .optional()?;
-    Ok(found.and_then(|(row, user, authenticator, code, passkey)| {
-        row.into_flow().map(|flow| AtCode {
-            flow,
-            user,
-            authenticator,
-            has_recovery_code: code.is_some(),
-            has_passkey: passkey.is_some(),
-        })
-    }))
+    Ok(
+        found.and_then(|(row, user, authenticator, code, passkey, seen)| {
+            row.into_flow().map(|flow| AtCode {
+                flow,
+                user,
+                authenticator,
+                has_recovery_code: code.is_some(),
+                has_passkey: passkey.is_some(),
+                address_seen_at: seen,
+            })
+        }),
+    )
 }
 
 /// What decides the step after a right password: the user's account, and

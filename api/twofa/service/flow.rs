@@ -93,7 +93,15 @@ pub async fn confirm(
                     repo::pending(conn, &login::owner(&flow), now)?.ok_or(ApiError::FlowExpired)?;
                 enrollment::activate(conn, &pending, &user, None, ip, now)?;
                 let assurance = login::assurance(flow.second_factor)?;
-                login::complete(conn, &flow, &user, assurance, None, ip, now)
+                login::complete(
+                    conn,
+                    &flow,
+                    &user,
+                    assurance,
+                    login::Known::default(),
+                    ip,
+                    now,
+                )
             })
         })
         .await?;

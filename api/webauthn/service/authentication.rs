@@ -312,15 +312,11 @@ pub async fn passkey(
             crate::db::write_tx(conn, |conn| {
                 attempts::repo::reset_user(conn, UserCounter::SecondFactor, &user.id)?;
                 // The passkey just used is one.
-                login::complete(
-                    conn,
-                    &flow,
-                    &user,
-                    sessions::PASSKEY_ONLY,
-                    Some(true),
-                    ip,
-                    now,
-                )
+                let known = login::Known {
+                    has_passkey: Some(true),
+                    ..login::Known::default()
+                };
+                login::complete(conn, &flow, &user, sessions::PASSKEY_ONLY, known, ip, now)
             })
         })
         .await?;
