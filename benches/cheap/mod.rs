@@ -1,0 +1,3 @@
+//! The parts of the cheap-requests-under-load benchmark.
+
+pub mod client;
