@@ -31,7 +31,7 @@ use twofold::crypto::qr::{self, Format};
 
 mod common;
 use common::server::{create_account, free_port, serve};
-use common::{arg, Scratch};
+use common::{arg, timed, Scratch};
 
 /// Requests sent (and not timed) before measuring, to warm the connection.
 const WARM_UP: usize = 50;
@@ -118,18 +118,8 @@ impl Api {
         bearer: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Vec<u8>, Duration) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let started = Instant::now();
-        let response = request.send().await.expect("server answers");
-        let status = response.status();
-        let bytes = response.bytes().await.expect("body");
-        (status, bytes.to_vec(), started.elapsed())
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        timed(request, bearer, body).await
     }
 
     /// A call that must answer `expected`; its JSON body.

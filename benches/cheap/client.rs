@@ -3,7 +3,7 @@
 //! through the API, and the code step and `GET /v1/me` samples.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -58,18 +58,8 @@ impl Api {
         if let Some(address) = from {
             request = request.header("x-forwarded-for", address);
         }
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let started = Instant::now();
-        let response = request.send().await.expect("server answers");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        let elapsed = started.elapsed();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let (status, bytes, elapsed) = crate::common::timed(request, bearer, body).await;
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, json, elapsed)
     }
 

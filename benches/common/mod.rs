@@ -15,6 +15,30 @@ pub fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// Sends `request` with a bearer token and a JSON body if given: the
+/// status, the body, and the time from sending to the whole body read.
+#[allow(
+    dead_code,
+    reason = "the list and login benchmarks time no single call"
+)]
+pub async fn timed(
+    mut request: reqwest::RequestBuilder,
+    bearer: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, Vec<u8>, std::time::Duration) {
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let started = std::time::Instant::now();
+    let response = request.send().await.expect("server answers");
+    let status = response.status();
+    let bytes = response.bytes().await.expect("body");
+    (status, bytes.to_vec(), started.elapsed())
+}
+
 /// A benchmark's database: a fresh PostgreSQL database next to `--database`
 /// (dropped with this value), or a SQLite file in `dir`.
 pub struct Scratch {
