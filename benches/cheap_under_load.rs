@@ -42,7 +42,7 @@ use serde_json::json;
 mod cheap;
 mod common;
 use cheap::client::{code_steps, enrolled_user, field, flows, me_calls, Api};
-use common::server::{create_account, free_port, serve};
+use common::server::{autogroup, create_account, free_port, serve};
 use common::{arg, Scratch};
 
 const LOAD_EMAIL: &str = "load@bench.test";
@@ -232,8 +232,9 @@ fn main() {
         "SQLite"
     };
     println!(
-        "twofold serve on {backend}, argon2id defaults (19456 KiB, t=2, p=1), {cpus} CPUs, \
-         {samples} samples per cell, {load} password clients"
+        "twofold serve on {backend}, argon2id defaults (19456 KiB, t=2, p=1), {cpus} CPUs ({}), \
+         {samples} samples per cell, {load} password clients",
+        autogroup()
     );
     let api = Rc::new(Api {
         client: Client::new(),

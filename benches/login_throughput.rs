@@ -37,7 +37,7 @@ use twofold::crypto::secretbox::SecretBox;
 use twofold::crypto::{random_bytes, Secret};
 
 mod common;
-use common::server::{create_account, free_port, serve};
+use common::server::{autogroup, create_account, free_port, serve};
 mod login;
 use common::{arg, Scratch};
 use login::cpu::{self, Usage};
@@ -202,8 +202,9 @@ fn main() {
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
 
     println!(
-        "== login throughput on {backend}: {cores} CPUs, argon2id m={} KiB t={} p={}, \
+        "== login throughput on {backend}: {cores} CPUs ({}), argon2id m={} KiB t={} p={}, \
          {clients} clients, {:.0} s measured after {} s warm-up, {users} seeded users",
+        autogroup(),
         params.memory_kib,
         params.iterations,
         params.parallelism,

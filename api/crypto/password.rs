@@ -20,6 +20,7 @@ use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltStrin
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{oneshot, Semaphore};
 
+mod priority;
 mod slot;
 
 use slot::queue_full;
@@ -69,7 +70,7 @@ impl PasswordHasher {
             thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
-                    lower_priority();
+                    priority::lower();
                     work(&jobs, &argon2)
                 })
                 .map_err(|e| format!("cannot start password worker: {e}"))?;
@@ -135,21 +136,6 @@ impl PasswordHasher {
             TrySendError::Full(_) => queue_full(),
             TrySendError::Disconnected(_) => ApiError::internal("password workers stopped"),
         })
-    }
-}
-
-/// Nice value of the password workers (0 is the process's default, 19 the
-/// lowest priority).
-const WORKER_NICE: i32 = 10;
-
-/// Lowers the calling thread's CPU priority. On Linux the nice value is
-/// per thread; elsewhere the workers keep the process's priority.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) =
-        rustix::process::setpriority_process(Some(rustix::thread::gettid()), WORKER_NICE)
-    {
-        tracing::warn!(error = %e, "cannot lower the password workers' priority");
     }
 }
 

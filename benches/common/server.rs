@@ -61,3 +61,16 @@ pub fn serve(env: &[(String, String)]) -> Server {
             .expect("start twofold serve"),
     )
 }
+
+/// Whether the kernel groups CPU time by session (autogroup). It decides
+/// how the server's threads share CPUs with PostgreSQL's backends, each of
+/// which starts a session of its own: under autogroup every backend is a
+/// group of its own, weighed against the whole server.
+pub fn autogroup() -> &'static str {
+    let setting = std::fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled");
+    match setting.as_deref().map(str::trim) {
+        Ok("1") => "sched autogroup on",
+        Ok("0") => "sched autogroup off",
+        _ => "no sched autogroup",
+    }
+}
