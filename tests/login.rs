@@ -316,7 +316,7 @@ async fn a_hash_made_under_older_argon2_settings_is_replaced_at_the_next_login()
                 Ok(users::table
                     .find(&id)
                     .select(users::password_hash)
-                    .first::<String>(conn)?)
+                    .get_result::<String>(conn)?)
             })
             .await
             .unwrap()

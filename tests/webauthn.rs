@@ -167,7 +167,7 @@ async fn flow_id(t: &TestApp, flow_token: &str) -> String {
             Ok(login_flows::table
                 .filter(login_flows::token_hash.eq(hash))
                 .select(login_flows::id)
-                .first::<String>(conn)?)
+                .get_result::<String>(conn)?)
         })
         .await
         .unwrap()

@@ -19,7 +19,7 @@ pub fn find(conn: &mut DbConn, id: &AccountId) -> Result<Option<Account>, ApiErr
     Ok(accounts::table
         .find(id)
         .select(Account::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -63,7 +63,7 @@ pub fn set_remember_device_days(
     let previous: Option<i32> = accounts::table
         .find(id)
         .select(accounts::remember_device_days)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     crate::db::update(accounts::table.find(id))
         .set(accounts::remember_device_days.eq(days))

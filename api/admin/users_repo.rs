@@ -111,7 +111,7 @@ pub fn find_in_account(
         .filter(users::account_id.eq(account_id))
         .filter(users::id.eq(id))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -202,7 +202,7 @@ mod tests {
         let n: i32 = counters::table
             .find(1)
             .select(counters::n)
-            .first(&mut conn)
+            .get_result(&mut conn)
             .unwrap();
         assert_eq!(n, 3);
     }
@@ -280,7 +280,7 @@ mod tests {
         let n: i32 = counters::table
             .find(1)
             .select(counters::n)
-            .first(&mut conn)
+            .get_result(&mut conn)
             .unwrap();
         assert_eq!(n, 9);
     }

@@ -33,7 +33,7 @@ pub fn by_token(conn: &mut DbConn, token_hash: &str) -> Result<Option<Device>, A
     Ok(remembered_devices::table
         .filter(remembered_devices::token_hash.eq(token_hash))
         .select(Device::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -37,7 +37,7 @@ pub fn rule(conn: &mut DbConn, account_id: &AccountId) -> Result<Rule, ApiError>
     let enabled: bool = accounts::table
         .find(account_id)
         .select(accounts::ip_allowlist_enabled)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .unwrap_or(false);
     let cidrs: Vec<String> = ip_allowlist_entries::table
@@ -86,7 +86,7 @@ pub fn find(
         .filter(ip_allowlist_entries::account_id.eq(account_id))
         .filter(ip_allowlist_entries::id.eq(id))
         .select(Entry::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

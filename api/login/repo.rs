@@ -146,7 +146,7 @@ pub fn insert_bounded(
     let oldest: Option<i64> = mine
         .filter(login_flows::expires_at.gt(now))
         .select(diesel::dsl::min(login_flows::expires_at))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(Err(oldest.map_or(1, |at| (at - now).max(1))))
 }
 

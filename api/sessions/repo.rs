@@ -49,7 +49,7 @@ pub fn find(conn: &mut DbConn, session_id: &SessionId) -> Result<Option<Session>
     Ok(sessions::table
         .find(session_id)
         .select(Session::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -68,7 +68,7 @@ pub fn find_live(
         .filter(sessions::expires_at.gt(now))
         .filter(users::deactivated_at.is_null())
         .select((Session::as_select(), User::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -182,7 +182,6 @@ pub fn revoke_beyond(
         .filter(sessions::expires_at.gt(now))
         .order((sessions::created_at.desc(), sessions::id.desc()))
         .offset(keep)
-        .limit(1_000)
         .select(sessions::id)
         .load(conn)?;
     if older.is_empty() {
@@ -233,7 +232,7 @@ pub fn refresh_session(conn: &mut DbConn, token_hash: &str) -> Result<Option<Ses
     Ok(refresh_tokens::table
         .find(token_hash)
         .select(refresh_tokens::session_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -41,7 +41,7 @@ pub fn authenticator(
     Ok(totp_authenticators::table
         .find(user_id)
         .select(Authenticator::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -53,7 +53,7 @@ pub fn recovery_code(
     Ok(recovery_codes::table
         .find(user_id)
         .select((recovery_codes::code_hash, recovery_codes::created_at))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -138,7 +138,7 @@ pub fn activate_authenticator(
     let last_step: i64 = pending_enrollments::table
         .find(pending_id)
         .select(pending_enrollments::last_step)
-        .first(conn)?;
+        .get_result(conn)?;
     diesel::delete(totp_authenticators::table.find(user_id)).execute(conn)?;
     diesel::insert_into(totp_authenticators::table)
         .values((
@@ -213,11 +213,11 @@ pub fn pending(conn: &mut DbConn, owner: &Owner, now: i64) -> Result<Option<Pend
     Ok(match owner {
         Owner::Flow(id) => query
             .filter(pending_enrollments::flow_id.eq(id))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
         Owner::Session(id) => query
             .filter(pending_enrollments::session_id.eq(id))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
     })
 }
@@ -269,7 +269,7 @@ pub fn locked_until(conn: &mut DbConn, user_id: &UserId) -> Result<Option<i64>, 
     Ok(users::table
         .find(user_id)
         .select(users::mfa_locked_until)
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Removes every second factor of a user (a reset); returns whether there

@@ -66,7 +66,7 @@ pub fn find(conn: &mut DbConn, id: &UserId) -> Result<Option<User>, ApiError> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -100,7 +100,7 @@ pub fn delete(conn: &mut DbConn, user_id: &UserId, id: &str) -> Result<Option<St
         .filter(webauthn_credentials::id.eq(id));
     let Some(name) = mine
         .select(webauthn_credentials::name)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?
     else {
         return Ok(None);
@@ -206,11 +206,11 @@ pub fn take_challenge(
     let found: Option<(String, String)> = match owner {
         ChallengeOwner::Session(id) => query
             .filter(webauthn_challenges::session_id.eq(id))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
         ChallengeOwner::Flow(id) => query
             .filter(webauthn_challenges::flow_id.eq(id))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
     };
     let Some((id, state)) = found else {

@@ -62,11 +62,11 @@ async fn stored_factors(t: &TestApp, user_id: &str) -> (String, String) {
             let sealed: String = totp_authenticators::table
                 .find(&id)
                 .select(totp_authenticators::secret_sealed)
-                .first(conn)?;
+                .get_result(conn)?;
             let hash: String = recovery_codes::table
                 .find(&id)
                 .select(recovery_codes::code_hash)
-                .first(conn)?;
+                .get_result(conn)?;
             Ok((sealed, hash))
         })
         .await

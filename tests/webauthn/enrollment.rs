@@ -128,7 +128,7 @@ async fn enrolled_flag(t: &TestApp, user_id: &str) -> bool {
             Ok(users::table
                 .find(id)
                 .select(users::twofa_enrolled)
-                .first::<bool>(conn)?)
+                .get_result::<bool>(conn)?)
         })
         .await
         .unwrap()

@@ -38,7 +38,7 @@ pub fn reserve_address(
         let row: Option<(i64, i32)> = client_failures::table
             .find(address)
             .select((client_failures::window_start, client_failures::failures))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let started = match row {
             Some((start, failures)) if start > now - window => {

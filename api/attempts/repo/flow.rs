@@ -25,6 +25,6 @@ pub fn flow_attempts(conn: &mut DbConn, flow_id: &FlowId) -> Result<Option<i32>,
     Ok(login_flows::table
         .find(flow_id)
         .select(login_flows::failed_attempts)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }

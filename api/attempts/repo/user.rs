@@ -121,7 +121,7 @@ pub fn user_counter(
                 users::mfa_lockouts,
                 users::mfa_locked_until,
             ))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
         UserCounter::Password => password_failures::table
             .find(user_id)
@@ -130,7 +130,7 @@ pub fn user_counter(
                 password_failures::lockouts,
                 password_failures::locked_until,
             ))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
     };
     Ok(

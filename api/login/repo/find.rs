@@ -27,7 +27,7 @@ pub fn find_at(
         .filter(login_flows::state.eq(state.as_str()))
         .filter(login_flows::expires_at.gt(now))
         .select(FlowRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .and_then(FlowRow::into_flow))
 }
@@ -45,7 +45,7 @@ pub fn find_at_with_user(
         .filter(login_flows::state.eq(state.as_str()))
         .filter(login_flows::expires_at.gt(now))
         .select((FlowRow::as_select(), Option::<User>::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(found.and_then(|(row, user)| row.into_flow().map(|flow| (flow, user))))
 }
@@ -82,7 +82,7 @@ pub fn find_at_password(
             Option::<User>::as_select(),
             known_addresses::last_success_at.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(found.and_then(|(row, user, seen)| {
         row.into_flow().map(|flow| AtPassword {
@@ -148,7 +148,7 @@ pub fn find_at_code(
             webauthn_credentials::user_id.nullable(),
             known_addresses::last_success_at.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(
         found.and_then(|(row, user, authenticator, code, passkey, seen)| {
@@ -191,7 +191,7 @@ pub fn standing(conn: &mut DbConn, user_id: &UserId) -> Result<Option<Standing>,
             recovery_codes::user_id.nullable(),
             webauthn_credentials::user_id.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(found.map(|(account, app, code, passkey)| Standing {
         account,
