@@ -3,10 +3,12 @@
 //! A hash is throughput work; a code step, a refresh and the database
 //! serving them are latency work. On Linux the workers run under
 //! `SCHED_IDLE`: the scheduler then preempts a worker the moment any other
-//! thread wakes on its CPU (a request's thread, a PostgreSQL backend with a
-//! query's answer), where a mere lower nice value still lets the worker
-//! finish its time slice first, a few milliseconds at every one of a
-//! request's round trips. Hashes still use every CPU nobody else wants.
+//! thread wakes on its CPU (a request's thread, a PostgreSQL backend woken
+//! by a query), where a lower nice value still lets the worker finish its
+//! time slice first, a few milliseconds at every one of a request's round
+//! trips. Hashes still use every CPU nobody else wants; on a host where
+//! other busy programs share the process's CPU group, they get only what
+//! those leave (see the README's CPU scheduling).
 //!
 //! Where the policy cannot be set, the workers fall back to nice 10; on
 //! other systems they keep the process's priority.
