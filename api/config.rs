@@ -24,6 +24,7 @@
 //! | `TWOFOLD_LOG_FORMAT` | `json` | `json` or `text` |
 //! | `TWOFOLD_LOG` | `info` | tracing filter directives |
 //! | `TWOFOLD_SHUTDOWN_TIMEOUT_SECS` | `15` | on SIGTERM/SIGINT, how long requests in flight may take to finish (1–3600) |
+//! | `TWOFOLD_AUTOGROUP_NICE` | `10` | nice value of the process's autogroup when it leads its session (0–19; 0 leaves it alone) |
 //!
 //! Invalid values stop the process at start with a message naming the
 //! variable; nothing is silently replaced by a default.
@@ -102,6 +103,9 @@ pub struct Config {
     /// before their connections are closed. Below an orchestrator's own
     /// grace period (Kubernetes: 30 s), so the drain ends before a SIGKILL.
     pub shutdown_timeout: Duration,
+    /// The process's autogroup nice value when it leads its session (see
+    /// [`crate::ops::autogroup`]); 0 leaves it alone.
+    pub autogroup_nice: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -295,6 +299,7 @@ impl Config {
             15,
             1..=3600,
         )?));
+        let autogroup_nice = number(&get, "TWOFOLD_AUTOGROUP_NICE", 10, 0..=19)?;
 
         Ok(Self {
             database_url,
@@ -317,6 +322,7 @@ impl Config {
             log_format,
             log_filter,
             shutdown_timeout,
+            autogroup_nice,
         })
     }
 

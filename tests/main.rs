@@ -11,6 +11,7 @@ mod common;
 
 mod admin_users;
 mod audit_trail;
+mod autogroup;
 mod bad_input;
 mod cli;
 mod commits;

@@ -1,6 +1,6 @@
-//! `twofold serve`: logging, migrations, the identity-profile report, then
-//! the HTTP server, the janitor and the key maintenance pass until SIGTERM
-//! or SIGINT.
+//! `twofold serve`: logging, the CPU weight of its session, migrations,
+//! the identity-profile report, then the HTTP server, the janitor and the
+//! key maintenance pass until SIGTERM or SIGINT.
 //!
 //! Shutdown drains, bounded: on the first SIGTERM or SIGINT the listener
 //! closes (new connections are refused), idle keep-alive connections close,
@@ -39,6 +39,7 @@ fn init_logging(config: &Config) {
 
 pub fn serve(config: Config) -> Result<(), String> {
     init_logging(&config);
+    yield_to_other_sessions(config.autogroup_nice);
     let db = open_db(&config)?;
     let applied = db.migrate().map_err(|e| e.to_string())?;
     match users_outside_profile(&db) {
@@ -96,6 +97,22 @@ pub fn serve(config: Config) -> Result<(), String> {
         .map(|asked: &Instant| u64::try_from(asked.elapsed().as_millis()).unwrap_or(u64::MAX));
     tracing::info!(elapsed_ms, "stopped");
     Ok(())
+}
+
+/// Lowers the process's autogroup weight when it leads its session (see
+/// [`crate::ops::autogroup`]), before any worker thread starts.
+fn yield_to_other_sessions(nice: u32) {
+    use crate::ops::autogroup::{lower, Autogroup};
+    match lower(nice) {
+        Autogroup::Lowered(nice) => tracing::info!(
+            autogroup_nice = nice,
+            "the process's session yields the CPU to other sessions, database backends among them"
+        ),
+        Autogroup::Unchanged(why) => tracing::info!(reason = why, "autogroup left as it is"),
+        Autogroup::Refused(e) => {
+            tracing::warn!(error = %e, "cannot set the autogroup's nice value")
+        }
+    }
 }
 
 fn listen(kind: SignalKind, name: &str) -> Result<Signal, String> {

@@ -23,6 +23,7 @@ fn defaults_match_the_design() {
     assert!(c.trusted_proxies.is_empty() && c.cors_origins.is_empty());
     assert_eq!(c.password, PasswordParams::default());
     assert_eq!(c.shutdown_timeout, Duration::from_secs(15));
+    assert_eq!(c.autogroup_nice, 10);
 }
 
 #[test]
@@ -43,6 +44,8 @@ fn bad_values_name_their_variable() {
         ("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "0"),
         ("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "3601"),
         ("TWOFOLD_SHUTDOWN_TIMEOUT_SECS", "10s"),
+        ("TWOFOLD_AUTOGROUP_NICE", "20"),
+        ("TWOFOLD_AUTOGROUP_NICE", "-5"),
     ] {
         let err = config(&[(var, value)]).unwrap_err();
         assert_eq!(err.variable, var, "{value}");

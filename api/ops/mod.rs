@@ -1,6 +1,7 @@
-//! Operations: health, readiness, metrics, JWKS, request observation,
+//! Operations: the process's CPU weight, health, readiness, metrics, JWKS, request observation,
 //! security headers and the answers for unknown routes and methods.
 
+pub mod autogroup;
 pub mod fallback;
 pub mod handlers;
 pub mod headers;

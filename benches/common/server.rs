@@ -19,8 +19,15 @@ impl Drop for Server {
 
 /// `twofold` with exactly `env` (and `PATH`).
 pub fn twofold(env: &[(String, String)]) -> Command {
-    let bin = std::env::var("TWOFOLD_BIN").unwrap_or_else(|_| BIN.to_owned());
-    let mut command = Command::new(bin);
+    with_env(Command::new(bin()), env)
+}
+
+/// The binary under test.
+fn bin() -> String {
+    std::env::var("TWOFOLD_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
+
+fn with_env(mut command: Command, env: &[(String, String)]) -> Command {
     command.env_clear().envs(env.iter().cloned());
     if let Ok(path) = std::env::var("PATH") {
         command.env("PATH", path);
@@ -51,14 +58,20 @@ pub fn create_account(env: &[(String, String)], licenses: usize) -> serde_json::
     serde_json::from_slice(&created.stdout).expect("accounts create --json")
 }
 
-/// `twofold serve` with `env`, its output discarded.
+/// `twofold serve` with `env`, its output discarded, in a session of its
+/// own as a service manager starts it (systemd does): not in this
+/// benchmark's, whose load generator would then share its autogroup.
+/// `setsid` runs it in place (the child leads no process group), so the
+/// child is the server.
 pub fn serve(env: &[(String, String)]) -> Server {
+    let mut setsid = Command::new("setsid");
+    setsid.arg(bin());
     Server(
-        twofold(env)
+        with_env(setsid, env)
             .arg("serve")
             .stdout(std::process::Stdio::null())
             .spawn()
-            .expect("start twofold serve"),
+            .expect("start twofold serve (setsid is util-linux's)"),
     )
 }
 

@@ -8,7 +8,19 @@ use super::TestApp;
 
 /// The binary with every inherited `TWOFOLD_*` variable removed, run in `cwd`.
 pub fn bare(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
+    without_twofold_env(Command::new(env!("CARGO_BIN_EXE_twofold")), cwd)
+}
+
+/// [`bare`] in a session of its own, as a service manager starts it:
+/// `setsid` runs it in place (the child is no process group leader), so the
+/// child's pid is the binary's.
+pub fn bare_in_own_session(cwd: &Path) -> Command {
+    let mut cmd = Command::new("setsid");
+    cmd.arg(env!("CARGO_BIN_EXE_twofold"));
+    without_twofold_env(cmd, cwd)
+}
+
+fn without_twofold_env(mut cmd: Command, cwd: &Path) -> Command {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("TWOFOLD_") {
             cmd.env_remove(name);

@@ -1,0 +1,97 @@
+//! twofold's weight among the host's sessions under the kernel's autogroup.
+//!
+//! Where `kernel.sched_autogroup_enabled` is on and no CPU cgroup holds the
+//! process, Linux first shares a CPU between sessions, each weighed as one
+//! task of the session's nice value, and only then among a session's
+//! threads. PostgreSQL starts every backend in a session of its own, so a
+//! backend woken by one of twofold's queries is weighed against the whole
+//! of twofold: against its password workers too, whatever their own policy
+//! (see `crypto::password::priority`). It can wait tens of milliseconds for
+//! a CPU, and the request that sent the query waits with it.
+//!
+//! So a `twofold serve` that leads its own session (systemd starts every
+//! service so, as does `setsid`) lowers that session's weight to
+//! `TWOFOLD_AUTOGROUP_NICE`: the database's backends then get a CPU as soon
+//! as they wake, and hashing takes what they leave. The same holds against
+//! every other session on the host, which is the price (see the README's
+//! CPU scheduling). A process started from a shell shares the shell's
+//! session, and its autogroup is left alone: changing it would change the
+//! shell's, and everything started from it, after twofold exits too.
+
+use std::io;
+
+/// What [`lower`] did.
+#[derive(Debug)]
+pub enum Autogroup {
+    /// The session's nice value is now this.
+    Lowered(u32),
+    /// Left as it was, and why.
+    Unchanged(&'static str),
+    /// The kernel refused the new value.
+    Refused(io::Error),
+}
+
+/// Sets the nice value of the process's autogroup to `nice` if the process
+/// leads its session; 0 leaves it alone.
+pub fn lower(nice: u32) -> Autogroup {
+    if nice == 0 {
+        return Autogroup::Unchanged("TWOFOLD_AUTOGROUP_NICE is 0");
+    }
+    set(nice)
+}
+
+#[cfg(target_os = "linux")]
+fn set(nice: u32) -> Autogroup {
+    const PATH: &str = "/proc/self/autogroup";
+    let leads = rustix::process::getsid(None).is_ok_and(|sid| sid == rustix::process::getpid());
+    if !leads {
+        return Autogroup::Unchanged("the process shares its session with others");
+    }
+    // The kernel takes one change every 100 ms from the whole host, and
+    // answers EAGAIN to the next one sooner.
+    let mut tries = 0;
+    loop {
+        match std::fs::write(PATH, nice.to_string()) {
+            Ok(()) => return Autogroup::Lowered(nice),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Autogroup::Unchanged("the kernel has no autogroup")
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(110));
+            }
+            Err(e) => return Autogroup::Refused(e),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set(_nice: u32) -> Autogroup {
+    Autogroup::Unchanged("autogroup is Linux's")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_leaves_the_autogroup_alone() {
+        assert!(matches!(lower(0), Autogroup::Unchanged(_)));
+    }
+
+    /// The test harness runs in the session of whoever started it: its
+    /// autogroup, shared with that shell, must stay as it is.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_process_that_does_not_lead_its_session_changes_nothing() {
+        let leads = rustix::process::getsid(None).is_ok_and(|s| s == rustix::process::getpid());
+        if leads {
+            // Started by `setsid` or a service manager: the case the
+            // spawned-server test covers.
+            return;
+        }
+        let before = std::fs::read_to_string("/proc/self/autogroup").ok();
+        assert!(matches!(lower(10), Autogroup::Unchanged(_)));
+        assert_eq!(std::fs::read_to_string("/proc/self/autogroup").ok(), before);
+    }
+}

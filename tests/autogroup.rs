@@ -1,0 +1,98 @@
+//! The real `twofold serve` and the kernel's autogroup: started in a session
+//! of its own, as a service manager starts it, the server lowers that
+//! session's weight to `TWOFOLD_AUTOGROUP_NICE` (10 by default); started
+//! from the tests' own session, which it shares with them and with whoever
+//! ran them, it leaves the autogroup as it was. Each server runs on a
+//! SQLite file of its own whatever the suite's database.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::binary::{bare, bare_in_own_session};
+
+/// A `twofold serve` child, killed when the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The autogroup line of `pid` ("/autogroup-7 nice 0"), or `None` on a
+/// kernel without autogroup.
+fn autogroup(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/autogroup"))
+        .ok()
+        .map(|line| line.trim().to_owned())
+}
+
+/// `twofold serve` on a fresh SQLite file in `dir`, in a session of its
+/// own when `own_session`, with `env` added.
+/// Waits until it answers `/healthz`: its autogroup is settled by then.
+async fn serve(dir: &Path, own_session: bool, env: &[(&str, &str)]) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut cmd = if own_session {
+        bare_in_own_session(dir)
+    } else {
+        bare(dir)
+    };
+    cmd.arg("serve")
+        .env(
+            "TWOFOLD_DATABASE_URL",
+            format!("sqlite://{}", dir.join("twofold.db").display()),
+        )
+        .env("TWOFOLD_DATA_DIR", dir)
+        .env("TWOFOLD_BIND", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied())
+        .stdout(Stdio::null());
+    let server = Server(cmd.spawn().expect("start twofold serve"));
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    while Instant::now() < deadline {
+        if client
+            .get(&health)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return server;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("twofold serve did not answer /healthz within 30 s");
+}
+
+#[actix_web::test]
+async fn a_server_leading_its_session_lowers_its_weight_and_one_sharing_a_session_does_not() {
+    let Some(ours) = autogroup(std::process::id()) else {
+        eprintln!("no autogroup in this kernel: nothing to check");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let alone = serve(dir.path(), true, &[]).await;
+    let line = autogroup(alone.0.id()).expect("the server's autogroup");
+    assert!(line.ends_with(" nice 10"), "{line}");
+    assert_ne!(line, ours, "setsid gave the server an autogroup of its own");
+    drop(alone);
+
+    let told_not_to = serve(dir.path(), true, &[("TWOFOLD_AUTOGROUP_NICE", "0")]).await;
+    let line = autogroup(told_not_to.0.id()).expect("the server's autogroup");
+    assert!(line.ends_with(" nice 0"), "{line}");
+    drop(told_not_to);
+
+    let shared = serve(dir.path(), false, &[]).await;
+    assert_eq!(autogroup(shared.0.id()).as_deref(), Some(ours.as_str()));
+    assert_eq!(
+        autogroup(std::process::id()).as_deref(),
+        Some(ours.as_str())
+    );
+}
