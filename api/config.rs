@@ -24,7 +24,7 @@
 //! | `TWOFOLD_LOG_FORMAT` | `json` | `json` or `text` |
 //! | `TWOFOLD_LOG` | `info` | tracing filter directives |
 //! | `TWOFOLD_SHUTDOWN_TIMEOUT_SECS` | `15` | on SIGTERM/SIGINT, how long requests in flight may take to finish (1–3600) |
-//! | `TWOFOLD_AUTOGROUP_NICE` | `10` | nice value of the process's autogroup when it leads its session (0–19; 0 leaves it alone) |
+//! | `TWOFOLD_AUTOGROUP_NICE` | `5` | nice value of the process's autogroup when it leads its session (0–19; 0 leaves it alone) |
 //!
 //! Invalid values stop the process at start with a message naming the
 //! variable; nothing is silently replaced by a default.
@@ -299,7 +299,7 @@ impl Config {
             15,
             1..=3600,
         )?));
-        let autogroup_nice = number(&get, "TWOFOLD_AUTOGROUP_NICE", 10, 0..=19)?;
+        let autogroup_nice = number(&get, "TWOFOLD_AUTOGROUP_NICE", 5, 0..=19)?;
 
         Ok(Self {
             database_url,

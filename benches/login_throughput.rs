@@ -17,7 +17,9 @@
 //!     [--warm-up 3] [--database postgres://USER:PASS@HOST/DB] [--perf FILE]
 //! ```
 //! With `--perf FILE`, `perf record -g` samples the server during the
-//! measured window into FILE (`scripts/bench-login.sh` summarises it).
+//! measured window into FILE (`scripts/bench-login.sh` summarises it); the
+//! server then runs with `TWOFOLD_AUTOGROUP_NICE=0`, or perf would take its
+//! CPUs (see the README's CPU scheduling).
 //! Enrolled users are seeded straight into the database (see `login/seed.rs`):
 //! enough that none comes round twice within one 30-second code step.
 
@@ -132,7 +134,7 @@ fn main() {
     });
     let key = random_bytes::<32>();
     let port = free_port();
-    let env: Vec<(String, String)> = vec![
+    let mut env: Vec<(String, String)> = vec![
         ("TWOFOLD_DATABASE_URL".into(), database.url.clone()),
         ("TWOFOLD_DATA_DIR".into(), dir.path().display().to_string()),
         ("TWOFOLD_BIND".into(), format!("127.0.0.1:{port}")),
@@ -142,6 +144,12 @@ fn main() {
             base64::engine::general_purpose::STANDARD.encode(key),
         ),
     ];
+    if perf_file.is_some() {
+        // `perf record` runs in this benchmark's session, at nice 0: against
+        // the server's default autogroup weight it would take the CPUs from
+        // the server it samples.
+        env.push(("TWOFOLD_AUTOGROUP_NICE".into(), "0".into()));
+    }
     let created = create_account(&env, users + 10);
     let account_id = created["account_id"].as_str().expect("account_id");
     let master = SecretBox::from_key(&key);

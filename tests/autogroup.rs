@@ -1,6 +1,6 @@
 //! The real `twofold serve` and the kernel's autogroup: started in a session
 //! of its own, as a service manager starts it, the server lowers that
-//! session's weight to `TWOFOLD_AUTOGROUP_NICE` (10 by default); started
+//! session's weight to `TWOFOLD_AUTOGROUP_NICE` (5 by default); started
 //! from the tests' own session, which it shares with them and with whoever
 //! ran them, it leaves the autogroup as it was. Each server runs on a
 //! SQLite file of its own whatever the suite's database.
@@ -80,7 +80,7 @@ async fn a_server_leading_its_session_lowers_its_weight_and_one_sharing_a_sessio
 
     let alone = serve(dir.path(), true, &[]).await;
     let line = autogroup(alone.0.id()).expect("the server's autogroup");
-    assert!(line.ends_with(" nice 10"), "{line}");
+    assert!(line.ends_with(" nice 5"), "{line}");
     assert_ne!(line, ours, "setsid gave the server an autogroup of its own");
     drop(alone);
 

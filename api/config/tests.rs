@@ -23,7 +23,7 @@ fn defaults_match_the_design() {
     assert!(c.trusted_proxies.is_empty() && c.cors_origins.is_empty());
     assert_eq!(c.password, PasswordParams::default());
     assert_eq!(c.shutdown_timeout, Duration::from_secs(15));
-    assert_eq!(c.autogroup_nice, 10);
+    assert_eq!(c.autogroup_nice, 5);
 }
 
 #[test]
