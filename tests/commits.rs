@@ -1,15 +1,18 @@
-//! Deferred commits (`db::write_tx_deferred`): they commit and roll back
-//! like any write transaction, and on PostgreSQL only that transaction
-//! skips waiting for the disk — the connection goes back to the pool
-//! durable, and `commit_durably` turns a deferred transaction back into a
-//! waiting one.
+//! Deferred commits (`db::write_tx_deferred`, `db::commit_deferred`): they
+//! commit and roll back like any write transaction, and on PostgreSQL only
+//! that transaction skips waiting for the disk — the connection goes back
+//! to the pool durable, and `commit_durably` turns a deferred transaction
+//! back into a waiting one. The email step's flow is such a commit, made before the
+//! flows open from the address are counted: racing email steps still see
+//! each other's flows, and the cap holds.
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use twofold::db::{commit_durably, write_tx, write_tx_deferred, DbConn};
+use twofold::db::{commit_deferred, commit_durably, write_tx, write_tx_deferred, DbConn};
 use twofold::error::ApiError;
 
 use crate::common::TestApp;
+use crate::ip_allowlist::xff;
 
 #[derive(QueryableByName)]
 struct Setting {
@@ -71,6 +74,8 @@ async fn only_the_deferred_transaction_skips_waiting_for_the_disk() {
     let setting = |conn: &mut DbConn| Ok::<_, ApiError>(synchronous_commit(conn));
     assert_eq!(write_tx(&mut conn, setting).unwrap(), "on");
     assert_eq!(write_tx_deferred(&mut conn, setting).unwrap(), "off");
+    assert_eq!(commit_deferred(&mut conn, setting).unwrap(), "off");
+    assert_eq!(synchronous_commit(&mut conn), "on");
     let upgraded = write_tx_deferred(&mut conn, |c| {
         commit_durably(c)?;
         Ok(synchronous_commit(c))
@@ -81,4 +86,48 @@ async fn only_the_deferred_transaction_skips_waiting_for_the_disk() {
     let _ = write_tx_deferred(&mut conn, |_| Err::<(), _>(ApiError::FlowExpired));
     assert_eq!(synchronous_commit(&mut conn), "on");
     assert_eq!(write_tx(&mut conn, setting).unwrap(), "on");
+}
+
+#[actix_web::test]
+async fn racing_email_steps_from_one_address_never_open_more_flows_than_its_cap() {
+    use twofold::db::schema::login_flows;
+    let t = TestApp::with_env(&[
+        ("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1"),
+        ("TWOFOLD_ADDRESS_FLOW_LIMIT", "1"),
+    ])
+    .await;
+    // Many addresses, each racing three email steps for its one flow: a
+    // flow counted before the others' are visible would let two through.
+    let prefix = u16::from_be_bytes(twofold::crypto::random_bytes::<2>());
+    let addresses: Vec<String> = (0..40)
+        .map(|i| format!("2001:db8:{prefix:x}:{i:x}::1"))
+        .collect();
+    let racers: Vec<_> = addresses.iter().map(|a| xff(a)).collect();
+    let mut steps = Vec::new();
+    for racer in &racers {
+        for _ in 0..3 {
+            let body = serde_json::json!({ "email": crate::common::unique_email("race") });
+            steps.push(racer.post(&t, "/v1/auth/login", None, body));
+        }
+    }
+    let answers = futures_util::future::join_all(steps).await;
+    for refused in answers.iter().filter(|a| a.status != 200) {
+        refused.problem(429, "too_many_attempts");
+    }
+    assert!(answers.iter().any(|a| a.status == 200), "no flow opened");
+    let mut conn = t.state.db.conn().unwrap();
+    for (address, answers) in addresses.iter().zip(answers.chunks(3)) {
+        let opened = answers.iter().filter(|a| a.status == 200).count();
+        assert!(
+            opened <= 1,
+            "{address}: {opened} flows opened past a cap of 1"
+        );
+        // And the table agrees: a withdrawn flow is gone.
+        let open: i64 = login_flows::table
+            .filter(login_flows::client_address.eq(twofold::net::address_bucket(address)))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(usize::try_from(open).unwrap(), opened, "{address}");
+    }
 }

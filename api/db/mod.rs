@@ -25,7 +25,7 @@ pub use manager::Manager;
 pub use pool::{Conn, PoolConn};
 pub use prepared::{update, upsert};
 pub use tls::init_tls;
-pub use tx::{commit_durably, write_tx, write_tx_deferred};
+pub use tx::{commit_deferred, commit_durably, write_tx, write_tx_deferred};
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};

@@ -120,9 +120,10 @@ impl FlowRow {
 
 /// Opens `flow` unless its address already holds `limit` open flows; then
 /// `Err(retry_after)`, when its oldest open flow expires. Insert first, then
-/// count, as single statements: requests racing past the limit each see
-/// the others' rows and withdraw their own, so the limit holds across
-/// instances.
+/// count, each committed on its own: requests racing past the limit each
+/// see the others' rows and withdraw their own, so the limit holds across
+/// instances. The insert's commit does not wait for the disk: a crash that
+/// forgets a new flow costs its client a new email step.
 pub fn insert_bounded(
     conn: &mut DbConn,
     flow: &Flow,
@@ -132,9 +133,7 @@ pub fn insert_bounded(
     let address = flow.client_address.clone().unwrap_or_default();
     // Expired flows do not count (the janitor deletes them).
     let mine = login_flows::table.filter(login_flows::client_address.eq(&address));
-    diesel::insert_into(login_flows::table)
-        .values(FlowRow::from(flow))
-        .execute(conn)?;
+    crate::db::commit_deferred(conn, |conn| insert(conn, flow))?;
     let open: i64 = mine
         .filter(login_flows::expires_at.gt(now))
         .count()
