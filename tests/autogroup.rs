@@ -5,12 +5,11 @@
 //! ran them, it leaves the autogroup as it was. Each server runs on a
 //! SQLite file of its own whatever the suite's database.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::binary::{bare, bare_in_own_session};
+use crate::common::binary::{bare, bare_in_own_session, free_addr, on_sqlite_file};
 
 /// A `twofold serve` child, killed when the test ends.
 struct Server(Child);
@@ -34,28 +33,21 @@ fn autogroup(pid: u32) -> Option<String> {
 /// own when `own_session`, with `env` added.
 /// Waits until it answers `/healthz`: its autogroup is settled by then.
 async fn serve(dir: &Path, own_session: bool, env: &[(&str, &str)]) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let addr = free_addr();
     let mut cmd = if own_session {
         bare_in_own_session(dir)
     } else {
         bare(dir)
     };
-    cmd.arg("serve")
-        .env(
-            "TWOFOLD_DATABASE_URL",
-            format!("sqlite://{}", dir.join("twofold.db").display()),
-        )
-        .env("TWOFOLD_DATA_DIR", dir)
-        .env("TWOFOLD_BIND", format!("127.0.0.1:{port}"))
+    on_sqlite_file(&mut cmd, dir)
+        .arg("serve")
+        .env("TWOFOLD_BIND", addr.to_string())
         .envs(env.iter().copied())
         .stdout(Stdio::null());
     let server = Server(cmd.spawn().expect("start twofold serve"));
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let health = format!("http://127.0.0.1:{port}/healthz");
+    let health = format!("http://{addr}/healthz");
     while Instant::now() < deadline {
         if client
             .get(&health)

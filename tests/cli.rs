@@ -13,7 +13,7 @@ use twofold::crypto::password::PasswordHasher;
 use twofold::crypto::Secret;
 use twofold::db::Db;
 
-use crate::common::binary::{bare, start_login};
+use crate::common::binary::{bare, free_addr, start_login};
 use crate::common::{backend, database_url, own_database_url, repo_path, unique_email};
 
 mod backup;
@@ -425,16 +425,11 @@ fn invalid_configuration_stops_serve_naming_the_variable() {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[actix_web::test]
 async fn serve_starts_with_no_configuration_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap(); // working directory = data directory
     let logs = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = free_addr().port();
     let bind = format!("127.0.0.1:{port}");
 
     let mut cmd = bare(dir.path());

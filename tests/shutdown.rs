@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix_web::rt::time::{sleep, timeout};
 use serde_json::{json, Value};
 
-use crate::common::binary::{bare, start_login};
+use crate::common::binary::{bare, free_addr, on_sqlite_file, start_login};
 use crate::common::unique_email;
 
 /// argon2id costs that make one password check take about a second (time
@@ -61,13 +61,9 @@ impl Server {
     /// slow argon2 costs (an account it creates hashes as the server does).
     fn command(dir: &Path) -> Command {
         let mut cmd = bare(dir);
-        cmd.env(
-            "TWOFOLD_DATABASE_URL",
-            format!("sqlite://{}", dir.join("twofold.db").display()),
-        )
-        .env("TWOFOLD_DATA_DIR", dir)
-        .env("TWOFOLD_ARGON2_MEMORY_KIB", SLOW_MEMORY_KIB)
-        .env("TWOFOLD_ARGON2_ITERATIONS", SLOW_ITERATIONS);
+        on_sqlite_file(&mut cmd, dir)
+            .env("TWOFOLD_ARGON2_MEMORY_KIB", SLOW_MEMORY_KIB)
+            .env("TWOFOLD_ARGON2_ITERATIONS", SLOW_ITERATIONS);
         cmd
     }
 
@@ -137,11 +133,6 @@ impl Server {
             .filter(|l| l["message"] == message)
             .collect()
     }
-}
-
-fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
 }
 
 /// No connection pooling: each request opens its own connection, as

@@ -43,8 +43,7 @@ pub fn lower(nice: u32) -> Autogroup {
 #[cfg(target_os = "linux")]
 fn set(nice: u32) -> Autogroup {
     const PATH: &str = "/proc/self/autogroup";
-    let leads = rustix::process::getsid(None).is_ok_and(|sid| sid == rustix::process::getpid());
-    if !leads {
+    if !leads_session() {
         return Autogroup::Unchanged("the process shares its session with others");
     }
     // The kernel takes one change every 100 ms from the whole host, and
@@ -63,6 +62,12 @@ fn set(nice: u32) -> Autogroup {
             Err(e) => return Autogroup::Refused(e),
         }
     }
+}
+
+/// Whether this process leads its session (its session id is its pid).
+#[cfg(target_os = "linux")]
+fn leads_session() -> bool {
+    rustix::process::getsid(None).is_ok_and(|sid| sid == rustix::process::getpid())
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -84,8 +89,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_process_that_does_not_lead_its_session_changes_nothing() {
-        let leads = rustix::process::getsid(None).is_ok_and(|s| s == rustix::process::getpid());
-        if leads {
+        if leads_session() {
             // Started by `setsid` or a service manager: the case the
             // spawned-server test covers.
             return;

@@ -141,7 +141,7 @@ fn inspect(file: &Path) -> (String, i64) {
 /// `twofold serve` on `database` with the suite's master key (it seals the
 /// signing keys and TOTP secrets in the copy); answers once /healthz does.
 async fn serve(cwd: &Path, database: &Path, data_dir: &Path) -> (Running, String) {
-    let bind = format!("127.0.0.1:{}", free_port());
+    let bind = free_addr().to_string();
     let mut cmd = bare(cwd);
     cmd.env("TWOFOLD_DATABASE_URL", sqlite_url(database))
         .env("TWOFOLD_DATA_DIR", data_dir)

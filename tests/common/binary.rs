@@ -30,6 +30,22 @@ fn without_twofold_env(mut cmd: Command, cwd: &Path) -> Command {
     cmd
 }
 
+/// A local address nobody listens on right now, for a spawned server.
+pub fn free_addr() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address")
+}
+
+/// `cmd` on a SQLite file and data directory of its own in `dir`, whatever
+/// the suite's database.
+pub fn on_sqlite_file<'c>(cmd: &'c mut Command, dir: &Path) -> &'c mut Command {
+    cmd.env(
+        "TWOFOLD_DATABASE_URL",
+        format!("sqlite://{}", dir.join("twofold.db").display()),
+    )
+    .env("TWOFOLD_DATA_DIR", dir)
+}
+
 /// Starts a login for `email` on the server at `base` (a spawned binary);
 /// returns the flow token of its `password_required` answer.
 pub async fn start_login(client: &reqwest::Client, base: &str, email: &str) -> String {
