@@ -65,9 +65,25 @@ fn set(nice: u32) -> Autogroup {
 }
 
 /// Whether this process leads its session (its session id is its pid).
+///
+/// Read from `/proc/self/stat` rather than asked with `getsid`: a process
+/// whose session leader lives outside its PID namespace (`docker exec`, a
+/// CI runner's sandbox) has session id 0 there, which rustix's `getsid`
+/// takes for a broken kernel and panics on.
 #[cfg(target_os = "linux")]
 fn leads_session() -> bool {
-    rustix::process::getsid(None).is_ok_and(|sid| sid == rustix::process::getpid())
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| session_of(&stat))
+        .is_some_and(|sid| sid == std::process::id())
+}
+
+/// The session id in a `/proc/<pid>/stat` line: the fourth field after the
+/// command name, which is in parentheses and may itself hold any byte.
+#[cfg(target_os = "linux")]
+fn session_of(stat: &str) -> Option<u32> {
+    let (_, after_comm) = stat.rsplit_once(')')?;
+    after_comm.split_whitespace().nth(3)?.parse().ok()
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -78,6 +94,17 @@ fn set(_nice: u32) -> Autogroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_session_is_read_past_any_command_name() {
+        let stat = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 120 0 0 0";
+        assert_eq!(session_of(stat), Some(4242));
+        // A session led from outside the process's PID namespace.
+        assert_eq!(session_of("7 (twofold) S 0 0 0 0 -1 4194560"), Some(0));
+        assert_eq!(session_of("7 (twofold"), None);
+        assert_eq!(session_of("7 (twofold) S 0"), None);
+    }
 
     #[test]
     fn zero_leaves_the_autogroup_alone() {
