@@ -111,7 +111,7 @@ kills_file="$work/kills"
 : >"$kills_file"
 python3 scripts/crash/driver.py --base "$base" --ops "$ops" \
   --stop-file "$work/stop" --ready-file "$work/ready" \
-  --admin-id "$admin_id" --admin-email "$email" --admin-password "$password" \
+  --admin-id "$admin_id" --admin-email "$email" --admin-password="$password" \
   --max-seconds $((60 + 35 * kills)) >"$work/driver.out" 2>"$work/driver.err" </dev/null &
 driver_pid=$!
 

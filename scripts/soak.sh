@@ -153,7 +153,7 @@ rotator=$!
 note "load: $seconds s, $threads threads, $users users, RSS every $sample s"
 run_checks soak $((seconds + 240)) python3 scripts/soak/driver.py \
   --bases "$base_a,$base_b" --pids "$server_pid,$pid_b" \
-  --admin-email "$email" --admin-password "$password" \
+  --admin-email "$email" --admin-password="$password" \
   --seconds "$seconds" --users "$users" --threads "$threads" --sample "$sample"
 
 wait "$rotator" || true
