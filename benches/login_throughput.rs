@@ -3,21 +3,27 @@
 //! In one run:
 //! 1. the hashing ceiling: verifications per second of the service's own
 //!    password pool (`PasswordHasher`, one thread per CPU, production
-//!    argon2id parameters), kept saturated; measured before and after the
-//!    logins, and averaged;
+//!    argon2id parameters), kept saturated for `--ceiling-seconds`;
 //! 2. complete logins (email → password → app code, ending `authenticated`)
 //!    from `--clients` concurrent clients against the real `twofold serve`
-//!    binary for `--seconds`, after a `--warm-up`; every other answer is an
-//!    error, counted and printed;
+//!    binary for `--seconds` in all, after a `--warm-up`; every other answer
+//!    is an error, counted and printed;
 //! 3. the CPU used meanwhile by this process (the load generator), by the
 //!    server and, on PostgreSQL, by the backends serving the bench database.
 //!
+//! The logins are cut into `--rounds` rounds, and the ceiling is measured
+//! before the first, between every two (the clients paused, the server
+//! idle) and after the last: this machine's speed for argon2 drifts by up
+//! to a quarter within a minute, so each round is set against the ceiling
+//! measured on either side of it, not against one taken a minute away.
+//!
 //! ```sh
 //! cargo bench --bench login_throughput -- [--clients 16] [--seconds 20] \
-//!     [--warm-up 3] [--database postgres://USER:PASS@HOST/DB] [--perf FILE]
+//!     [--rounds 8] [--warm-up 3] [--ceiling-seconds 2] \
+//!     [--database postgres://USER:PASS@HOST/DB] [--perf FILE]
 //! ```
-//! With `--perf FILE`, `perf record -g` samples the server during the
-//! measured window into FILE (`scripts/bench-login.sh` summarises it); the
+//! With `--perf FILE`, `perf record -g` samples the server during one
+//! measured window (`--rounds` is then 1) into FILE (`scripts/bench-login.sh` summarises it); the
 //! server then runs with `TWOFOLD_AUTOGROUP_NICE=0`, or perf would take its
 //! CPUs (see the README's CPU scheduling).
 //! Enrolled users are seeded straight into the database (see `login/seed.rs`):
@@ -30,7 +36,7 @@
 
 use std::cell::RefCell;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use twofold::config::PasswordParams;
@@ -42,7 +48,8 @@ mod common;
 use common::server::{autogroup, create_account, free_port, serve};
 mod login;
 use common::{arg, Scratch};
-use login::cpu::{self, Usage};
+use login::cpu;
+use login::edges::{self, Snapshot, Totals};
 use login::{ceiling, drive, pgstat, seed};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -68,34 +75,12 @@ fn wait_ready(base: &str) {
     });
 }
 
-/// CPU counters at one edge of the measured window.
-struct Snapshot {
-    at: Instant,
-    own: Usage,
-    server: Usage,
-    /// Ticks of the server's password pool threads.
-    pool: u64,
-    backends: std::collections::HashMap<String, Usage>,
-    /// PostgreSQL's counters for the bench database.
-    pg: Option<(pgstat::Counters, Vec<pgstat::Table>)>,
-}
-
-fn snapshot(
-    server_pid: &str,
-    database: Option<&str>,
-    stats: Option<&RefCell<pgstat::Stats>>,
-) -> Snapshot {
-    Snapshot {
-        pg: stats.map(|stats| {
-            let mut stats = stats.borrow_mut();
-            (stats.read(), stats.tables())
-        }),
-        at: Instant::now(),
-        own: cpu::usage("self").expect("own /proc stat"),
-        server: cpu::usage(server_pid).expect("server /proc stat"),
-        pool: cpu::thread_ticks(server_pid, "argon2-"),
-        backends: database.map(cpu::postgres_backends).unwrap_or_default(),
-    }
+/// `values` with `decimals` decimals, comma-separated.
+fn list(values: impl Iterator<Item = f64>, decimals: usize) -> String {
+    values
+        .map(|v| format!("{v:.decimals$}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
@@ -110,9 +95,22 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
 fn main() {
     let clients: usize = number("--clients", 16);
     let window = Duration::from_secs(number("--seconds", 20));
-    let warm_up = Duration::from_secs(number("--warm-up", 3));
-    let ceiling_window = Duration::from_secs(number("--ceiling-seconds", 4));
     let perf_file = arg("--perf");
+    // A profile is taken over one window: with pauses between rounds,
+    // `perf record -p` was seen spinning on both CPUs while the server
+    // idled, and the ceiling measured then found none free.
+    let round_count: u32 = if perf_file.is_some() {
+        1
+    } else {
+        number("--rounds", 8).max(1)
+    };
+    let rounds = drive::Rounds {
+        count: round_count as usize,
+        seconds: window / round_count,
+        re_warm_up: Duration::from_secs(1),
+    };
+    let warm_up = Duration::from_secs(number("--warm-up", 3));
+    let ceiling_window = Duration::from_secs(number("--ceiling-seconds", 2));
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
 
     // 1. The ceiling, with the service's own pool and parameters.
@@ -160,53 +158,91 @@ fn main() {
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base);
 
-    // 3. Logins, with the CPU counters read at the window's edges.
+    // 3. Logins, with the CPU counters read at each round's edges, and the
+    // ceiling again between rounds.
     let stats = db_name
         .as_deref()
         .map(|name| RefCell::new(pgstat::Stats::connect(&database.url, name)));
+    let perf: RefCell<Option<Child>> = RefCell::new(None);
+    let first_round = std::cell::Cell::new(true);
     let begin = || {
-        // The warm-up's rows analysed (see `Scratch::analyze`).
-        database.analyze();
-        let perf = perf_file.as_ref().map(|file| {
-            Command::new(std::env::var("PERF").unwrap_or_else(|_| "perf".into()))
-                .args(["record", "-g", "-q", "-o", file, "-p", &server_pid])
-                .args(["--", "sleep", &window.as_secs().to_string()])
-                .spawn()
-                .expect("start perf record")
-        });
-        (
-            snapshot(&server_pid, db_name.as_deref(), stats.as_ref()),
-            perf,
-        )
-    };
-    let end = |(start, perf): (Snapshot, Option<Child>)| {
-        let stop = snapshot(&server_pid, db_name.as_deref(), stats.as_ref());
-        if let Some(mut perf) = perf {
-            let _ = perf.wait();
+        if first_round.replace(false) {
+            // The warm-up's rows analysed (see `Scratch::analyze`).
+            database.analyze();
+            *perf.borrow_mut() = perf_file.as_ref().map(|file| {
+                Command::new(std::env::var("PERF").unwrap_or_else(|_| "perf".into()))
+                    .args(["record", "-g", "-q", "-o", file, "-p", &server_pid])
+                    .args(["--", "sleep", &window.as_secs().to_string()])
+                    .spawn()
+                    .expect("start perf record")
+            });
         }
+        edges::snapshot(&server_pid, db_name.as_deref(), stats.as_ref())
+    };
+    let end = |start: Snapshot| {
+        let stop = edges::snapshot(&server_pid, db_name.as_deref(), stats.as_ref());
         (start, stop)
     };
+    let ceilings = RefCell::new(vec![before]);
+    let between = || {
+        // On a thread of its own: the clients' runtime is this thread's.
+        let measured = std::thread::scope(|scope| {
+            scope
+                .spawn(|| ceiling::measure(&hasher, &hash, PASSWORD, cores, ceiling_window))
+                .join()
+                .expect("ceiling between rounds")
+        });
+        ceilings.borrow_mut().push(measured);
+    };
     let password = PASSWORD.to_owned();
-    let (mut outcome, (start, stop)) =
-        drive::run(base, password, seeded, clients, warm_up, window, begin, end);
+    let (mut outcome, round_edges) = drive::run(
+        base, password, seeded, clients, warm_up, &rounds, begin, end, between,
+    );
+    if let Some(mut perf) = perf.take() {
+        let _ = perf.wait();
+    }
     drop(server);
     drop(stats);
-    let after = ceiling::measure(&hasher, &hash, PASSWORD, cores, ceiling_window);
+    let mut ceilings = ceilings.into_inner();
+    ceilings.push(ceiling::measure(
+        &hasher,
+        &hash,
+        PASSWORD,
+        cores,
+        ceiling_window,
+    ));
     drop(database);
 
-    // 4. The numbers.
+    // 4. The numbers. Each round against the mean of the ceilings on
+    // either side of it; CPU counters added up over the rounds.
     let tick = cpu::ticks_per_second();
-    let wall = (stop.at - start.at).as_secs_f64();
+    let Totals {
+        wall,
+        own,
+        server: server_use,
+        pool,
+        backends: backend_ticks,
+    } = edges::totals(&round_edges);
     let cores_of = |ticks: u64| ticks as f64 / tick / wall;
-    let loadgen = cores_of((stop.own - start.own).ticks);
-    let server_use = stop.server - start.server;
+    let loadgen = cores_of(own);
     let server_cores = cores_of(server_use.ticks);
-    let backends = cores_of(cpu::backends_delta(&start.backends, &stop.backends));
-    let ceiling = (before.per_second + after.per_second) / 2.0;
+    let backends = cores_of(backend_ticks);
+    let round_ceilings: Vec<f64> = ceilings
+        .windows(2)
+        .map(|pair| (pair[0].per_second + pair[1].per_second) / 2.0)
+        .collect();
+    // The verifications the ceiling allowed in the rounds' time.
+    let allowed: f64 = outcome
+        .rounds
+        .iter()
+        .zip(&round_ceilings)
+        .map(|((_, seconds), ceiling)| seconds * ceiling)
+        .sum();
+    let ceiling = allowed / outcome.seconds;
     let rate = outcome.logins as f64 / outcome.seconds;
     let n = outcome.logins.max(1) as f64;
     let per_login_ms = server_cores * wall * 1000.0 / n;
-    let hash_ms = (before.cpu_ms + after.cpu_ms) / 2.0;
+    let hash_ms = ceilings.iter().map(|c| c.cpu_ms).sum::<f64>() / ceilings.len() as f64;
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
 
     println!(
@@ -221,10 +257,9 @@ fn main() {
     );
     println!(
         "hashing ceiling (PasswordHasher, {cores} threads): {ceiling:.1} verifications/s \
-         (before {:.1}, after {:.1}); {hash_ms:.1} ms CPU per verification \
+         over the rounds' time (measured {}); {hash_ms:.1} ms CPU per verification \
          (so {:.1}/s if the {cores} CPUs were free)",
-        before.per_second,
-        after.per_second,
+        list(ceilings.iter().map(|c| c.per_second), 1),
         cores as f64 * 1000.0 / hash_ms,
     );
     println!(
@@ -237,6 +272,17 @@ fn main() {
         println!("  {count:>6} × {what}");
     }
     println!("efficiency: {:.3} of the ceiling", rate / ceiling);
+    println!(
+        "by round (logins/s ÷ the mean of the ceilings either side): {}",
+        list(
+            outcome
+                .rounds
+                .iter()
+                .zip(&round_ceilings)
+                .map(|((logins, seconds), ceiling)| *logins as f64 / seconds / ceiling),
+            3
+        )
+    );
     // Other load on the machine changes how much CPU either phase got;
     // per CPU-second it cancels out.
     let pool_cores = ceiling * hash_ms / 1000.0;
@@ -252,7 +298,7 @@ fn main() {
         loadgen * wall * 1000.0 / n,
         rate / left
     );
-    let pool_ms = (stop.pool - start.pool) as f64 / tick * 1000.0 / n;
+    let pool_ms = pool as f64 / tick * 1000.0 / n;
     println!(
         "server: {server_cores:.2} cores; {per_login_ms:.1} ms CPU per login: {pool_ms:.1} on the \
          argon2 pool threads ({:.0}%), {:.1} on all other threads; {:.1} minor page faults per login",
@@ -268,7 +314,9 @@ fn main() {
             100.0 * pool_ms / (per_login_ms + backend_ms)
         );
     }
-    if let (Some((first, tables_then)), Some((last, tables_now))) = (start.pg, stop.pg) {
+    let first_pg = round_edges.first().and_then(|(start, _)| start.pg.clone());
+    let last_pg = round_edges.last().and_then(|(_, stop)| stop.pg.clone());
+    if let (Some((first, tables_then)), Some((last, tables_now))) = (first_pg, last_pg) {
         let d = last - first;
         let per = |v: i64| v as f64 / n;
         println!(

@@ -5,10 +5,14 @@
 # latency, on SQLite and on PostgreSQL (optimised build).
 #
 # Usage: scripts/bench-login.sh [sqlite|postgres|both] (default both)
-#   CLIENTS=16 SECONDS_=20 WARMUP=3   clients, measured seconds, warm-up
+#   CLIENTS=16 SECONDS_=20 WARMUP=3 ROUNDS=8
+#               clients, measured seconds, warm-up, rounds the measured
+#               seconds are cut into (the hashing ceiling is measured
+#               between every two)
 #   PROFILE=1   also sample the server with `perf record -g` during the
-#               measured window and print where its time goes (perf costs
-#               some CPU itself: compare throughput from runs without it)
+#               measured window and print where its time goes (one window,
+#               not rounds; perf costs some CPU itself: compare throughput
+#               from runs without it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/bench-db.sh
@@ -16,6 +20,7 @@ which=${1:-both}
 clients=${CLIENTS:-16}
 seconds=${SECONDS_:-20}
 warmup=${WARMUP:-3}
+rounds=${ROUNDS:-8}
 perf=${PERF:-perf}
 
 cargo bench --bench login_throughput --no-run --quiet
@@ -36,7 +41,7 @@ summarise() {
 run() {
   local label=$1
   shift
-  local args=(--clients "$clients" --seconds "$seconds" --warm-up "$warmup" "$@")
+  local args=(--clients "$clients" --seconds "$seconds" --warm-up "$warmup" --rounds "$rounds" "$@")
   local data=
   if [ "${PROFILE:-0}" = 1 ]; then
     data=$(mktemp /tmp/bench-login-perf.XXXXXX)

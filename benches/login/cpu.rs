@@ -38,6 +38,16 @@ impl std::ops::Sub for Usage {
     }
 }
 
+impl std::ops::Add for Usage {
+    type Output = Usage;
+    fn add(self, other: Usage) -> Usage {
+        Usage {
+            ticks: self.ticks + other.ticks,
+            minor_faults: self.minor_faults + other.minor_faults,
+        }
+    }
+}
+
 /// The usage of `pid` (`"self"` for this process), if it still runs.
 pub fn usage(pid: &str) -> Option<Usage> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -1,4 +1,5 @@
-//! Complete logins from concurrent clients: email, password, app code.
+//! Complete logins from concurrent clients: email, password, app code, in
+//! measured rounds with pauses between them (see [`run`]).
 //!
 //! Every client loops over the seeded users in turn (one shared cursor), so
 //! a user comes round again only after all the others have. Each user's
@@ -25,16 +26,26 @@ pub struct Latencies {
     pub whole: Vec<Duration>,
 }
 
-/// What the measured window saw.
+/// What the measured rounds saw.
 #[derive(Default)]
 pub struct Outcome {
-    /// Logins that ended `authenticated` inside the window.
+    /// Logins that ended `authenticated` inside a round.
     pub logins: usize,
     pub latencies: Latencies,
     /// Every other answer, by step and what came back.
     pub errors: BTreeMap<String, usize>,
-    /// The window's length, from its start to the stop signal.
+    /// The rounds' lengths added up, each from its start to its stop signal.
     pub seconds: f64,
+    /// Per round: logins, and its length in seconds.
+    pub rounds: Vec<(usize, f64)>,
+}
+
+/// How the measured time is cut: `count` rounds of `seconds` each, every
+/// round after the first preceded by `re_warm_up` unmeasured.
+pub struct Rounds {
+    pub count: usize,
+    pub seconds: Duration,
+    pub re_warm_up: Duration,
 }
 
 struct Shared {
@@ -45,6 +56,9 @@ struct Shared {
     last_step: Vec<Cell<i64>>,
     next: Cell<usize>,
     measuring: Cell<bool>,
+    /// No new login starts while set; those under way finish.
+    paused: Cell<bool>,
+    in_flight: Cell<usize>,
     stop: Cell<bool>,
     outcome: RefCell<Outcome>,
 }
@@ -130,8 +144,11 @@ fn expect(step: &str, status: StatusCode, body: &Value, state: &str) -> Result<(
 }
 
 /// Runs `clients` login loops against `base`: `warm_up` unmeasured, then
-/// `begin` is called, logins are counted for `window`, and `end` is called
-/// with what `begin` returned as the window closes.
+/// `rounds.count` measured rounds. Each round calls `begin`, counts logins
+/// for `rounds.seconds` and calls `end` with what `begin` returned as it
+/// closes. Between two rounds no login starts: once those under way have
+/// finished `between` runs (the server idle), then the clients start again
+/// and warm up for `rounds.re_warm_up`.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a builder would hide nothing"
@@ -142,49 +159,85 @@ pub fn run<T, U>(
     users: Vec<User>,
     clients: usize,
     warm_up: Duration,
-    window: Duration,
-    begin: impl FnOnce() -> T,
-    end: impl FnOnce(T) -> U,
-) -> (Outcome, U) {
+    rounds: &Rounds,
+    mut begin: impl FnMut() -> T,
+    mut end: impl FnMut(T) -> U,
+    mut between: impl FnMut(),
+) -> (Outcome, Vec<U>) {
     let last_step = users.iter().map(|_| Cell::new(0)).collect();
     let shared = Rc::new(Shared {
-        client: Client::new(),
+        // Idle connections are dropped before the server's keep-alive (5 s)
+        // would close them during a pause, under a request sent on them.
+        client: Client::builder()
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .expect("HTTP client"),
         base,
         password,
         users,
         last_step,
         next: Cell::new(0),
         measuring: Cell::new(false),
+        paused: Cell::new(false),
+        in_flight: Cell::new(0),
         stop: Cell::new(false),
         outcome: RefCell::new(Outcome::default()),
     });
+    let tick = Duration::from_millis(5);
     actix_web::rt::System::new().block_on(async {
         let mut loops = Vec::new();
         for _ in 0..clients {
             let shared = Rc::clone(&shared);
             loops.push(actix_web::rt::spawn(async move {
                 while !shared.stop.get() {
+                    if shared.paused.get() {
+                        actix_web::rt::time::sleep(tick).await;
+                        continue;
+                    }
                     let n = shared.next.get();
                     shared.next.set((n + 1) % shared.users.len());
+                    shared.in_flight.set(shared.in_flight.get() + 1);
                     let result = shared.login(n).await;
+                    shared.in_flight.set(shared.in_flight.get() - 1);
                     shared.record(result);
                 }
             }));
         }
-        actix_web::rt::time::sleep(warm_up).await;
-        let started = Instant::now();
-        let token = begin();
-        shared.measuring.set(true);
-        actix_web::rt::time::sleep(window).await;
-        shared.measuring.set(false);
-        let seconds = started.elapsed().as_secs_f64();
-        let ended = end(token);
+        let mut ended = Vec::new();
+        let mut rounds_seen = Vec::new();
+        for round in 0..rounds.count {
+            if round > 0 {
+                shared.paused.set(true);
+                while shared.in_flight.get() > 0 {
+                    actix_web::rt::time::sleep(tick).await;
+                }
+                between();
+                shared.paused.set(false);
+            }
+            let warm = if round == 0 {
+                warm_up
+            } else {
+                rounds.re_warm_up
+            };
+            actix_web::rt::time::sleep(warm).await;
+            let logins_before = shared.outcome.borrow().logins;
+            let token = begin();
+            let started = Instant::now();
+            shared.measuring.set(true);
+            actix_web::rt::time::sleep(rounds.seconds).await;
+            shared.measuring.set(false);
+            let seconds = started.elapsed().as_secs_f64();
+            ended.push(end(token));
+            let logins = shared.outcome.borrow().logins - logins_before;
+            rounds_seen.push((logins, seconds));
+        }
         shared.stop.set(true);
         for handle in loops {
             handle.await.expect("login loop");
         }
         let mut outcome = shared.outcome.take();
-        outcome.seconds = seconds;
+        outcome.seconds = rounds_seen.iter().map(|(_, s)| s).sum();
+        outcome.rounds = rounds_seen;
         (outcome, ended)
     })
 }
