@@ -23,9 +23,9 @@
 //!     [--database postgres://USER:PASS@HOST/DB] [--perf FILE]
 //! ```
 //! With `--perf FILE`, `perf record -g` samples the server during one
-//! measured window (`--rounds` is then 1) into FILE (`scripts/bench-login.sh` summarises it); the
-//! server then runs with `TWOFOLD_AUTOGROUP_NICE=0`, or perf would take its
-//! CPUs (see the README's CPU scheduling).
+//! measured window (`--rounds` is then 1) into FILE (`scripts/bench-login.sh`
+//! summarises it); the server then runs with `TWOFOLD_AUTOGROUP_NICE=0`, or
+//! perf would take its CPUs (see the README's CPU scheduling).
 //! Enrolled users are seeded straight into the database (see `login/seed.rs`):
 //! enough that none comes round twice within one 30-second code step.
 
