@@ -43,15 +43,9 @@ mod cheap;
 mod common;
 use cheap::client::{code_steps, enrolled_user, field, flows, me_calls, Api};
 use common::server::{autogroup, create_account, free_port, serve};
-use common::{arg, Scratch};
+use common::{arg, percentile, Scratch};
 
 const LOAD_EMAIL: &str = "load@bench.test";
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-    samples[rank - 1].as_secs_f64() * 1000.0
-}
 
 fn row(label: &str, idle: &mut [Duration], loaded: &mut [Duration]) {
     println!(

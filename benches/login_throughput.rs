@@ -47,7 +47,7 @@ use twofold::crypto::{random_bytes, Secret};
 mod common;
 use common::server::{autogroup, create_account, free_port, serve};
 mod login;
-use common::{arg, Scratch};
+use common::{arg, percentile, Scratch};
 use login::cpu;
 use login::edges::{self, Snapshot, Totals};
 use login::{ceiling, drive, pgstat, seed};
@@ -81,15 +81,6 @@ fn list(values: impl Iterator<Item = f64>, decimals: usize) -> String {
         .map(|v| format!("{v:.decimals$}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort();
-    let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-    samples[rank - 1].as_secs_f64() * 1000.0
 }
 
 fn main() {

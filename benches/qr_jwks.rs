@@ -31,16 +31,10 @@ use twofold::crypto::qr::{self, Format};
 
 mod common;
 use common::server::{create_account, free_port, serve};
-use common::{arg, timed, Scratch};
+use common::{arg, percentile, timed, Scratch};
 
 /// Requests sent (and not timed) before measuring, to warm the connection.
 const WARM_UP: usize = 50;
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-    samples[rank - 1].as_secs_f64() * 1000.0
-}
 
 fn row(label: &str, samples: &mut [Duration], bytes: usize) {
     println!(

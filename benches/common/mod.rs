@@ -15,6 +15,18 @@ pub fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// The `p` quantile of `samples` (sorted in place), in milliseconds; NaN
+/// when there are none.
+#[allow(dead_code, reason = "the list benchmark's samples are not durations")]
+pub fn percentile(samples: &mut [std::time::Duration], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort();
+    let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+    samples[rank - 1].as_secs_f64() * 1000.0
+}
+
 /// Sends `request` with a bearer token and a JSON body if given: the
 /// status, the body, and the time from sending to the whole body read.
 #[allow(
