@@ -323,16 +323,18 @@ fn main() {
         );
         for t in pgstat::table_deltas(&tables_then, &tables_now)
             .iter()
-            .take(5)
+            .take(6)
         {
             println!(
                 "  {:<22} per login: {:.1} seq scans reading {:.1} rows, \
-                 {:.1} index scans fetching {:.1} rows",
+                 {:.1} index scans fetching {:.1} rows, {:.1} rows updated ({:.1} HOT)",
                 t.name,
                 per(t.seq_scans),
                 per(t.seq_rows),
                 per(t.idx_scans),
                 per(t.idx_rows),
+                per(t.updated),
+                per(t.hot_updated),
             );
         }
     }

@@ -39,7 +39,8 @@ impl std::ops::Sub for Counters {
     }
 }
 
-/// One table's scans so far (`pg_stat_user_tables`).
+/// One table's scans and updates so far (`pg_stat_user_tables`); a HOT
+/// update writes no index entry.
 #[derive(Debug, Clone, Default, QueryableByName)]
 pub struct Table {
     #[diesel(sql_type = Text)]
@@ -52,6 +53,10 @@ pub struct Table {
     pub idx_scans: i64,
     #[diesel(sql_type = BigInt)]
     pub idx_rows: i64,
+    #[diesel(sql_type = BigInt)]
+    pub updated: i64,
+    #[diesel(sql_type = BigInt)]
+    pub hot_updated: i64,
 }
 
 /// Per table, what happened between `before` and `after`, busiest first
@@ -68,6 +73,8 @@ pub fn table_deltas(before: &[Table], after: &[Table]) -> Vec<Table> {
                 seq_rows: now.seq_rows - then.seq_rows,
                 idx_scans: now.idx_scans - then.idx_scans,
                 idx_rows: now.idx_rows - then.idx_rows,
+                updated: now.updated - then.updated,
+                hot_updated: now.hot_updated - then.hot_updated,
             }
         })
         .collect();
@@ -103,7 +110,8 @@ impl Stats {
     pub fn tables(&mut self) -> Vec<Table> {
         diesel::sql_query(
             "SELECT relname::text AS name, seq_scan AS seq_scans, seq_tup_read AS seq_rows, \
-             COALESCE(idx_scan, 0) AS idx_scans, COALESCE(idx_tup_fetch, 0) AS idx_rows \
+             COALESCE(idx_scan, 0) AS idx_scans, COALESCE(idx_tup_fetch, 0) AS idx_rows, \
+             n_tup_upd AS updated, n_tup_hot_upd AS hot_updated \
              FROM pg_stat_user_tables",
         )
         .load(&mut self.conn)
